@@ -1,0 +1,67 @@
+/**
+ * Typed errors of the policy engine. Every error has a stable `code` and names the field or op
+ * it is about, so that services can map it to an HTTP/gRPC status without parsing messages.
+ */
+export class PolicyError extends Error {
+  readonly code: string;
+  constructor(code: string, message: string) {
+    super(message);
+    this.name = new.target.name;
+    this.code = code;
+  }
+}
+
+/** A configuration object failed validation; `issues` lists every bad field path. */
+export class ConfigError extends PolicyError {
+  readonly issues: readonly { path: string; message: string }[];
+  constructor(what: string, issues: { path: string; message: string }[]) {
+    super('CONFIG_INVALID', `invalid ${what}: ${issues.map((i) => `${i.path || '/'}: ${i.message}`).join('; ')}`);
+    this.issues = issues;
+  }
+}
+
+/** A tensor had the wrong shape or dtype for the slot it was given to. */
+export class ShapeError extends PolicyError {
+  readonly field: string;
+  constructor(field: string, message: string) {
+    super('SHAPE_MISMATCH', `${field}: ${message}`);
+    this.field = field;
+  }
+}
+
+/** An input contained NaN or ±Inf where finite numbers are required. */
+export class NonFiniteError extends PolicyError {
+  readonly field: string;
+  constructor(field: string, index: number) {
+    super('NON_FINITE', `${field}: non-finite value at flat index ${index}`);
+    this.field = field;
+  }
+}
+
+/** A graph used an op the builder or autodiff does not know. */
+export class UnknownOpError extends PolicyError {
+  readonly op: string;
+  constructor(op: string, context: 'build' | 'gradient') {
+    super(
+      context === 'build' ? 'UNKNOWN_OP' : 'NO_GRADIENT_RULE',
+      context === 'build' ? `unknown op '${op}'` : `no gradient rule for op '${op}'`,
+    );
+    this.op = op;
+  }
+}
+
+/** An execution provider could not be loaded (e.g. the CUDA provider libraries are missing). */
+export class ProviderError extends PolicyError {
+  readonly provider: string;
+  constructor(provider: string, message: string) {
+    super('PROVIDER_UNAVAILABLE', message);
+    this.provider = provider;
+  }
+}
+
+/** A checkpoint failed to load: missing file, bad hash, incompatible shapes. */
+export class CheckpointError extends PolicyError {
+  constructor(message: string) {
+    super('CHECKPOINT_INVALID', message);
+  }
+}
