@@ -28,6 +28,15 @@ export async function gradcheck(
 ): Promise<GradcheckResult> {
   const g = new Graph('float64');
   const { wrt, loss } = build(g);
+  return gradcheckGraph(g, wrt, loss, feeds, opts);
+}
+
+/** As gradcheck, over an already built float64 graph. */
+export async function gradcheckGraph(
+  g: Graph, wrt: readonly Value[], loss: Value,
+  feeds: (inputs: readonly Value[]) => Record<string, TensorData>,
+  opts: { h?: number; ep?: 'cpu' | 'cuda' } = {},
+): Promise<GradcheckResult> {
   assert.equal(loss.shape.length === 0 || loss.shape.every((d) => d === 1), true, 'loss must be scalar');
   const grads = gradients(g, loss, wrt);
   g.output(loss, 'loss');

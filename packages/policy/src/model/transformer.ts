@@ -1,0 +1,192 @@
+import type { Graph } from '../graph/graph.ts';
+import type { Value } from '../graph/types.ts';
+import { type ModelConfig, headDim } from './config.ts';
+import { paramSpecs } from './params.ts';
+
+export type Params = ReadonlyMap<string, Value>;
+const NEG = -1e9;
+
+/** Declare every parameter as a graph input (one session serves every policy version). */
+export function declareParams(g: Graph, c: ModelConfig, prefix = ''): Map<string, Value> {
+  const m = new Map<string, Value>();
+  for (const p of paramSpecs(c)) m.set(p.name, g.input(prefix + p.name, g.floatType, p.shape));
+  return m;
+}
+
+function P(params: Params, name: string): Value {
+  const v = params.get(name);
+  if (!v) throw new Error(`parameter ${name} missing`);
+  return v;
+}
+
+export function rmsNorm(g: Graph, x: Value, w: Value, eps: number): Value {
+  const ms = g.reduceMean(g.mul(x, x), [-1], true);
+  return g.mul(g.div(x, g.sqrt(g.add(ms, eps))), w);
+}
+
+/** tanh-approximate GELU (runs in float32 and float64 on every EP). */
+export function gelu(g: Graph, x: Value): Value {
+  const inner = g.mul(g.add(x, g.mul(g.mul(g.mul(x, x), x), 0.044715)), Math.sqrt(2 / Math.PI));
+  return g.mul(g.mul(x, 0.5), g.add(g.tanh(inner), 1));
+}
+
+function mlp(g: Graph, c: ModelConfig, params: Params, l: number, h: Value): Value {
+  const p = `layer${l}.`;
+  const a = g.matmul(h, P(params, `${p}w1`));
+  const act = c.activation === 'swiglu'
+    ? g.mul(g.mul(a, g.sigmoid(a)), g.matmul(h, P(params, `${p}w3`)))
+    : gelu(g, a);
+  return g.matmul(act, P(params, `${p}w2`));
+}
+
+/** cos/sin tables [context, headDim/2] for rotary positions. */
+function rotaryTables(g: Graph, c: ModelConfig): { cos: Value; sin: Value } {
+  const half = headDim(c) / 2;
+  const cos = new Float64Array(c.context * half);
+  const sin = new Float64Array(c.context * half);
+  for (let t = 0; t < c.context; t++) {
+    for (let i = 0; i < half; i++) {
+      const ang = t / Math.pow(10000, (2 * i) / headDim(c));
+      cos[t * half + i] = Math.cos(ang);
+      sin[t * half + i] = Math.sin(ang);
+    }
+  }
+  const typed = (a: Float64Array) => (g.floatType === 'float32' ? Float32Array.from(a) : a);
+  return {
+    cos: g.constant(typed(cos), [c.context, half], g.floatType, 'rope_cos'),
+    sin: g.constant(typed(sin), [c.context, half], g.floatType, 'rope_sin'),
+  };
+}
+
+/** Rotate the last axis of x [.., dh] by per-position angles (cos/sin broadcastable to [.., dh/2]). */
+function rotate(g: Graph, x: Value, cos: Value, sin: Value): Value {
+  const dh = x.shape[x.shape.length - 1]!;
+  const x1 = g.slice(x, -1, 0, dh / 2);
+  const x2 = g.slice(x, -1, dh / 2, dh);
+  return g.concat([g.sub(g.mul(x1, cos), g.mul(x2, sin)), g.add(g.mul(x2, cos), g.mul(x1, sin))], -1);
+}
+
+/** [B,T,d] → [B,H,T,dh] */
+function splitHeads(g: Graph, c: ModelConfig, x: Value): Value {
+  const [b, t] = x.shape;
+  return g.transpose(g.reshape(x, [b!, t!, c.heads, headDim(c)]), [0, 2, 1, 3]);
+}
+/** [B,H,T,dh] → [B,T,d] */
+function mergeHeads(g: Graph, c: ModelConfig, x: Value): Value {
+  const [b, , t] = x.shape;
+  return g.reshape(g.transpose(x, [0, 2, 1, 3]), [b!, t!, c.dModel]);
+}
+
+function embed(g: Graph, params: Params, ids: Value): Value {
+  return g.gather(P(params, 'embed'), ids);
+}
+
+function head(g: Graph, c: ModelConfig, params: Params, x: Value): Value {
+  const w = c.tieEmbeddings ? g.transposeLast(P(params, 'embed')) : P(params, 'head');
+  return g.matmul(rmsNorm(g, x, P(params, 'finalNorm'), c.normEps), w);
+}
+
+export interface ForwardResult {
+  /** [B, T, V] */
+  readonly logits: Value;
+  /** Per layer: keys and values [B, H, T, dh] (keys already rotated) — the prefill for a KV cache. */
+  readonly keys: Value[];
+  readonly values: Value[];
+}
+
+/** Full-sequence causal forward pass over int64 ids [B, T] (T ≤ context). */
+export function forward(g: Graph, c: ModelConfig, params: Params, ids: Value): ForwardResult {
+  const [, t] = ids.shape as [number, number];
+  let x = embed(g, params, ids);
+  if (c.positions === 'learned') x = g.add(x, g.slice(P(params, 'pos'), 0, 0, t));
+  const rope = c.positions === 'rotary' ? rotaryTables(g, c) : undefined;
+  const cos = rope && g.slice(rope.cos, 0, 0, t);
+  const sin = rope && g.slice(rope.sin, 0, 0, t);
+  const maskData = new Float64Array(t * t);
+  for (let i = 0; i < t; i++) for (let j = i + 1; j < t; j++) maskData[i * t + j] = NEG;
+  const causal = g.constant(g.floatType === 'float32' ? Float32Array.from(maskData) : maskData, [t, t], g.floatType, 'causal_mask');
+  const scale = 1 / Math.sqrt(headDim(c));
+  const keys: Value[] = [];
+  const values: Value[] = [];
+  for (let l = 0; l < c.layers; l++) {
+    const p = `layer${l}.`;
+    const h = rmsNorm(g, x, P(params, `${p}attnNorm`), c.normEps);
+    let q = splitHeads(g, c, g.matmul(g.mul(h, scale), P(params, `${p}wq`)));
+    let k = splitHeads(g, c, g.matmul(h, P(params, `${p}wk`)));
+    const v = splitHeads(g, c, g.matmul(h, P(params, `${p}wv`)));
+    if (cos && sin) {
+      q = rotate(g, q, cos, sin);
+      k = rotate(g, k, cos, sin);
+    }
+    keys.push(k);
+    values.push(v);
+    const att = g.softmax(g.add(g.matmul(q, g.transposeLast(k)), causal), -1);
+    x = g.add(x, g.matmul(mergeHeads(g, c, g.matmul(att, v)), P(params, `${p}wo`)));
+    x = g.add(x, mlp(g, c, params, l, rmsNorm(g, x, P(params, `${p}mlpNorm`), c.normEps)));
+  }
+  return { logits: head(g, c, params, x), keys, values };
+}
+
+export interface DecodeResult {
+  /** [B, V] */
+  readonly logits: Value;
+  /** Per layer: the new token's key and value [B, H, 1, dh], to be written into the cache at pos. */
+  readonly keys: Value[];
+  readonly values: Value[];
+}
+
+/**
+ * One incremental decode step. ids [B,1] int64 at positions pos [B] int64; caches per layer
+ * [B, H, C, dh] hold keys/values of positions < pos (anything at ≥ pos is masked). The cache is
+ * read, never copied: the new token attends to it and to itself, and only its own key/value are
+ * returned (the caller writes them into the cache buffer).
+ */
+export function decodeStep(
+  g: Graph, c: ModelConfig, params: Params, ids: Value, pos: Value, kCache: Value[], vCache: Value[],
+): DecodeResult {
+  const [b] = ids.shape as [number, number];
+  const C = kCache[0]!.shape[2]!;
+  let x = embed(g, params, ids); // [B,1,d]
+  if (c.positions === 'learned') x = g.add(x, g.reshape(g.gather(P(params, 'pos'), pos), [b, 1, c.dModel]));
+  let cos: Value | undefined;
+  let sin: Value | undefined;
+  if (c.positions === 'rotary') {
+    const rope = rotaryTables(g, c);
+    cos = g.reshape(g.gather(rope.cos, pos), [b, 1, 1, headDim(c) / 2]);
+    sin = g.reshape(g.gather(rope.sin, pos), [b, 1, 1, headDim(c) / 2]);
+  }
+  const range = g.constant(BigInt64Array.from({ length: C }, (_, i) => BigInt(i)), [1, C], 'int64');
+  const valid = g.reshape(g.less(range, g.reshape(pos, [b, 1])), [b, 1, 1, C]);
+  const scale = 1 / Math.sqrt(headDim(c));
+  const keys: Value[] = [];
+  const values: Value[] = [];
+  for (let l = 0; l < c.layers; l++) {
+    const p = `layer${l}.`;
+    const h = rmsNorm(g, x, P(params, `${p}attnNorm`), c.normEps);
+    let q = splitHeads(g, c, g.matmul(g.mul(h, scale), P(params, `${p}wq`)));
+    let k = splitHeads(g, c, g.matmul(h, P(params, `${p}wk`)));
+    const v = splitHeads(g, c, g.matmul(h, P(params, `${p}wv`)));
+    if (cos && sin) {
+      q = rotate(g, q, cos, sin);
+      k = rotate(g, k, cos, sin);
+    }
+    keys.push(k);
+    values.push(v);
+    const sCache = g.where(valid, g.matmul(q, g.transposeLast(kCache[l]!)), NEG); // [B,H,1,C]
+    const sSelf = g.reduceSum(g.mul(q, k), [-1], true); // [B,H,1,1]
+    const pr = g.softmax(g.concat([sCache, sSelf], -1), -1);
+    const o = g.add(g.matmul(g.slice(pr, -1, 0, C), vCache[l]!), g.mul(g.slice(pr, -1, C, C + 1), v));
+    x = g.add(x, g.matmul(mergeHeads(g, c, o), P(params, `${p}wo`)));
+    x = g.add(x, mlp(g, c, params, l, rmsNorm(g, x, P(params, `${p}mlpNorm`), c.normEps)));
+  }
+  return { logits: g.reshape(head(g, c, params, x), [b, c.vocabSize]), keys, values };
+}
+
+/** log p(targets) per position: logits [B,T,V], targets [B,T] int64 → [B,T]. */
+export function tokenLogprobs(g: Graph, logits: Value, targets: Value): { logp: Value; logSoftmax: Value } {
+  const ls = g.logSoftmax(logits, -1);
+  const [b, t] = targets.shape as [number, number];
+  const picked = g.gatherElements(ls, g.reshape(targets, [b, t, 1]), 2);
+  return { logp: g.reshape(picked, [b, t]), logSoftmax: ls };
+}
+
