@@ -1,3 +1,17 @@
 export * from './errors.ts';
 export * from './graph/index.ts';
+export { countFlops } from './graph/flops.ts';
 export * from './runtime/session.ts';
+export { ModelConfigSchema, parseModelConfig, headDim, type ModelConfig, type ModelConfigInput } from './model/config.ts';
+export { paramSpecs, initParams, countParams, type ParamSpec } from './model/params.ts';
+export { LossConfigSchema, parseLossConfig, type LossConfig } from './train/loss.ts';
+export { OptimizerConfigSchema, parseOptimizerConfig, type OptimizerConfig } from './train/optimizer.ts';
+export type { TrainSample } from './engine/batch.ts';
+export type { EngineState, StepMetrics } from './engine/core.ts';
+export type { GenerateOptions, GenerateResult, Generation, LogitMask } from './generate/generate.ts';
+export { Policy, type PolicyOptions } from './policy.ts';
+export { Learner } from './learner.ts';
+export { savePolicy, loadPolicy, policyWeights, applyWeights, exportOnnx, POLICY_FORMAT, type SaveOptions, type LoadedPolicy, type Weights, type ExportOptions } from './persist.ts';
+export * from './checkpoint/index.ts';
+export * from './vocab/index.ts';
+export * from './estimators/index.ts';

@@ -1,0 +1,102 @@
+import { NonFiniteError, ShapeError } from '../errors.ts';
+import type { TensorData } from '../graph/types.ts';
+import type { ModelConfig } from '../model/config.ts';
+import { pow2Bucket, stepBucket } from './sessions.ts';
+
+/** One training sequence. Per-token arrays are aligned with `tokens` (index i is about token i). */
+export interface TrainSample {
+  /** Full sequence: prompt followed by the response. */
+  readonly tokens: ArrayLike<number>;
+  /** 1 where token i is trained (response tokens), 0 elsewhere. Index 0 is never trained. */
+  readonly mask: ArrayLike<number>;
+  /** Advantage of the whole sequence, or one per token. Ignored by the SFT loss. */
+  readonly advantage?: number | ArrayLike<number>;
+  /** Behaviour log-probs of each token (PPO importance ratio); default = current policy (on-policy). */
+  readonly logprobs?: ArrayLike<number>;
+  /** Reference-policy log-probs of each token (KL term). */
+  readonly refLogprobs?: ArrayLike<number>;
+}
+
+export const LENGTH_STEP = 16;
+
+export function checkFinite(field: string, a: ArrayLike<number>): void {
+  for (let i = 0; i < a.length; i++) if (!Number.isFinite(a[i]!)) throw new NonFiniteError(field, i);
+}
+
+export function checkTokens(field: string, tokens: ArrayLike<number>, c: ModelConfig, maxLen = c.context): void {
+  if (tokens.length < 1) throw new ShapeError(field, 'empty sequence');
+  if (tokens.length > maxLen) throw new ShapeError(field, `length ${tokens.length} exceeds ${maxLen}`);
+  for (let i = 0; i < tokens.length; i++) {
+    const t = tokens[i]!;
+    if (!Number.isInteger(t) || t < 0 || t >= c.vocabSize) throw new ShapeError(`${field}[${i}]`, `token id ${t} outside [0, ${c.vocabSize})`);
+  }
+}
+
+export interface PackedBatch {
+  readonly batch: number;
+  readonly length: number;
+  readonly feeds: Record<string, TensorData>;
+  readonly tokens: number;
+  /** Whether any sample lacked behaviour log-probs (filled by scoring first). */
+  readonly needsBehaviour: boolean[];
+}
+
+/**
+ * Pack samples into padded [B,T] feeds: position t predicts token t+1. Rows are padded to a
+ * power-of-two batch and columns to a multiple of LENGTH_STEP; padding is masked out.
+ */
+export function packTrainBatch(samples: readonly TrainSample[], c: ModelConfig, withRef: boolean, minBatch = 1): PackedBatch {
+  if (samples.length === 0) throw new ShapeError('samples', 'empty batch');
+  let maxLen = 0;
+  samples.forEach((s, i) => {
+    checkTokens(`samples[${i}].tokens`, s.tokens, c);
+    if (s.tokens.length < 2) throw new ShapeError(`samples[${i}].tokens`, 'need at least 2 tokens');
+    if (s.mask.length !== s.tokens.length) throw new ShapeError(`samples[${i}].mask`, `length ${s.mask.length} != tokens ${s.tokens.length}`);
+    checkFinite(`samples[${i}].mask`, s.mask);
+    if (typeof s.advantage === 'number') checkFinite(`samples[${i}].advantage`, [s.advantage]);
+    else if (s.advantage) {
+      if (s.advantage.length !== s.tokens.length) throw new ShapeError(`samples[${i}].advantage`, 'per-token advantages must align with tokens');
+      checkFinite(`samples[${i}].advantage`, s.advantage);
+    }
+    for (const k of ['logprobs', 'refLogprobs'] as const) {
+      const a = s[k];
+      if (!a) continue;
+      if (a.length !== s.tokens.length) throw new ShapeError(`samples[${i}].${k}`, `length ${a.length} != tokens ${s.tokens.length}`);
+      for (let j = 1; j < a.length; j++) if (s.mask[j] && !Number.isFinite(a[j]!)) throw new NonFiniteError(`samples[${i}].${k}`, j);
+    }
+    if (withRef && !s.refLogprobs) throw new ShapeError(`samples[${i}].refLogprobs`, 'required when klCoef > 0');
+    maxLen = Math.max(maxLen, s.tokens.length - 1);
+  });
+  const B = pow2Bucket(samples.length, minBatch);
+  const T = stepBucket(maxLen, LENGTH_STEP, c.context);
+  const n = B * T;
+  const ids = new BigInt64Array(n);
+  const targets = new BigInt64Array(n);
+  const mask = new Float32Array(n);
+  const adv = new Float32Array(n);
+  const old = new Float32Array(n);
+  const ref = new Float32Array(n);
+  let tokens = 0;
+  samples.forEach((s, r) => {
+    const len = s.tokens.length - 1;
+    for (let t = 0; t < len; t++) {
+      const o = r * T + t;
+      ids[o] = BigInt(s.tokens[t]!);
+      targets[o] = BigInt(s.tokens[t + 1]!);
+      const m = s.mask[t + 1]!;
+      mask[o] = m;
+      if (m) tokens++;
+      adv[o] = typeof s.advantage === 'number' ? s.advantage : s.advantage ? s.advantage[t + 1]! : 0;
+      old[o] = s.logprobs ? s.logprobs[t + 1]! : 0;
+      ref[o] = s.refLogprobs ? s.refLogprobs[t + 1]! : 0;
+    }
+  });
+  const f = (data: Float32Array): TensorData => ({ dtype: 'float32', shape: [B, T], data });
+  const feeds: Record<string, TensorData> = {
+    ids: { dtype: 'int64', shape: [B, T], data: ids },
+    targets: { dtype: 'int64', shape: [B, T], data: targets },
+    mask: f(mask), advantages: f(adv), oldLogp: f(old),
+  };
+  if (withRef) feeds.refLogp = f(ref);
+  return { batch: B, length: T, feeds, tokens, needsBehaviour: samples.map((s) => !s.logprobs) };
+}

@@ -1,0 +1,299 @@
+import { CheckpointError, ShapeError } from '../errors.ts';
+import { Graph } from '../graph/graph.ts';
+import type { TensorData } from '../graph/types.ts';
+import type { ModelConfig } from '../model/config.ts';
+import { initParams, paramSpecs } from '../model/params.ts';
+import { declareParams, decodeStep, forward, tokenLogprobs } from '../model/transformer.ts';
+import { runSession, type RuntimeOptions } from '../runtime/session.ts';
+import type { LossConfig } from '../train/loss.ts';
+import type { OptimizerConfig } from '../train/optimizer.ts';
+import { buildTrainGraph, METRIC_OUTPUTS } from '../train/step-graph.ts';
+import { checkTokens, LENGTH_STEP, packTrainBatch, type TrainSample } from './batch.ts';
+import { pow2Bucket, SessionCache, stepBucket } from './sessions.ts';
+
+export interface StepMetrics {
+  loss: number; pgLoss: number; kl: number; entropy: number; clipFrac: number; gradNorm: number;
+  /** True when the step was rejected (non-finite loss or gradients); parameters are untouched. */
+  skipped: boolean;
+  /** Trained tokens in the batch. */
+  tokens: number;
+  /** Optimizer steps applied so far (after this one). */
+  step: number;
+}
+
+/** Everything a learner needs to resume exactly. */
+export interface EngineState {
+  params: Record<string, Float32Array>;
+  m?: Record<string, Float32Array>;
+  v?: Record<string, Float32Array>;
+  step: number;
+  version: number;
+}
+
+interface KvCache { batch: number; keys: Float32Array[]; values: Float32Array[]; ctx: number }
+
+/**
+ * The numeric engine: parameters, optimizer moments, ORT sessions and KV caches. It runs where
+ * it is created — in-thread, or inside a worker_thread behind WorkerEngine — and speaks plain
+ * data (typed arrays), so its methods can be proxied over postMessage unchanged.
+ */
+export class EngineCore {
+  private params = new Map<string, Float32Array>();
+  private m?: Map<string, Float32Array>;
+  private v?: Map<string, Float32Array>;
+  private step = 0;
+  private version = 0;
+  private readonly sessions: SessionCache;
+  private readonly caches = new Map<number, KvCache>();
+  private nextCache = 1;
+  private train?: { loss: LossConfig; opt: OptimizerConfig };
+
+  constructor(readonly config: ModelConfig, runtime: RuntimeOptions) {
+    this.sessions = new SessionCache(runtime);
+    this.params = initParams(config);
+  }
+
+  // ---------------------------------------------------------------- state
+  setState(s: EngineState): void {
+    const specs = paramSpecs(this.config);
+    const take = (src: Record<string, Float32Array> | undefined, what: string) => {
+      if (!src) return undefined;
+      const out = new Map<string, Float32Array>();
+      for (const p of specs) {
+        const a = src[p.name];
+        const n = p.shape.reduce((x, d) => x * d, 1);
+        if (!a) throw new CheckpointError(`${what}: missing tensor ${p.name}`);
+        if (a.length !== n) throw new CheckpointError(`${what}: ${p.name} has ${a.length} values, expected ${n}`);
+        out.set(p.name, a);
+      }
+      return out;
+    };
+    this.params = take(s.params, 'params')!;
+    this.m = take(s.m, 'adam m');
+    this.v = take(s.v, 'adam v');
+    this.step = s.step;
+    this.version = s.version;
+  }
+
+  getState(withOptimizer = true): EngineState {
+    const obj = (m?: Map<string, Float32Array>) => (m ? Object.fromEntries(m) : undefined);
+    return { params: obj(this.params)!, m: withOptimizer ? obj(this.m) : undefined, v: withOptimizer ? obj(this.v) : undefined, step: this.step, version: this.version };
+  }
+
+  getVersion(): number { return this.version; }
+
+  private paramFeeds(): Record<string, TensorData> {
+    const feeds: Record<string, TensorData> = {};
+    for (const p of paramSpecs(this.config)) feeds[p.name] = { dtype: 'float32', shape: p.shape, data: this.params.get(p.name)! };
+    return feeds;
+  }
+
+  // ---------------------------------------------------------------- scoring
+  /** Per-token log-probs of each sequence (index 0 is NaN: the first token has no prefix). */
+  async score(sequences: readonly ArrayLike<number>[]): Promise<Float32Array[]> {
+    if (sequences.length === 0) return [];
+    sequences.forEach((s, i) => checkTokens(`sequences[${i}]`, s, this.config));
+    const B = pow2Bucket(sequences.length);
+    const T = stepBucket(Math.max(1, ...sequences.map((s) => s.length - 1)), LENGTH_STEP, this.config.context);
+    const c = this.config;
+    const session = await this.sessions.get(`score:${B}x${T}`, () => {
+      const g = new Graph('float32');
+      const p = declareParams(g, c);
+      const ids = g.input('ids', 'int64', [B, T]);
+      const targets = g.input('targets', 'int64', [B, T]);
+      g.output(tokenLogprobs(g, forward(g, c, p, ids).logits, targets).logp, 'logp');
+      return g;
+    });
+    const ids = new BigInt64Array(B * T);
+    const targets = new BigInt64Array(B * T);
+    sequences.forEach((s, r) => {
+      for (let t = 0; t + 1 < s.length; t++) {
+        ids[r * T + t] = BigInt(s[t]!);
+        targets[r * T + t] = BigInt(s[t + 1]!);
+      }
+    });
+    const out = await runSession(session, {
+      ...this.paramFeeds(),
+      ids: { dtype: 'int64', shape: [B, T], data: ids },
+      targets: { dtype: 'int64', shape: [B, T], data: targets },
+    });
+    const logp = out.logp!.data as Float32Array;
+    return sequences.map((s, r) => {
+      const a = new Float32Array(s.length);
+      a[0] = NaN;
+      for (let t = 1; t < s.length; t++) a[t] = logp[r * T + t - 1]!;
+      return a;
+    });
+  }
+
+  // ---------------------------------------------------------------- generation
+  /**
+   * Start a generation: run the prompts (right-padded) through the model, fill a KV cache and
+   * return the next-token logits of each row [rows × V]. Returns a handle for decode().
+   */
+  async prefill(prompts: readonly ArrayLike<number>[]): Promise<{ handle: number; logits: Float32Array }> {
+    const c = this.config;
+    prompts.forEach((p, i) => checkTokens(`prompts[${i}]`, p, c, c.context - 1));
+    const rows = prompts.length;
+    const B = pow2Bucket(rows);
+    const T = stepBucket(Math.max(...prompts.map((p) => p.length)), LENGTH_STEP, c.context);
+    const session = await this.sessions.get(`prefill:${B}x${T}`, () => {
+      const g = new Graph('float32');
+      const p = declareParams(g, c);
+      const ids = g.input('ids', 'int64', [B, T]);
+      const f = forward(g, c, p, ids);
+      g.output(f.logits, 'logits');
+      f.keys.forEach((k, l) => g.output(k, `k${l}`));
+      f.values.forEach((v, l) => g.output(v, `v${l}`));
+      return g;
+    });
+    const ids = new BigInt64Array(B * T);
+    prompts.forEach((p, r) => { for (let t = 0; t < p.length; t++) ids[r * T + t] = BigInt(p[t]!); });
+    const out = await runSession(session, { ...this.paramFeeds(), ids: { dtype: 'int64', shape: [B, T], data: ids } });
+    const H = c.heads;
+    const dh = c.dModel / H;
+    const C = c.context;
+    const cache: KvCache = { batch: B, ctx: C, keys: [], values: [] };
+    for (let l = 0; l < c.layers; l++) {
+      for (const [src, dst] of [[out[`k${l}`]!, cache.keys], [out[`v${l}`]!, cache.values]] as const) {
+        const a = src.data as Float32Array;
+        const buf = new Float32Array(B * H * C * dh);
+        for (let bh = 0; bh < B * H; bh++) buf.set(a.subarray(bh * T * dh, (bh + 1) * T * dh), bh * C * dh);
+        dst.push(buf);
+      }
+    }
+    const handle = this.nextCache++;
+    this.caches.set(handle, cache);
+    const V = c.vocabSize;
+    const all = out.logits!.data as Float32Array;
+    const logits = new Float32Array(rows * V);
+    prompts.forEach((p, r) => logits.set(all.subarray((r * T + p.length - 1) * V, (r * T + p.length) * V), r * V));
+    return { handle, logits };
+  }
+
+  /** Append one token per row at `positions` (the row's current length); returns next-token logits. */
+  async decode(handle: number, tokens: ArrayLike<number>, positions: ArrayLike<number>): Promise<Float32Array> {
+    const cache = this.caches.get(handle);
+    if (!cache) throw new ShapeError('handle', `unknown or released generation ${handle}`);
+    const c = this.config;
+    const { batch: B, ctx: C } = cache;
+    const rows = tokens.length;
+    if (positions.length !== rows || rows > B) throw new ShapeError('tokens', `expected ≤ ${B} rows with matching positions`);
+    const H = c.heads;
+    const dh = c.dModel / H;
+    const session = await this.sessions.get(`decode:${B}x${C}`, () => {
+      const g = new Graph('float32');
+      const p = declareParams(g, c);
+      const ids = g.input('ids', 'int64', [B, 1]);
+      const pos = g.input('positions', 'int64', [B]);
+      const kc = [...Array(c.layers).keys()].map((l) => g.input(`kc${l}`, 'float32', [B, H, C, dh]));
+      const vc = [...Array(c.layers).keys()].map((l) => g.input(`vc${l}`, 'float32', [B, H, C, dh]));
+      const d = decodeStep(g, c, p, ids, pos, kc, vc);
+      g.output(d.logits, 'logits');
+      d.keys.forEach((k, l) => g.output(k, `k${l}`));
+      d.values.forEach((v, l) => g.output(v, `v${l}`));
+      return g;
+    });
+    const ids = new BigInt64Array(B);
+    const pos = new BigInt64Array(B);
+    for (let r = 0; r < rows; r++) {
+      const t = tokens[r]!;
+      const q = positions[r]!;
+      if (!Number.isInteger(t) || t < 0 || t >= c.vocabSize) throw new ShapeError(`tokens[${r}]`, `token id ${t} outside [0, ${c.vocabSize})`);
+      if (!Number.isInteger(q) || q < 0 || q >= C) throw new ShapeError(`positions[${r}]`, `position ${q} outside [0, ${C})`);
+      ids[r] = BigInt(t);
+      pos[r] = BigInt(q);
+    }
+    const feeds: Record<string, TensorData> = { ...this.paramFeeds(), ids: { dtype: 'int64', shape: [B, 1], data: ids }, positions: { dtype: 'int64', shape: [B], data: pos } };
+    for (let l = 0; l < c.layers; l++) {
+      feeds[`kc${l}`] = { dtype: 'float32', shape: [B, H, C, dh], data: cache.keys[l]! };
+      feeds[`vc${l}`] = { dtype: 'float32', shape: [B, H, C, dh], data: cache.values[l]! };
+    }
+    const out = await runSession(session, feeds);
+    for (let l = 0; l < c.layers; l++) {
+      for (const [src, dst] of [[out[`k${l}`]!, cache.keys[l]!], [out[`v${l}`]!, cache.values[l]!]] as const) {
+        const a = src.data as Float32Array;
+        for (let r = 0; r < rows; r++) {
+          const q = positions[r]!;
+          for (let h = 0; h < H; h++) dst.set(a.subarray((r * H + h) * dh, (r * H + h + 1) * dh), ((r * H + h) * C + q) * dh);
+        }
+      }
+    }
+    return (out.logits!.data as Float32Array).slice(0, rows * c.vocabSize);
+  }
+
+  release(handle: number): void {
+    this.caches.delete(handle);
+  }
+
+  // ---------------------------------------------------------------- training
+  configureTraining(loss: LossConfig, opt: OptimizerConfig): void {
+    this.train = { loss, opt };
+    if (!this.m || !this.v) {
+      this.m = new Map(paramSpecs(this.config).map((p) => [p.name, new Float32Array(this.params.get(p.name)!.length)]));
+      this.v = new Map(paramSpecs(this.config).map((p) => [p.name, new Float32Array(this.params.get(p.name)!.length)]));
+    }
+  }
+
+  /** Compile (or fetch) the train-step graph for a padded shape; returns its FLOP count. */
+  async trainGraphFlops(batch: number, length: number): Promise<number> {
+    return this.trainSession(batch, length, this.train!.loss.klCoef > 0).then((s) => s.flops);
+  }
+
+  private async trainSession(B: number, T: number, withRef: boolean) {
+    const { loss, opt } = this.train!;
+    let flops = 0;
+    const session = await this.sessions.get(`train:${B}x${T}:${withRef}`, () => {
+      const tg = buildTrainGraph(this.config, loss, opt, { batch: B, length: T, withRef });
+      flops = tg.flops.total;
+      return tg.graph;
+    });
+    return { session, flops };
+  }
+
+  /** One optimizer step on a batch of sequences. */
+  async trainStep(samples: readonly TrainSample[]): Promise<StepMetrics> {
+    if (!this.train) throw new Error('configureTraining() first');
+    const { loss, opt } = this.train;
+    const withRef = loss.klCoef > 0;
+    let filled = samples;
+    if (loss.kind === 'ppo' && samples.some((s) => !s.logprobs)) {
+      const missing = samples.map((s, i) => (s.logprobs ? -1 : i)).filter((i) => i >= 0);
+      const scored = await this.score(missing.map((i) => samples[i]!.tokens));
+      filled = samples.map((s) => s);
+      missing.forEach((i, k) => { (filled as TrainSample[])[i] = { ...samples[i]!, logprobs: scored[k]! }; });
+    }
+    const packed = packTrainBatch(filled, this.config, withRef);
+    const { session } = await this.trainSession(packed.batch, packed.length, withRef);
+    const t = this.step + 1;
+    const lr = opt.lr * (opt.warmupSteps > 0 ? Math.min(1, t / opt.warmupSteps) : 1);
+    const scalar = (x: number): TensorData => ({ dtype: 'float32', shape: [], data: Float32Array.of(x) });
+    const feeds: Record<string, TensorData> = {
+      ...this.paramFeeds(), ...packed.feeds,
+      lr: scalar(lr), bc1: scalar(1 / (1 - Math.pow(opt.beta1, t))), bc2: scalar(1 / (1 - Math.pow(opt.beta2, t))),
+    };
+    for (const p of paramSpecs(this.config)) {
+      feeds[`m:${p.name}`] = { dtype: 'float32', shape: p.shape, data: this.m!.get(p.name)! };
+      feeds[`v:${p.name}`] = { dtype: 'float32', shape: p.shape, data: this.v!.get(p.name)! };
+    }
+    const out = await runSession(session, feeds);
+    const metric = (k: string) => (out[k]!.data as Float32Array)[0]!;
+    const metrics = Object.fromEntries(METRIC_OUTPUTS.map((k) => [k, metric(k)])) as Record<(typeof METRIC_OUTPUTS)[number], number>;
+    const finite = Number.isFinite(metrics.loss) && Number.isFinite(metrics.gradNorm);
+    if (finite) {
+      for (const p of paramSpecs(this.config)) {
+        this.params.set(p.name, out[`out:${p.name}`]!.data as Float32Array);
+        this.m!.set(p.name, out[`out_m:${p.name}`]!.data as Float32Array);
+        this.v!.set(p.name, out[`out_v:${p.name}`]!.data as Float32Array);
+      }
+      this.step = t;
+      this.version++;
+    }
+    return { ...metrics, skipped: !finite, tokens: packed.tokens, step: this.step };
+  }
+
+  async close(): Promise<void> {
+    this.caches.clear();
+    await this.sessions.close();
+  }
+}

@@ -1,0 +1,18 @@
+import type { TrainSample } from './batch.ts';
+import type { EngineState, StepMetrics } from './core.ts';
+import type { LossConfig } from '../train/loss.ts';
+import type { OptimizerConfig } from '../train/optimizer.ts';
+
+/** The engine surface, identical in-thread (EngineCore) and behind a worker (WorkerEngine). */
+export interface Engine {
+  setState(s: EngineState): Promise<void> | void;
+  getState(withOptimizer?: boolean): Promise<EngineState> | EngineState;
+  score(sequences: readonly ArrayLike<number>[]): Promise<Float32Array[]>;
+  prefill(prompts: readonly ArrayLike<number>[]): Promise<{ handle: number; logits: Float32Array }>;
+  decode(handle: number, tokens: ArrayLike<number>, positions: ArrayLike<number>): Promise<Float32Array>;
+  release(handle: number): Promise<void> | void;
+  configureTraining(loss: LossConfig, opt: OptimizerConfig): Promise<void> | void;
+  trainStep(samples: readonly TrainSample[]): Promise<StepMetrics>;
+  trainGraphFlops(batch: number, length: number): Promise<number>;
+  close(): Promise<void>;
+}

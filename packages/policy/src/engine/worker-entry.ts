@@ -1,0 +1,33 @@
+import { parentPort, workerData } from 'node:worker_threads';
+import { EngineCore } from './core.ts';
+
+// Worker side of WorkerEngine: one EngineCore, requests served strictly in order.
+const core = new EngineCore(workerData.config, workerData.runtime);
+const methods: Record<string, (...args: never[]) => unknown> = {
+  ready: () => true,
+  setState: (s) => core.setState(s),
+  getState: (w) => core.getState(w),
+  score: (s) => core.score(s),
+  prefill: (p) => core.prefill(p),
+  decode: (h, t, p) => core.decode(h, t, p),
+  release: (h) => core.release(h),
+  configureTraining: (l, o) => core.configureTraining(l, o),
+  trainStep: (s) => core.trainStep(s),
+  trainGraphFlops: (b, t) => core.trainGraphFlops(b, t),
+  close: () => core.close(),
+};
+
+let queue: Promise<unknown> = Promise.resolve();
+parentPort!.on('message', (msg: { id: number; method: string; args: never[] }) => {
+  queue = queue.then(async () => {
+    try {
+      const fn = methods[msg.method];
+      if (!fn) throw new Error(`unknown engine method ${msg.method}`);
+      const result = await fn(...msg.args);
+      parentPort!.postMessage({ id: msg.id, result });
+    } catch (err) {
+      const e = err as Error & Record<string, unknown>;
+      parentPort!.postMessage({ id: msg.id, error: { ...e, name: e.name, message: e.message, stack: e.stack } });
+    }
+  });
+});

@@ -1,0 +1,128 @@
+import { Graph, int, type Value } from '../graph/index.ts';
+
+/**
+ * Static-shape float32 ONNX graphs for the estimators. Every graph takes
+ *   rewards [B]     one outcome reward per row (0 on padded rows),
+ *   valid   [B]     1 on real rows, 0 on padding,
+ *   member  [B, G]  one-hot group / segment / key of each row (all-zero rows on padding),
+ * and masks `member` by `valid` itself, so padded rows cannot reach any statistic: whatever
+ * finite values they carry, results on the real rows are unchanged.
+ * Per-group statistics are MatMuls with the one-hot matrix: sums = r^T M, and a per-group value
+ * v is read back per row as M v.
+ */
+
+export type GroupedMode = 'grpo' | 'drgrpo' | 'rloo' | 'whiten';
+
+export interface GroupedGraphOptions {
+  readonly mode: GroupedMode;
+  /** grpo: added to the std; whiten: added to the variance. */
+  readonly eps: number;
+  /** zeroVariance 'drop': clear `keep` on rows of zero-variance groups. */
+  readonly drop: boolean;
+  readonly rows: number;
+  readonly groups: number;
+}
+
+/**
+ * grpo / drgrpo / rloo over groups, and "whiten" = REINFORCE++ / TRR++ normalisation over
+ * segments (REINFORCE++ is the one-segment case). Whitening statistics are sequence-weighted,
+ * one row per sequence, not verl's token-weighted masked_whiten (verl PR #6497). Outputs:
+ *   advantages [B]; keep [B] bool; zero_variance_groups [] float (a count).
+ * A group has zero variance when max == min over its rows (exact, so a constant group gets
+ * advantage exactly 0 instead of rounding noise divided by eps); singletons qualify. Padded
+ * groups (no rows) are neither counted nor used.
+ */
+export function buildGroupedGraph(o: GroupedGraphOptions): Graph {
+  const B = o.rows;
+  const G = o.groups;
+  const g = new Graph('float32');
+  const r = g.input('rewards', 'float32', [B]);
+  const valid = g.input('valid', 'float32', [B]);
+  const M = g.mul(g.input('member', 'float32', [B, G]), g.reshape(valid, [B, 1]));
+  const perRow = (v: Value): Value => g.reshape(g.matmul(M, g.reshape(v, [G, 1])), [B]);
+  const perGroup = (v: Value): Value => g.reshape(g.matmul(g.reshape(v, [1, B]), M), [G]);
+
+  const n = g.reduceSum(M, [0]);
+  const mean = g.div(perGroup(r), g.max(n, 1));
+  const dev = g.mul(g.sub(r, perRow(mean)), valid);
+  // Two-pass variance (sum of squared deviations), unbiased; padded/singleton groups divide by 1.
+  const variance = g.div(perGroup(g.mul(dev, dev)), g.max(g.sub(n, 1), 1));
+
+  const inGroup = g.greater(M, 0);
+  const rCol = g.reshape(r, [B, 1]);
+  const hi = g.reduceMax(g.where(inGroup, rCol, -Infinity), [0]);
+  const lo = g.neg(g.reduceMax(g.where(inGroup, g.neg(rCol), -Infinity), [0]));
+  const present = g.greater(n, 0.5);
+  const constant = g.equal(hi, lo); // false for absent groups: -inf vs +inf
+  const zeroVar = g.and(present, constant);
+  const ok = g.and(present, g.not(constant));
+
+  let scale: Value;
+  switch (o.mode) {
+    case 'grpo': scale = g.div(1, g.add(g.sqrt(variance), o.eps)); break;
+    case 'drgrpo': scale = g.where(ok, 1, 0); break;
+    // s_i - mean_{j != i} s_j = n/(n-1) (s_i - mean)
+    case 'rloo': scale = g.div(n, g.max(g.sub(n, 1), 1)); break;
+    case 'whiten': scale = g.div(1, g.sqrt(g.add(variance, o.eps))); break;
+  }
+  // Zero before the read-back MatMul: an inf scale (eps = 0) would turn 0 * inf into NaN.
+  scale = g.where(ok, scale, 0);
+  g.output(g.mul(dev, perRow(scale)), 'advantages');
+
+  const zeroVarF = g.cast(zeroVar, 'float32');
+  const real = g.greater(valid, 0.5);
+  const keep = o.drop ? g.and(real, g.not(g.greater(perRow(zeroVarF), 0.5))) : real;
+  g.output(keep, 'keep');
+  g.output(g.reduceSum(zeroVarF, [0]), 'zero_variance_groups');
+  return g;
+}
+
+export interface RaeGraphOptions {
+  readonly decay: number;
+  readonly rows: number;
+  readonly keys: number;
+}
+
+/**
+ * SPIRAL / prime-rl role-conditioned advantage with sequential in-batch semantics: rows are
+ * processed in batch order and each row sees its key's baseline after the EMA updates of all
+ * earlier rows of that key in the batch (identical to one call per row). Extra input
+ *   state [K]  baselines before the batch;  outputs advantages [B], state_out [K].
+ *
+ * Closed form (d = decay). Let m_j be the number of earlier rows with row j's key (its rank
+ * within the key) and n_k the number of rows with key k. Unrolling b <- d b + (1 - d) R:
+ *   b_before(j) = d^m_j b0[k] + (1 - d) sum_{i<j, key i = k} d^(m_j - m_i - 1) R_i
+ *   b_after[k]  = d^n_k b0[k] + (1 - d) sum_{key i = k}      d^(n_k - m_i - 1) R_i
+ *   A_j         = R_j - b_before(j).
+ * "Earlier, same key" is the strict lower triangle of K K^T (Trilu, k = -1), so m is its row
+ * sum; powers are exp(x ln d) with exponents clamped at 0 off the mask (so nothing overflows).
+ */
+export function buildRaeGraph(o: RaeGraphOptions): Graph {
+  const B = o.rows;
+  const K = o.keys;
+  const lnd = Math.log(o.decay);
+  const g = new Graph('float32');
+  const r = g.input('rewards', 'float32', [B]);
+  const valid = g.input('valid', 'float32', [B]);
+  const M = g.mul(g.input('member', 'float32', [B, K]), g.reshape(valid, [B, 1]));
+  const b0 = g.input('state', 'float32', [K]);
+  const pow = (x: Value): Value => g.exp(g.mul(g.max(x, 0), lnd));
+  const perRow = (v: Value): Value => g.reshape(g.matmul(M, g.reshape(v, [K, 1])), [B]);
+
+  const sameKey = g.matmul(M, g.transposeLast(M));
+  const k = g.constant(BigInt64Array.from([-1n]), [], 'int64', 'trilu_k');
+  const earlier = g.op('Trilu', [sameKey, k], { upper: int(0) }, 'float32', [B, B]);
+  const m = g.reduceSum(earlier, [1]);
+  const lag = g.sub(g.sub(g.reshape(m, [B, 1]), g.reshape(m, [1, B])), 1);
+  const weights = g.mul(g.mul(earlier, pow(lag)), 1 - o.decay);
+  const fromBatch = g.reshape(g.matmul(weights, g.reshape(r, [B, 1])), [B]);
+  const before = g.add(g.mul(pow(m), perRow(b0)), fromBatch);
+  g.output(g.mul(g.sub(r, before), valid), 'advantages');
+
+  const n = g.reduceSum(M, [0]);
+  const tail = g.sub(g.sub(perRow(n), m), 1);
+  const w = g.mul(g.mul(pow(tail), valid), 1 - o.decay);
+  const fromRows = g.reshape(g.matmul(g.reshape(g.mul(w, r), [1, B]), M), [K]);
+  g.output(g.add(g.mul(pow(n), b0), fromRows), 'state_out');
+  return g;
+}
