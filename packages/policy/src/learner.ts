@@ -25,7 +25,7 @@ export class Learner {
   }
 
   /** FLOPs of one train-step graph run at a padded shape (compiles it if needed). */
-  flops(batch: number, length: number): Promise<number> {
+  flops(batch: number, length: number): Promise<{ total: number; matmul: number }> {
     return this.policy.engine.trainGraphFlops(batch, length);
   }
 }

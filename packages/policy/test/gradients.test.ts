@@ -42,6 +42,7 @@ const cases: [string, () => Promise<unknown>][] = [
   ['Tanh', () => check('Tanh', [[5]], (g, [a]) => g.tanh(a!))],
   ['Sigmoid', () => check('Sigmoid', [[5]], (g, [a]) => g.sigmoid(a!))],
   ['Relu', () => check('Relu', [[6]], (g, [a]) => g.relu(a!))],
+  ['Gelu', () => check('Gelu', [[3, 4]], (g, [a]) => g.mul(g.gelu(a!), 3))],
   ['Abs', () => check('Abs', [[6]], (g, [a]) => g.abs(a!))],
   ['MatMul', () => check('MatMul', [[3, 4], [4, 2]], (g, [a, b]) => g.matmul(a!, b!))],
   ['MatMul (batched, broadcast)', () => check('MatMul', [[2, 3, 4], [4, 5]], (g, [a, b]) => g.matmul(a!, b!))],

@@ -236,19 +236,15 @@ export class EngineCore {
   }
 
   /** Compile (or fetch) the train-step graph for a padded shape; returns its FLOP count. */
-  async trainGraphFlops(batch: number, length: number): Promise<number> {
-    return this.trainSession(batch, length, this.train!.loss.klCoef > 0).then((s) => s.flops);
+  async trainGraphFlops(batch: number, length: number): Promise<{ total: number; matmul: number }> {
+    const { loss, opt } = this.train!;
+    return buildTrainGraph(this.config, loss, opt, { batch, length, withRef: loss.klCoef > 0 }).flops;
   }
 
   private async trainSession(B: number, T: number, withRef: boolean) {
     const { loss, opt } = this.train!;
-    let flops = 0;
-    const session = await this.sessions.get(`train:${B}x${T}:${withRef}`, () => {
-      const tg = buildTrainGraph(this.config, loss, opt, { batch: B, length: T, withRef });
-      flops = tg.flops.total;
-      return tg.graph;
-    });
-    return { session, flops };
+    const session = await this.sessions.get(`train:${B}x${T}:${withRef}`, () => buildTrainGraph(this.config, loss, opt, { batch: B, length: T, withRef }).graph);
+    return { session };
   }
 
   /** One optimizer step on a batch of sequences. */

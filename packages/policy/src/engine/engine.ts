@@ -13,6 +13,6 @@ export interface Engine {
   release(handle: number): Promise<void> | void;
   configureTraining(loss: LossConfig, opt: OptimizerConfig): Promise<void> | void;
   trainStep(samples: readonly TrainSample[]): Promise<StepMetrics>;
-  trainGraphFlops(batch: number, length: number): Promise<number>;
+  trainGraphFlops(batch: number, length: number): Promise<{ total: number; matmul: number }>;
   close(): Promise<void>;
 }

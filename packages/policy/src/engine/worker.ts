@@ -78,7 +78,7 @@ export class WorkerEngine implements Engine {
   release(handle: number): Promise<void> { return this.call('release', [handle]); }
   configureTraining(loss: LossConfig, opt: OptimizerConfig): Promise<void> { return this.call('configureTraining', [loss, opt]); }
   trainStep(samples: readonly TrainSample[]): Promise<StepMetrics> { return this.call('trainStep', [samples]); }
-  trainGraphFlops(batch: number, length: number): Promise<number> { return this.call('trainGraphFlops', [batch, length]); }
+  trainGraphFlops(batch: number, length: number): Promise<{ total: number; matmul: number }> { return this.call('trainGraphFlops', [batch, length]); }
 
   close(): Promise<void> {
     this.closed ??= (async () => {

@@ -7,7 +7,7 @@ import {
 
 /** Ops the builder can emit. `Graph.op` rejects anything else with UnknownOpError. */
 export const KNOWN_OPS = new Set([
-  'Add', 'Sub', 'Mul', 'Div', 'Neg', 'Exp', 'Log', 'Sqrt', 'Tanh', 'Sigmoid', 'Relu', 'Abs',
+  'Add', 'Sub', 'Mul', 'Div', 'Neg', 'Exp', 'Log', 'Sqrt', 'Tanh', 'Sigmoid', 'Relu', 'Gelu', 'Abs',
   'Sign', 'MatMul', 'Transpose', 'Reshape', 'ReduceSum', 'ReduceMean', 'ReduceMax', 'Softmax',
   'LogSoftmax', 'Gather', 'GatherElements', 'ScatterElements', 'Where', 'Cast', 'Concat', 'Slice',
   'Pad', 'Expand', 'Clip', 'Min', 'Max', 'Greater', 'Less', 'GreaterOrEqual', 'LessOrEqual',
@@ -145,6 +145,10 @@ export class Graph {
   sigmoid(x: Value): Value { return this.unary('Sigmoid', x); }
   relu(x: Value): Value { return this.unary('Relu', x); }
   abs(x: Value): Value { return this.unary('Abs', x); }
+  /** GELU, tanh approximation (ONNX opset 20 Gelu with approximate='tanh'). */
+  gelu(x: Value): Value {
+    return this.emit('Gelu', [x], { approximate: { kind: 'string', value: 'tanh' } }, x.dtype, x.shape);
+  }
   sign(x: Value): Value { return this.unary('Sign', x); }
   not(x: Value): Value { return this.unary('Not', x); }
   isNaN(x: Value): Value { return this.unary('IsNaN', x, 'bool'); }

@@ -63,6 +63,16 @@ export const GRADIENT_RULES: Record<string, GradientRule> = {
   Sigmoid: ({ g, y, gy }) => [g.mul(gy, g.mul(y, g.sub(1, y)))],
   Relu: ({ g, x: [a], gy }) => [g.where(g.greater(a!, 0), gy, 0)],
   Abs: ({ g, x: [a], gy }) => [g.mul(gy, g.sign(a!))],
+  Gelu: ({ g, x: [a], gy }) => {
+    // y = ½x(1 + tanh u), u = k(x + c x³): y' = ½(1 + t) + ½ k x (1 − t²)(1 + 3c x²).
+    const k = Math.sqrt(2 / Math.PI);
+    const c = 0.044715;
+    const x2 = g.mul(a!, a!);
+    const t = g.tanh(g.mul(g.add(g.mul(g.mul(x2, a!), c), a!), k));
+    const dt = g.sub(1, g.mul(t, t));
+    const term2 = g.mul(g.mul(g.mul(a!, dt), g.add(g.mul(x2, 3 * c), 1)), 0.5 * k);
+    return [g.mul(gy, g.add(g.add(g.mul(t, 0.5), 0.5), term2))];
+  },
   Sign: () => [undefined],
   MatMul: ({ g, x: [a, b], gy }) => [
     ub(g, g.matmul(gy, g.transposeLast(b!)), a!.shape),

@@ -3,7 +3,7 @@ import { ONNX_DTYPE, type Graph } from './graph.ts';
 import type { Attr, TensorData, Value } from './types.ts';
 
 const { onnx } = onnxProto;
-export const OPSET = 18;
+export const OPSET = 20;
 
 function valueInfo(v: Value, name = v.name) {
   return {
@@ -36,14 +36,14 @@ export interface SerializeOptions {
   metadata?: Record<string, string>;
 }
 
-/** Encode a built graph as an ONNX ModelProto (IR 8, opset 18). */
+/** Encode a built graph as an ONNX ModelProto (IR 9, opset 20). */
 export function serialize(g: Graph, opts: SerializeOptions = {}): Uint8Array {
   const byId = new Map<number, Value>();
   for (const n of g.nodes) for (const v of [...n.inputs, ...n.outputs]) byId.set(v.id, v);
   const initializer = [...g.initializers.entries()].map(([id, t]) => tensorProto(byId.get(id)?.name ?? `unused${id}`, t))
     .filter((t) => !t.name.startsWith('unused'));
   const model = onnx.ModelProto.create({
-    irVersion: 8,
+    irVersion: 9,
     producerName: 'spar',
     producerVersion: '0.1.0',
     opsetImport: [{ domain: '', version: OPSET }],
