@@ -1,0 +1,100 @@
+import { Type, type Static, type TSchema } from '@sinclair/typebox';
+import { EstimatorSpecSchema, LossConfigSchema, ModelConfigSchema, OptimizerConfigSchema } from '@spar/policy';
+import YAML from 'yaml';
+import { ValidationError, type FieldIssue } from './errors.ts';
+import { check, deepFreeze } from './validate.ts';
+
+const { vocabSize: _omit, ...modelProps } = ModelConfigSchema.properties;
+/** The policy part of an experiment: the model config minus vocabSize (the recipe's vocabulary decides it). */
+export const PolicySectionSchema = Type.Object(modelProps, { additionalProperties: false });
+
+export const RolloutSchema = Type.Object({
+  groupSize: Type.Integer({ minimum: 1, maximum: 256, default: 8, description: 'rollouts (or episodes) per task' }),
+  temperature: Type.Number({ minimum: 0, maximum: 10, default: 1 }),
+  topP: Type.Number({ exclusiveMinimum: 0, maximum: 1, default: 1 }),
+  maxNewTokens: Type.Integer({ minimum: 1, maximum: 4096, default: 16 }),
+  concurrency: Type.Integer({ minimum: 1, maximum: 256, default: 4, description: 'tasks a solver works on at once' }),
+  maxQueuedTasks: Type.Integer({ minimum: 1, maximum: 100000, default: 64, description: 'proposer pauses while the tasks queue is deeper' }),
+}, { additionalProperties: false });
+
+export const LearnerSchema = Type.Object({
+  estimator: Type.Object(EstimatorSpecSchema.properties, { additionalProperties: false, default: { kind: 'grpo' } }),
+  loss: Type.Object(LossConfigSchema.properties, { additionalProperties: false, default: {} }),
+  optimizer: Type.Object(OptimizerConfigSchema.properties, { additionalProperties: false, default: {} }),
+  batchSize: Type.Integer({ minimum: 1, maximum: 65536, default: 64, description: 'trajectories (samples) per learner step' }),
+  maxStaleness: Type.Integer({ minimum: 0, maximum: 1000, default: 4, description: 'drop samples more than this many versions behind' }),
+  checkpointEvery: Type.Integer({ minimum: 1, maximum: 1000000, default: 50 }),
+  keepCheckpoints: Type.Integer({ minimum: 1, maximum: 1000, default: 3 }),
+}, { additionalProperties: false });
+
+export const EvalSchema = Type.Object({
+  every: Type.Integer({ minimum: 0, maximum: 1000000, default: 50, description: 'learner steps between evaluations; 0 = only at the end' }),
+  suites: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { description: 'default: every suite of the recipe' })),
+  episodes: Type.Integer({ minimum: 1, maximum: 100000, default: 200, description: 'games / questions per suite' }),
+  seed: Type.Integer({ minimum: 0, default: 12345 }),
+}, { additionalProperties: false });
+
+export const BudgetSchema = Type.Object({
+  maxSteps: Type.Integer({ minimum: 1, maximum: 10000000, default: 200 }),
+  maxMinutes: Type.Number({ exclusiveMinimum: 0, maximum: 100000, default: 60 }),
+}, { additionalProperties: false });
+
+/** Common top-level shape; `options` is validated by the recipe's own schema. */
+export const ExperimentBaseSchema = Type.Object({
+  name: Type.String({ minLength: 1, maxLength: 128, pattern: '^[A-Za-z0-9][A-Za-z0-9._ -]*$' }),
+  recipe: Type.String({ minLength: 1 }),
+  options: Type.Optional(Type.Unknown()),
+  policy: Type.Object(modelProps, { additionalProperties: false, default: {} }),
+  rollout: Type.Object(RolloutSchema.properties, { additionalProperties: false, default: {} }),
+  learner: Type.Object(LearnerSchema.properties, { additionalProperties: false, default: {} }),
+  eval: Type.Object(EvalSchema.properties, { additionalProperties: false, default: {} }),
+  budget: Type.Object(BudgetSchema.properties, { additionalProperties: false, default: {} }),
+  seed: Type.Integer({ minimum: 0, maximum: 2 ** 31 - 1, default: 1 }),
+}, { additionalProperties: false });
+
+export type ExperimentBase = Static<typeof ExperimentBaseSchema>;
+export interface ExperimentConfig<O = unknown> extends Omit<ExperimentBase, 'options'> {
+  readonly options: O;
+}
+
+/** What the experiment parser needs from the recipe registry. */
+export interface RecipeSchemas {
+  names(): string[];
+  optionsSchema(recipe: string): TSchema | undefined;
+  /** Cross-field checks a recipe needs (e.g. eval suites it knows); returns issues. */
+  checkConfig?(config: ExperimentConfig): FieldIssue[];
+}
+
+export const MAX_CONFIG_BYTES = 256 * 1024;
+
+/** Parse a YAML or JSON text (JSON is YAML) into a plain object; syntax errors are field issues. */
+export function parseConfigText(text: string): unknown {
+  const doc = YAML.parseDocument(text, { uniqueKeys: true });
+  if (doc.errors.length) {
+    throw new ValidationError('experiment config', doc.errors.map((e) => ({ path: '', message: `syntax: ${e.message.split('\n')[0]}` })));
+  }
+  return doc.toJS({ maxAliasCount: 50 });
+}
+
+/** Validate an experiment config against the common schema and the recipe's options schema. */
+export function parseExperiment(input: unknown, recipes: RecipeSchemas): ExperimentConfig {
+  if (typeof input !== 'object' || input === null || Array.isArray(input)) {
+    throw new ValidationError('experiment config', [{ path: '', message: 'must be an object' }]);
+  }
+  const { value, issues } = check(ExperimentBaseSchema, input);
+  const recipe = (input as { recipe?: unknown }).recipe;
+  let options: unknown = value.options ?? {};
+  if (typeof recipe === 'string') {
+    const schema = recipes.optionsSchema(recipe);
+    if (!schema) issues.push({ path: '/recipe', message: `unknown recipe '${recipe}' (known: ${recipes.names().join(', ')})` });
+    else {
+      const r = check(schema, options, '/options');
+      options = r.value;
+      issues.push(...r.issues);
+    }
+  }
+  const config = { ...value, options } as ExperimentConfig;
+  if (!issues.length && recipes.checkConfig) issues.push(...recipes.checkConfig(config));
+  if (issues.length) throw new ValidationError('experiment config', issues);
+  return deepFreeze(config);
+}

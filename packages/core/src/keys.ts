@@ -1,0 +1,32 @@
+/** Redis key and queue names, in one place. BullMQ queues live under the `spar` prefix. */
+export const PREFIX = 'spar';
+
+export const keys = {
+  /** Hash: experimentId → JSON record. */
+  experiments: `${PREFIX}:experiments`,
+  /** List: experiment ids waiting for a learner, FIFO. */
+  pending: `${PREFIX}:pending`,
+  /** Set: experiment ids currently running (workers serve these). */
+  running: `${PREFIX}:running`,
+  /** Pub/sub channel announcing lifecycle changes. */
+  events: `${PREFIX}:events`,
+  lease: (exp: string) => `${PREFIX}:{${exp}}:lease`,
+  /** Stream of judged trajectories (the learner's input log). */
+  experience: (exp: string) => `${PREFIX}:{${exp}}:experience`,
+  /** Set of trajectory ids appended to the experience stream (producer-side dedupe). */
+  appended: (exp: string) => `${PREFIX}:{${exp}}:appended`,
+  /** Hash of counters (produced, duplicates, ...). */
+  counters: (exp: string) => `${PREFIX}:{${exp}}:counters`,
+  /** Sorted set: task buffer (references for proposers), score = insertion time. */
+  taskBuffer: (exp: string) => `${PREFIX}:{${exp}}:taskbuf`,
+  /** Set of task hashes seen (dedupe). */
+  taskSeen: (exp: string) => `${PREFIX}:{${exp}}:seen`,
+  /** Hash: latest published policy {version, sha256, endpoint}. */
+  policy: (exp: string) => `${PREFIX}:{${exp}}:policy`,
+} as const;
+
+/** BullMQ queue names per experiment (BullMQ forbids ':' in names). */
+export const queues = {
+  tasks: (exp: string) => `tasks.${exp}`,
+  rollouts: (exp: string) => `rollouts.${exp}`,
+} as const;

@@ -1,0 +1,108 @@
+/**
+ * Payloads traded between services. Every payload carries an Envelope; ids are deterministic
+ * (see ids.ts), so a re-delivered job recomputes the same ids and is deduplicated downstream.
+ */
+export interface Envelope {
+  readonly experimentId: string;
+  readonly recipe: string;
+  /** The role that produced this payload: 'proposer', 'solver', 'env', a game seat, ... */
+  readonly role: string;
+  /** Policy version that produced it (-1 when no policy was involved). */
+  readonly policyVersion: number;
+  readonly taskId: string;
+  readonly groupId: string;
+  readonly trajectoryId: string;
+  /** Ids this payload derives from (e.g. the task a rollout group answers). */
+  readonly parentIds: readonly string[];
+  /** ISO-8601 time of creation. */
+  readonly createdAt: string;
+}
+
+/** One policy generation: prompt + response tokens with the behaviour log-probs of the response. */
+export interface Sample {
+  readonly tokens: readonly number[];
+  /** Tokens [0, promptLength) are the prompt; the rest is the response (trained). */
+  readonly promptLength: number;
+  /** Behaviour log-probs of each response token (length = tokens.length − promptLength). */
+  readonly logprobs: readonly number[];
+  readonly policyVersion: number;
+  /** Role that produced it (e.g. 'solver', 'proposer', 'player0'). */
+  readonly role: string;
+}
+
+/** tasks queue job: a task for solvers, optionally with the proposer's own generation. */
+export interface TaskJob {
+  readonly envelope: Envelope;
+  readonly task: unknown;
+  readonly proposal?: Sample;
+}
+
+/** rollouts queue job: the group of rollouts a solver produced for one task. */
+export interface RolloutJob {
+  readonly envelope: Envelope;
+  readonly task: unknown;
+  readonly proposal?: Sample;
+  /** Recipe-specific records (answers, or whole game episodes with per-turn samples). */
+  readonly rollouts: readonly unknown[];
+}
+
+/** Verdict provenance: which checker, which version. */
+export interface Provenance {
+  readonly checker: string;
+  readonly version: string;
+}
+
+/** One judged sample: what the learner trains on. */
+export interface Trajectory {
+  readonly trajectoryId: string;
+  readonly sample: Sample;
+  readonly reward: number;
+  readonly formatOk: boolean;
+  readonly correct: boolean;
+  /** GRPO/RLOO group key (samples compared with each other). */
+  readonly group: string;
+  /** TRR++ segment / RAE key, e.g. 'deduction/solver' or 'tictactoe/player0'. */
+  readonly segment: string;
+}
+
+/** One experience-stream entry: a whole judged group (group estimators need it whole). */
+export interface ExperienceEntry {
+  readonly envelope: Envelope;
+  readonly provenance: Provenance;
+  readonly trajectories: readonly Trajectory[];
+  /** Judge-side measurements (e.g. pseudo-label accuracy), exported as metrics, never rewards. */
+  readonly stats?: Readonly<Record<string, number>>;
+}
+
+/** Result of a task validity check (judge side). */
+export interface Validity {
+  readonly valid: boolean;
+  readonly reason?: string;
+  /** Canonical text of the task (dedupe key). */
+  readonly canonical?: string;
+  /** The task as the judge normalised it (e.g. with the executed output filled in). */
+  readonly task?: unknown;
+}
+
+export type ExperimentState = 'queued' | 'running' | 'completed' | 'stopped' | 'failed';
+
+export interface ExperimentRecord {
+  readonly id: string;
+  readonly config: unknown;
+  readonly state: ExperimentState;
+  readonly reason?: string;
+  readonly createdAt: string;
+  readonly startedAt?: string;
+  readonly finishedAt?: string;
+  readonly step: number;
+  readonly policyVersion: number;
+  readonly metrics: Readonly<Record<string, number>>;
+  /** Latest evaluation: suite → metric → value. */
+  readonly eval?: Readonly<Record<string, Readonly<Record<string, number>>>>;
+  readonly evaluations: readonly { step: number; at: string; eval: Record<string, Record<string, number>> }[];
+  /** Where the learner wrote the final policy export. */
+  readonly artifacts?: Readonly<Record<string, string>>;
+  readonly stopRequested?: boolean;
+}
+
+export const TERMINAL_STATES: readonly ExperimentState[] = ['completed', 'stopped', 'failed'];

@@ -1,0 +1,11 @@
+export * from './recipe.ts';
+export { RecipeRegistry, vocabularyFor, modelConfigFor } from './registry.ts';
+export { spiralGames, SpiralOptionsSchema, type SpiralOptions, type GameTask } from './spiral/recipe.ts';
+export { EpisodeRejected } from './spiral/episodes.ts';
+import { RecipeRegistry } from './registry.ts';
+import { spiralGames } from './spiral/recipe.ts';
+
+/** Every recipe built into spar. */
+export function builtinRecipes(): RecipeRegistry {
+  return new RecipeRegistry([spiralGames]);
+}

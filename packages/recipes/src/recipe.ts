@@ -1,0 +1,74 @@
+import type { TSchema } from '@sinclair/typebox';
+import type { ExperimentConfig, Provenance, Sample, Trajectory, Validity } from '@spar/core';
+import type { GenerateOptions, GenerateResult, Vocabulary, VocabularySpec } from '@spar/policy';
+
+/** What a recipe acts with: the worker's current policy and its vocabulary. */
+export interface PolicyHandle {
+  readonly vocab: Vocabulary;
+  readonly version: number;
+  generate(prompts: readonly ArrayLike<number>[], opts: GenerateOptions): Promise<GenerateResult>;
+  /** Per-token log-probs of whole sequences (index 0 is NaN). */
+  score(sequences: readonly ArrayLike<number>[]): Promise<Float32Array[]>;
+}
+
+export interface ProposeContext<O> {
+  readonly config: ExperimentConfig<O>;
+  /** Present when the recipe proposes with the policy (absolute-zero, r-zero). */
+  readonly policy?: PolicyHandle;
+  /** Recent valid tasks from the task buffer (Absolute Zero's K references). */
+  readonly references: readonly unknown[];
+  readonly count: number;
+  readonly rng: () => number;
+}
+
+export interface ProposedTask {
+  readonly task: unknown;
+  /** The proposer's own generation, trained later with the proposer reward. */
+  readonly proposal?: Sample;
+}
+
+export interface SolveContext<O> {
+  readonly config: ExperimentConfig<O>;
+  readonly policy: PolicyHandle;
+  readonly rng: () => number;
+}
+
+/** A judged group: every trajectory the learner should train on, and judge-side statistics. */
+export interface JudgedGroup {
+  readonly trajectories: readonly Omit<Trajectory, 'trajectoryId'>[];
+  readonly provenance: Provenance;
+  readonly stats?: Readonly<Record<string, number>>;
+}
+
+export type EvalReport = Record<string, Record<string, number>>;
+
+export interface EvalOptions {
+  readonly episodes: number;
+  readonly seed: number;
+}
+
+/**
+ * A recipe: everything recipe-specific that the generic services drive. No service switches on
+ * the recipe name; they call these methods.
+ */
+export interface Recipe<O = any> {
+  readonly name: string;
+  readonly description: string;
+  readonly optionsSchema: TSchema;
+  /** Alphabets and special tokens the policy must cover. */
+  vocabulary(options: O): VocabularySpec[];
+  /** Segment names (TRR++ segments / RAE keys); a trajectory's `segment` is one of these. */
+  segments(options: O): string[];
+  /** Whether proposing needs the policy (else tasks come from a programmatic generator). */
+  readonly proposesWithPolicy: boolean;
+  propose(ctx: ProposeContext<O>): Promise<ProposedTask[]>;
+  /** Judge-side validity of a proposed task, executed under the recipe's limits. */
+  validateTask(task: unknown, options: O): Validity;
+  /** Solver: one group of rollouts (answers, or whole episodes) for a task. */
+  rollout(ctx: SolveContext<O>, task: unknown, groupSize: number): Promise<unknown[]>;
+  /** Judge: rewards for the group; never trusts the solver's claims (replays/re-executes). */
+  judge(task: unknown, rollouts: readonly unknown[], proposal: Sample | undefined, options: O, vocab: Vocabulary): JudgedGroup;
+  /** Held-out evaluation suites this recipe offers. */
+  evalSuites(options: O): string[];
+  evaluate(policy: PolicyHandle, suites: readonly string[], opts: EvalOptions, options: O): Promise<EvalReport>;
+}

@@ -1,0 +1,64 @@
+import { Type, type TSchema } from '@sinclair/typebox';
+import { ExperimentBaseSchema, ValidationError, type ExperimentConfig, type FieldIssue, type RecipeSchemas } from '@spar/core';
+import { Vocabulary, type ModelConfigInput } from '@spar/policy';
+import type { Recipe } from './recipe.ts';
+
+/** The recipes a deployment knows, by name. */
+export class RecipeRegistry implements RecipeSchemas {
+  private readonly byName = new Map<string, Recipe>();
+
+  constructor(recipes: readonly Recipe[]) {
+    for (const r of recipes) this.byName.set(r.name, r);
+  }
+
+  names(): string[] {
+    return [...this.byName.keys()];
+  }
+
+  get(name: string): Recipe {
+    const r = this.byName.get(name);
+    if (!r) throw new ValidationError('recipe', [{ path: '/recipe', message: `unknown recipe '${name}'` }]);
+    return r;
+  }
+
+  optionsSchema(name: string): TSchema | undefined {
+    return this.byName.get(name)?.optionsSchema;
+  }
+
+  checkConfig(config: ExperimentConfig): FieldIssue[] {
+    const r = this.byName.get(config.recipe);
+    if (!r) return [];
+    const issues: FieldIssue[] = [];
+    const known = new Set(r.evalSuites(config.options));
+    (config.eval.suites ?? []).forEach((s, i) => {
+      if (!known.has(s)) issues.push({ path: `/eval/suites/${i}`, message: `unknown suite '${s}' for ${r.name} (known: ${[...known].join(', ')})` });
+    });
+    const est = config.learner.estimator.kind;
+    if ((est === 'rae') && (config.learner.estimator.numKeys ?? 2) < r.segments(config.options).length) {
+      issues.push({ path: '/learner/estimator/numKeys', message: `must be ≥ ${r.segments(config.options).length} (the recipe's segments)` });
+    }
+    const ctx = config.policy.context ?? 64;
+    if (config.rollout.maxNewTokens >= ctx) issues.push({ path: '/rollout/maxNewTokens', message: `must be < policy.context (${ctx})` });
+    return issues;
+  }
+
+  /** The published JSON Schema: the common shape with `options` as one schema per recipe. */
+  jsonSchema(): TSchema {
+    const variants = [...this.byName.values()].map((r) => Type.Object({
+      ...ExperimentBaseSchema.properties,
+      recipe: Type.Literal(r.name, { description: r.description }),
+      options: Type.Optional(r.optionsSchema),
+    }, { additionalProperties: false, title: r.name }));
+    return Type.Union(variants, { $id: 'https://spar.dev/schemas/experiment.json', title: 'spar experiment config' });
+  }
+}
+
+/** The vocabulary a recipe's experiment uses (deterministic from the options). */
+export function vocabularyFor(recipe: Recipe, config: ExperimentConfig): Vocabulary {
+  return Vocabulary.create(recipe.vocabulary(config.options));
+}
+
+/** The policy's model config: the experiment's policy section plus the vocabulary size. */
+export function modelConfigFor(config: ExperimentConfig, vocab: Vocabulary): ModelConfigInput {
+  return { ...config.policy, vocabSize: vocab.size, seed: config.policy.seed ?? config.seed };
+}

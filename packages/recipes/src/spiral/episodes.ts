@@ -1,0 +1,96 @@
+import type { Sample } from '@spar/core';
+import type { Vocabulary } from '@spar/policy';
+import { applyOrForfeit, type Player } from '../games/index.ts';
+import type { PolicyHandle } from '../recipe.ts';
+import { actionMask, GAMES, initialState, promptTokens, type GameName } from './games.ts';
+
+/** One turn of an episode as the solver recorded it. */
+export interface TurnRecord {
+  readonly player: Player;
+  readonly sample: Sample;
+}
+
+export interface EpisodeRecord {
+  readonly index: number;
+  readonly turns: readonly TurnRecord[];
+}
+
+export interface PlayOptions {
+  readonly temperature: number;
+  readonly topP: number;
+  readonly constrain: boolean;
+  readonly seed?: number;
+}
+
+const MAX_TURNS = 16;
+
+/**
+ * Play `count` self-play episodes of one task at once: both seats are the policy; each step
+ * batches the pending moves of every unfinished episode into one generation.
+ */
+export async function playSelf(policy: PolicyHandle, game: GameName, taskSeed: number, count: number, o: PlayOptions): Promise<EpisodeRecord[]> {
+  const g = GAMES[game];
+  const vocab = policy.vocab;
+  const mask = o.constrain ? actionMask(vocab, game) : undefined;
+  const states = Array.from({ length: count }, (_, i) => initialState(game, taskSeed, i));
+  const turns: TurnRecord[][] = states.map(() => []);
+  for (let step = 0; step < MAX_TURNS; step++) {
+    const live = states.map((s, i) => (g.isTerminal(s) ? -1 : i)).filter((i) => i >= 0);
+    if (live.length === 0) break;
+    const prompts = live.map((i) => promptTokens(vocab, game, states[i], g.currentPlayer(states[i])));
+    const res = await policy.generate(prompts, { maxNewTokens: 1, temperature: o.temperature, topP: o.topP, mask: mask && (() => mask), seed: o.seed === undefined ? undefined : o.seed + step });
+    live.forEach((i, k) => {
+      const row = res.rows[k]!;
+      const player = g.currentPlayer(states[i]);
+      const text = vocab.decode(row.tokens);
+      states[i] = applyOrForfeit(g, states[i], text, player).state;
+      turns[i]!.push({
+        player,
+        sample: { tokens: [...prompts[k]!, ...row.tokens], promptLength: prompts[k]!.length, logprobs: [...row.logprobs], policyVersion: res.version, role: `player${player}` },
+      });
+    });
+  }
+  return turns.map((t, index) => ({ index, turns: t }));
+}
+
+export class EpisodeRejected extends Error {
+  readonly code = 'EPISODE_REJECTED';
+}
+
+export interface ReplayedTurn {
+  readonly player: Player;
+  readonly sample: Sample;
+  readonly formatOk: boolean;
+  readonly legal: boolean;
+}
+
+/**
+ * Judge side: replay a recorded episode through the engine. The prompt of every turn must be
+ * the observation the engine produces for that seat, and the game must end; the outcome comes
+ * from the engine, never from the solver.
+ */
+export function replay(vocab: Vocabulary, game: GameName, taskSeed: number, ep: EpisodeRecord): { turns: ReplayedTurn[]; returns: [number, number] } {
+  const g = GAMES[game];
+  if (!Number.isInteger(ep.index) || ep.index < 0 || ep.index > 10000) throw new EpisodeRejected(`bad episode index ${ep.index}`);
+  if (!Array.isArray(ep.turns) || ep.turns.length > MAX_TURNS) throw new EpisodeRejected('bad turn list');
+  let state = initialState(game, taskSeed, ep.index);
+  const out: ReplayedTurn[] = [];
+  for (const [k, t] of ep.turns.entries()) {
+    if (g.isTerminal(state)) throw new EpisodeRejected(`turn ${k} after the game ended`);
+    const player = g.currentPlayer(state);
+    if (t.player !== player) throw new EpisodeRejected(`turn ${k}: recorded seat ${t.player}, engine says ${player}`);
+    const prompt = promptTokens(vocab, game, state, player);
+    const s = t.sample;
+    if (!s || !Array.isArray(s.tokens) || s.promptLength !== prompt.length || prompt.some((id, j) => s.tokens[j] !== id)) {
+      throw new EpisodeRejected(`turn ${k}: prompt does not match the engine's observation`);
+    }
+    if (s.logprobs.length !== s.tokens.length - s.promptLength) throw new EpisodeRejected(`turn ${k}: logprobs do not match the response`);
+    const text = vocab.decode(s.tokens.slice(s.promptLength));
+    const formatOk = g.parseAction(text) !== undefined;
+    const moved = applyOrForfeit(g, state, text, player);
+    state = moved.state;
+    out.push({ player, sample: { ...s, role: `player${player}` }, formatOk, legal: !moved.illegal });
+  }
+  if (!g.isTerminal(state)) throw new EpisodeRejected('episode did not reach a terminal state');
+  return { turns: out, returns: g.returns(state) };
+}

@@ -1,0 +1,90 @@
+import { Type, type Static } from '@sinclair/typebox';
+import type { Sample, Trajectory } from '@spar/core';
+import type { Vocabulary } from '@spar/policy';
+import { gamesVocabularySpec } from '../games/index.ts';
+import type { JudgedGroup, Recipe } from '../recipe.ts';
+import { evaluateSpiral, SPIRAL_SUITES } from './eval.ts';
+import { EpisodeRejected, playSelf, replay, type EpisodeRecord } from './episodes.ts';
+import { segmentName, type GameName } from './games.ts';
+
+export const SpiralOptionsSchema = Type.Object({
+  games: Type.Array(Type.Union([Type.Literal('tictactoe'), Type.Literal('kuhn')]), { minItems: 1, uniqueItems: true, default: ['tictactoe'] }),
+  constrainActions: Type.Boolean({ default: true, description: 'mask decoding to the game\'s action symbols (illegal moves still lose)' }),
+}, { additionalProperties: false });
+export type SpiralOptions = Static<typeof SpiralOptionsSchema>;
+
+export interface GameTask {
+  readonly game: GameName;
+  readonly seed: number;
+}
+
+const CHECKER = { checker: 'spiral-game-engine', version: '1' };
+
+function asTask(t: unknown, o: SpiralOptions): GameTask {
+  const x = t as Partial<GameTask> | null;
+  if (!x || typeof x !== 'object' || !o.games.includes(x.game as GameName) || !Number.isInteger(x.seed) || (x.seed as number) < 0 || (x.seed as number) > 2 ** 31) {
+    throw new EpisodeRejected(`not a task of this experiment: ${JSON.stringify(t)?.slice(0, 200)}`);
+  }
+  return { game: x.game as GameName, seed: x.seed as number };
+}
+
+/** SPIRAL: zero-sum games where both seats are the current policy; RAE keyed by (game, seat). */
+export const spiralGames: Recipe<SpiralOptions> = {
+  name: 'spiral-games',
+  description: 'Self-play on zero-sum games (TicTacToe, Kuhn Poker); both seats are the policy; role-conditioned advantages (RAE)',
+  optionsSchema: SpiralOptionsSchema,
+  proposesWithPolicy: false,
+  vocabulary: () => [{ symbols: [...gamesVocabularySpec().symbols] }],
+  segments: (o) => o.games.flatMap((g) => [segmentName(g, 0), segmentName(g, 1)]),
+
+  async propose(ctx) {
+    // Tasks are fresh seeds (deals for Kuhn; TicTacToe has no chance moves), round-robin over games.
+    return Array.from({ length: ctx.count }, () => {
+      const game = ctx.config.options.games[Math.floor(ctx.rng() * ctx.config.options.games.length)]!;
+      return { task: { game, seed: Math.floor(ctx.rng() * 2 ** 31) } satisfies GameTask };
+    });
+  },
+
+  validateTask(task, o) {
+    try {
+      const t = asTask(task, o);
+      return { valid: true, canonical: `${t.game}:${t.seed}`, task: t };
+    } catch (err) {
+      return { valid: false, reason: (err as Error).message };
+    }
+  },
+
+  async rollout(ctx, task, groupSize) {
+    const t = asTask(task, ctx.config.options);
+    const { temperature, topP } = ctx.config.rollout;
+    return playSelf(ctx.policy, t.game, t.seed, groupSize, { temperature, topP, constrain: ctx.config.options.constrainActions });
+  },
+
+  judge(task, rollouts, _proposal: Sample | undefined, o, vocab: Vocabulary): JudgedGroup {
+    const t = asTask(task, o);
+    const trajectories: Omit<Trajectory, 'trajectoryId'>[] = [];
+    let illegal = 0;
+    let turns = 0;
+    let p0 = 0;
+    for (const ep of rollouts as EpisodeRecord[]) {
+      const r = replay(vocab, t.game, t.seed, ep);
+      p0 += r.returns[0];
+      for (const turn of r.turns) {
+        turns++;
+        if (!turn.legal) illegal++;
+        trajectories.push({
+          sample: turn.sample, reward: r.returns[turn.player], formatOk: turn.formatOk, correct: turn.legal,
+          group: `${t.game}:${t.seed}`, segment: segmentName(t.game, turn.player),
+        });
+      }
+    }
+    return {
+      trajectories, provenance: CHECKER,
+      stats: { illegalMoveRate: turns ? illegal / turns : 0, meanReturnPlayer0: rollouts.length ? p0 / rollouts.length : 0 },
+    };
+  },
+
+  evalSuites: (o) => SPIRAL_SUITES.filter((s) => (s === 'kuhn' ? o.games.includes('kuhn') : o.games.includes('tictactoe'))),
+  evaluate: (policy, suites, opts) => evaluateSpiral(policy, suites, opts),
+};
+

@@ -1,0 +1,37 @@
+import type { Static, TObject } from '@sinclair/typebox';
+import { ValidationError, check, deepFreeze } from '@spar/core';
+
+/**
+ * Parse a service's configuration once, at start: environment variables, overridden by
+ * command-line flags (`--ops-port 9000` sets SPAR_OPS_PORT; `--redis-url` sets REDIS_URL).
+ * Values are coerced to the schema's types; unknown SPAR_* variables and unknown flags are
+ * rejected; the result is frozen.
+ */
+export function loadServiceConfig<T extends TObject>(schema: T, env: NodeJS.ProcessEnv = process.env, argv: readonly string[] = []): Static<T> {
+  const props = schema.properties as Record<string, { type?: string }>;
+  const raw: Record<string, unknown> = {};
+  const issues: { path: string; message: string }[] = [];
+  for (const [k, v] of Object.entries(env)) {
+    if (k in props) raw[k] = v;
+    else if (k.startsWith('SPAR_')) issues.push({ path: `/${k}`, message: 'unknown setting' });
+  }
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (!a.startsWith('--')) { issues.push({ path: `argv[${i}]`, message: `unexpected argument ${a}` }); continue; }
+    const [flag, inline] = a.slice(2).split('=', 2) as [string, string | undefined];
+    const name = flag.toUpperCase().replace(/-/g, '_');
+    const key = name in props ? name : `SPAR_${name}`;
+    if (!(key in props)) { issues.push({ path: `--${flag}`, message: 'unknown flag' }); continue; }
+    raw[key] = inline ?? argv[++i];
+  }
+  for (const [k, v] of Object.entries(raw)) {
+    const t = props[k]?.type;
+    if (typeof v !== 'string') continue;
+    if (t === 'integer' || t === 'number') raw[k] = v.trim() === '' ? v : Number(v);
+    else if (t === 'boolean') raw[k] = v === 'true' || v === '1' ? true : v === 'false' || v === '0' ? false : v;
+  }
+  const res = check(schema, raw);
+  issues.push(...res.issues);
+  if (issues.length) throw new ValidationError('service configuration', issues);
+  return deepFreeze(res.value);
+}

@@ -1,0 +1,55 @@
+import { keys, type ExperienceEntry } from '@spar/core';
+import type { Redis } from 'ioredis';
+
+// Append a judged group exactly once: the group id is recorded in a set in the same atomic script.
+const APPEND_LUA = `
+if redis.call('SADD', KEYS[1], ARGV[1]) == 0 then
+  redis.call('HINCRBY', KEYS[3], 'duplicate_groups', 1)
+  return 0
+end
+redis.call('XADD', KEYS[2], '*', 'g', ARGV[1], 'd', ARGV[2])
+redis.call('HINCRBY', KEYS[3], 'appended_groups', 1)
+redis.call('HINCRBY', KEYS[3], 'appended_trajectories', tonumber(ARGV[3]))
+return 1`;
+
+/** Judge side: append one judged group; false when it was already appended (re-delivery). */
+export async function appendExperience(redis: Redis, entry: ExperienceEntry): Promise<boolean> {
+  const exp = entry.envelope.experimentId;
+  const res = await redis.eval(APPEND_LUA, 3, keys.appended(exp), keys.experience(exp), keys.counters(exp),
+    entry.envelope.groupId, JSON.stringify(entry), String(entry.trajectories.length));
+  return res === 1;
+}
+
+export interface StreamItem {
+  readonly id: string;
+  readonly entry: ExperienceEntry;
+}
+
+/** Learner side: read up to `count` entries after `after` (a stream id), blocking up to `blockMs`. */
+export async function readExperience(redis: Redis, exp: string, after: string, count: number, blockMs: number): Promise<StreamItem[]> {
+  const res = (blockMs > 0
+    ? await redis.xread('COUNT', count, 'BLOCK', blockMs, 'STREAMS', keys.experience(exp), after)
+    : await redis.xread('COUNT', count, 'STREAMS', keys.experience(exp), after)) as [string, [string, string[]][]][] | null;
+  if (!res) return [];
+  const out: StreamItem[] = [];
+  for (const [, entries] of res) {
+    for (const [id, fields] of entries) {
+      const d = fields[fields.indexOf('d') + 1];
+      if (d) out.push({ id, entry: JSON.parse(d) as ExperienceEntry });
+    }
+  }
+  return out;
+}
+
+/** Drop stream entries at or below a checkpointed cursor (they are folded into saved weights). */
+export async function trimExperience(redis: Redis, exp: string, upTo: string): Promise<void> {
+  if (upTo === '0-0') return;
+  // MINID keeps entries >= the id; the next id after upTo is kept.
+  const [ms, seq] = upTo.split('-').map(Number) as [number, number];
+  await redis.xtrim(keys.experience(exp), 'MINID', `${ms}-${seq + 1}`);
+}
+
+export async function counters(redis: Redis, exp: string): Promise<Record<string, number>> {
+  const h = await redis.hgetall(keys.counters(exp));
+  return Object.fromEntries(Object.entries(h).map(([k, v]) => [k, Number(v)]));
+}

@@ -1,0 +1,90 @@
+import { keys } from '@spar/core';
+import { applyWeights, Policy, type GenerateOptions, type GenerateResult, type ModelConfigInput, type Vocabulary } from '@spar/policy';
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import type { Metrics } from './metrics.ts';
+import { PolicyFollower } from './policy-sync.ts';
+
+/**
+ * A worker's copy of an experiment's policy, kept on the learner's latest published version
+ * (WatchPolicy + GetPolicy, sha256-verified, swapped between generations).
+ */
+export class FollowedPolicy {
+  private readonly follower: PolicyFollower;
+  private closed?: Promise<void>;
+  private firstWeights: Promise<void>;
+  private resolveFirst!: () => void;
+  // Weights are swapped only between generations, never in the middle of one.
+  private active = 0;
+  private idleWaiters: (() => void)[] = [];
+  private applying?: Promise<void>;
+
+  private constructor(
+    readonly experimentId: string, readonly policy: Policy, readonly vocab: Vocabulary,
+    redis: Redis, private readonly logger: Logger, metrics: Metrics,
+  ) {
+    this.firstWeights = new Promise((r) => { this.resolveFirst = r; });
+    const service = metrics.service;
+    this.follower = new PolicyFollower({
+      experimentId,
+      address: async () => (await redis.hget(keys.policy(experimentId), 'address')) ?? undefined,
+      logger,
+      onWeights: async (w) => {
+        const t0 = performance.now();
+        this.applying = (async () => {
+          while (this.active > 0) await new Promise<void>((r) => this.idleWaiters.push(r));
+          await applyWeights(this.policy, w);
+        })();
+        try {
+          await this.applying;
+        } finally {
+          this.applying = undefined;
+        }
+        metrics.histogram('spar_weight_sync_seconds').observe({ service }, (performance.now() - t0) / 1000);
+        metrics.counter('spar_weight_sync_total').inc({ service, result: 'ok' });
+        metrics.gauge('spar_policy_version').set({ service, experiment: experimentId }, w.version);
+        this.resolveFirst();
+      },
+      onError: (err) => {
+        metrics.counter('spar_weight_sync_total').inc({ service, result: (err as { code?: string }).code === 'HASH_MISMATCH' ? 'hash_mismatch' : 'error' });
+        logger.warn({ err: err.message, experimentId }, 'weight sync failed');
+      },
+    });
+  }
+
+  static async create(
+    experimentId: string, model: ModelConfigInput, vocab: Vocabulary, redis: Redis, logger: Logger, metrics: Metrics, threads?: number,
+  ): Promise<FollowedPolicy> {
+    const policy = await Policy.create(model, { worker: true, threads, spinning: false });
+    const f = new FollowedPolicy(experimentId, policy, vocab, redis, logger, metrics);
+    f.follower.start();
+    return f;
+  }
+
+  /** Resolves once the first published version has been applied. */
+  ready(): Promise<void> {
+    return this.firstWeights;
+  }
+
+  get version(): number {
+    return this.policy.version;
+  }
+
+  async generate(prompts: readonly ArrayLike<number>[], opts: GenerateOptions): Promise<GenerateResult> {
+    while (this.applying) await this.applying.catch(() => undefined);
+    this.active++;
+    try {
+      return await this.policy.generate(prompts, opts);
+    } finally {
+      if (--this.active === 0) this.idleWaiters.splice(0).forEach((f) => f());
+    }
+  }
+
+  close(): Promise<void> {
+    this.closed ??= (async () => {
+      await this.follower.close();
+      await this.policy.close();
+    })();
+    return this.closed;
+  }
+}

@@ -1,0 +1,77 @@
+import { fileURLToPath } from 'node:url';
+import * as grpc from '@grpc/grpc-js';
+import * as protoLoader from '@grpc/proto-loader';
+import { HealthImplementation } from 'grpc-health-check';
+import type { ProtoGrpcType } from '../../../proto/generated/spar.ts';
+
+export { grpc };
+
+export const PROTO_PATH = fileURLToPath(new URL('../../../proto/spar.proto', import.meta.url));
+
+let loaded: ProtoGrpcType | undefined;
+
+/** The spar.v1 package loaded from proto/spar.proto (keepCase: snake_case fields as declared). */
+export function sparProto(): ProtoGrpcType['spar']['v1'] {
+  loaded ??= grpc.loadPackageDefinition(protoLoader.loadSync(PROTO_PATH, {
+    keepCase: true, longs: String, defaults: true, oneofs: true,
+  })) as unknown as ProtoGrpcType;
+  return loaded.spar.v1;
+}
+
+export interface GrpcServerHandle {
+  readonly server: grpc.Server;
+  readonly port: number;
+  readonly health: HealthImplementation;
+  close(): Promise<void>;
+}
+
+/** Max gRPC message size both ways (weights travel in 1 MiB chunks, well below this). */
+export const MAX_MESSAGE_BYTES = 8 * 1024 * 1024;
+
+/**
+ * Start a gRPC server with the standard health service registered; every service name given
+ * is marked SERVING (and '' for the whole server).
+ */
+export async function startGrpcServer(
+  address: string,
+  services: readonly { name: string; definition: grpc.ServiceDefinition; impl: grpc.UntypedServiceImplementation }[],
+): Promise<GrpcServerHandle> {
+  const server = new grpc.Server({ 'grpc.max_receive_message_length': MAX_MESSAGE_BYTES, 'grpc.max_send_message_length': MAX_MESSAGE_BYTES });
+  const health = new HealthImplementation({ '': 'SERVING', ...Object.fromEntries(services.map((s) => [s.name, 'SERVING' as const])) });
+  health.addToServer(server);
+  for (const s of services) server.addService(s.definition, s.impl);
+  const port = await new Promise<number>((resolve, reject) => {
+    server.bindAsync(address, grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p)));
+  });
+  let closed: Promise<void> | undefined;
+  return {
+    server, port, health,
+    close() {
+      closed ??= new Promise<void>((resolve) => {
+        for (const s of services) health.setStatus(s.name, 'NOT_SERVING');
+        const timer = setTimeout(() => { server.forceShutdown(); resolve(); }, 3000);
+        server.tryShutdown(() => { clearTimeout(timer); resolve(); });
+      });
+      return closed;
+    },
+  };
+}
+
+/** Client options shared by every spar client. */
+export const CLIENT_OPTIONS: grpc.ClientOptions = {
+  'grpc.max_receive_message_length': MAX_MESSAGE_BYTES,
+  'grpc.max_send_message_length': MAX_MESSAGE_BYTES,
+  'grpc.keepalive_time_ms': 20000,
+};
+
+/** Map an error to a gRPC status for adapters: typed spar errors carry their meaning in `code`. */
+export function grpcStatusOf(err: unknown): grpc.status {
+  const code = (err as { code?: unknown }).code;
+  switch (code) {
+    case 'VALIDATION_FAILED': case 'CONFIG_INVALID': case 'SHAPE_MISMATCH': case 'NON_FINITE': return grpc.status.INVALID_ARGUMENT;
+    case 'PAYLOAD_TOO_LARGE': return grpc.status.RESOURCE_EXHAUSTED;
+    case 'NOT_FOUND': return grpc.status.NOT_FOUND;
+    case 'UNAVAILABLE': return grpc.status.UNAVAILABLE;
+    default: return grpc.status.INTERNAL;
+  }
+}

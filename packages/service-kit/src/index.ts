@@ -1,0 +1,14 @@
+export * from './logger.ts';
+export * from './redis.ts';
+export * from './ops-server.ts';
+export * from './lifecycle.ts';
+export * from './metrics.ts';
+export { METRIC_CATALOG, type MetricDef } from './metric-catalog.ts';
+export * from './grpc.ts';
+export * from './policy-sync.ts';
+export * from './experiment-store.ts';
+export * from './experience.ts';
+export { loadServiceConfig } from './env-config.ts';
+export { RunningExperiments, type RunningHandlers } from './running.ts';
+export { FollowedPolicy } from './followed-policy.ts';
+export * from './queues.ts';

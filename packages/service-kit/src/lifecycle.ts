@@ -1,0 +1,43 @@
+import type { Logger } from 'pino';
+
+export interface Closable {
+  readonly name: string;
+  close(): Promise<void> | void;
+}
+
+/**
+ * Close resources in reverse order of acquisition, each once, within a grace period.
+ * Returns a function suitable for SIGTERM/SIGINT handlers (idempotent).
+ */
+export function shutdownSequence(resources: Closable[], logger: Logger, graceMs = 15000): () => Promise<void> {
+  let done: Promise<void> | undefined;
+  return () => {
+    done ??= (async () => {
+      const timer = setTimeout(() => {
+        logger.error({ graceMs }, 'shutdown grace period exceeded; exiting');
+        process.exit(1);
+      }, graceMs);
+      timer.unref();
+      for (const r of [...resources].reverse()) {
+        try {
+          await r.close();
+          logger.debug({ resource: r.name }, 'closed');
+        } catch (err) {
+          logger.warn({ err, resource: r.name }, 'close failed');
+        }
+      }
+      clearTimeout(timer);
+    })();
+    return done;
+  };
+}
+
+/** Install SIGTERM/SIGINT handlers that run `shutdown` then exit 0. */
+export function exitOnSignals(shutdown: () => Promise<void>, logger: Logger): void {
+  const handler = (signal: string) => {
+    logger.info({ signal }, 'shutting down');
+    shutdown().then(() => process.exit(0), () => process.exit(1));
+  };
+  process.once('SIGTERM', () => handler('SIGTERM'));
+  process.once('SIGINT', () => handler('SIGINT'));
+}

@@ -1,0 +1,65 @@
+/**
+ * Every metric spar exports, with its meaning. docs/metrics.md is generated from this list and a
+ * test keeps them in sync; services can only create metrics that are listed here.
+ */
+export interface MetricDef {
+  readonly type: 'counter' | 'gauge' | 'histogram';
+  readonly help: string;
+  readonly labels: readonly string[];
+  readonly buckets?: readonly number[];
+  /** Services that export it. */
+  readonly services: readonly string[];
+}
+
+const LAT = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
+const UNIT = [-2, -1, -0.5, -0.25, 0, 0.25, 0.5, 0.75, 1, 1.5, 2];
+
+export const METRIC_CATALOG: Record<string, MetricDef> = {
+  // queues and transport
+  spar_queue_depth: { type: 'gauge', help: 'Jobs waiting in a queue (waiting + delayed), or entries not yet read from a stream', labels: ['experiment', 'queue'], services: ['controller'] },
+  spar_queue_oldest_age_seconds: { type: 'gauge', help: 'Age of the oldest waiting job in a queue', labels: ['experiment', 'queue'], services: ['controller'] },
+  spar_jobs_total: { type: 'counter', help: 'Jobs processed by a worker, by outcome (ok, failed, retried)', labels: ['service', 'queue', 'outcome'], services: ['proposer', 'solver', 'judge'] },
+  spar_payload_rejected_total: { type: 'counter', help: 'Payloads refused at the producer because they exceed the size cap', labels: ['service', 'queue'], services: ['proposer', 'solver', 'judge'] },
+  // proposer
+  spar_tasks_proposed_total: { type: 'counter', help: 'Proposed tasks by outcome (valid, invalid, duplicate, format_error)', labels: ['experiment', 'outcome'], services: ['proposer'] },
+  spar_proposer_paused_total: { type: 'counter', help: 'Times the proposer paused because the tasks queue was deeper than its bound (backpressure)', labels: ['experiment'], services: ['proposer'] },
+  spar_judge_rpc_seconds: { type: 'histogram', help: 'ValidateTasks round-trip latency seen by the proposer', labels: ['outcome'], buckets: LAT, services: ['proposer'] },
+  spar_judge_rpc_timeouts_total: { type: 'counter', help: 'ValidateTasks calls that missed their deadline', labels: [], services: ['proposer'] },
+  // solver
+  spar_rollouts_total: { type: 'counter', help: 'Rollout groups produced', labels: ['experiment'], services: ['solver'] },
+  spar_generated_tokens_total: { type: 'counter', help: 'Tokens sampled by the policy', labels: ['service'], services: ['proposer', 'solver'] },
+  spar_idle_ratio: { type: 'gauge', help: 'Fraction of the last minute a worker or the learner spent waiting for work', labels: ['service'], services: ['solver', 'learner'] },
+  // judge
+  spar_judge_verdict_seconds: { type: 'histogram', help: 'Time to judge one group', labels: ['recipe'], buckets: LAT, services: ['judge'] },
+  spar_judge_verdicts_total: { type: 'counter', help: 'Judged trajectories by outcome (correct, wrong, format_error)', labels: ['recipe', 'role', 'outcome'], services: ['judge'] },
+  spar_judge_timeouts_total: { type: 'counter', help: 'Judging runs terminated for exceeding the executor time limit', labels: ['recipe'], services: ['judge'] },
+  spar_judge_invalid_tasks_total: { type: 'counter', help: 'Tasks the judge found invalid, by reason', labels: ['recipe', 'reason'], services: ['judge'] },
+  spar_judge_stat: { type: 'gauge', help: 'Latest judge-side measurement (e.g. pseudo-label accuracy, solve rate); never a reward', labels: ['experiment', 'stat'], services: ['judge'] },
+  spar_solve_rate: { type: 'histogram', help: 'Per-task solve rate of a group (the proposer band)', labels: ['recipe'], buckets: [0, 0.125, 0.25, 0.375, 0.5, 0.625, 0.75, 0.875, 1], services: ['judge'] },
+  spar_reward: { type: 'histogram', help: 'Reward distribution by role', labels: ['recipe', 'role'], buckets: UNIT, services: ['judge'] },
+  spar_trajectories_appended_total: { type: 'counter', help: 'Trajectories appended to the experience stream', labels: ['experiment'], services: ['judge'] },
+  spar_trajectories_duplicate_total: { type: 'counter', help: 'Re-delivered groups whose trajectories were already appended (dropped)', labels: ['experiment'], services: ['judge'] },
+  // learner
+  spar_learner_steps_total: { type: 'counter', help: 'Learner optimizer steps (skipped: non-finite, rejected)', labels: ['experiment', 'result'], services: ['learner'] },
+  spar_learner_step_seconds: { type: 'histogram', help: 'Wall time of one learner step (estimator + train graph)', labels: [], buckets: LAT, services: ['learner'] },
+  spar_learner_loss: { type: 'gauge', help: 'Latest training loss', labels: ['experiment'], services: ['learner'] },
+  spar_learner_kl: { type: 'gauge', help: 'Latest token-mean k3 KL to the reference policy', labels: ['experiment'], services: ['learner'] },
+  spar_learner_entropy: { type: 'gauge', help: 'Latest token-mean policy entropy (nats)', labels: ['experiment'], services: ['learner'] },
+  spar_learner_clip_fraction: { type: 'gauge', help: 'Latest fraction of tokens whose PPO ratio was clipped', labels: ['experiment'], services: ['learner'] },
+  spar_learner_grad_norm: { type: 'gauge', help: 'Latest global gradient norm (before clipping)', labels: ['experiment'], services: ['learner'] },
+  spar_advantage: { type: 'histogram', help: 'Advantage distribution', labels: ['experiment'], buckets: [-3, -2, -1, -0.5, -0.1, 0, 0.1, 0.5, 1, 2, 3], services: ['learner'] },
+  spar_zero_variance_groups_total: { type: 'counter', help: 'Groups or segments with zero reward variance (handled by the estimator rule)', labels: ['experiment'], services: ['learner'] },
+  spar_trajectories_ingested_total: { type: 'counter', help: 'Trajectories folded into a learner step', labels: ['experiment'], services: ['learner'] },
+  spar_trajectories_dropped_total: { type: 'counter', help: 'Trajectories dropped by the learner, by reason (stale, duplicate, invalid)', labels: ['experiment', 'reason'], services: ['learner'] },
+  spar_policy_staleness: { type: 'histogram', help: 'Policy-version lag of ingested samples (learner version − behaviour version)', labels: [], buckets: [0, 1, 2, 3, 4, 6, 8, 16, 32], services: ['learner'] },
+  spar_policy_version: { type: 'gauge', help: 'Policy version held (learner: published; workers: in use)', labels: ['service', 'experiment'], services: ['learner', 'proposer', 'solver'] },
+  spar_checkpoints_total: { type: 'counter', help: 'Checkpoints written', labels: ['experiment'], services: ['learner'] },
+  spar_eval_score: { type: 'gauge', help: 'Latest held-out evaluation score', labels: ['experiment', 'suite', 'metric'], services: ['learner'] },
+  // weight sync
+  spar_weight_sync_seconds: { type: 'histogram', help: 'Time to fetch, verify and swap a published policy version', labels: ['service'], buckets: LAT, services: ['proposer', 'solver'] },
+  spar_weight_sync_total: { type: 'counter', help: 'Weight swaps by result (ok, hash_mismatch, error)', labels: ['service', 'result'], services: ['proposer', 'solver'] },
+  // controller
+  spar_http_requests_total: { type: 'counter', help: 'HTTP requests by route and status code', labels: ['method', 'route', 'status'], services: ['controller'] },
+  spar_experiments: { type: 'gauge', help: 'Experiments by lifecycle state', labels: ['state'], services: ['controller'] },
+  spar_bad_input_total: { type: 'counter', help: 'Rejected inputs by kind (invalid_config, too_large, malformed_grpc, bad_task, ...)', labels: ['service', 'kind'], services: ['controller', 'proposer', 'solver', 'judge', 'learner'] },
+};

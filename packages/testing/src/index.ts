@@ -1,0 +1,2 @@
+export { freePort } from './ports.ts';
+export { RedisServer, redisServerAvailable, type RedisServerOptions } from './redis-server.ts';

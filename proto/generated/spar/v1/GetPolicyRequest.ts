@@ -1,0 +1,13 @@
+// Original file: proto/spar.proto
+
+import type { Long } from '@grpc/proto-loader';
+
+export interface GetPolicyRequest {
+  'experiment_id'?: (string);
+  'version'?: (number | string | Long);
+}
+
+export interface GetPolicyRequest__Output {
+  'experiment_id': (string);
+  'version': (string);
+}

@@ -1,0 +1,10 @@
+// Original file: proto/spar.proto
+
+
+export interface WatchPolicyRequest {
+  'experiment_id'?: (string);
+}
+
+export interface WatchPolicyRequest__Output {
+  'experiment_id': (string);
+}

@@ -1,0 +1,15 @@
+import { Type, type Static } from '@sinclair/typebox';
+import { loadServiceConfig } from '@spar/service-kit';
+
+export const JudgeConfigSchema = Type.Object({
+  REDIS_URL: Type.String({ default: 'redis://127.0.0.1:6379' }),
+  SPAR_GRPC_HOST: Type.String({ default: '0.0.0.0' }),
+  SPAR_GRPC_PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 50052, description: 'JudgeService (ValidateTasks) + health' }),
+  SPAR_OPS_PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 9465, description: '/metrics, /healthz, /readyz' }),
+  SPAR_CONCURRENCY: Type.Integer({ minimum: 1, maximum: 256, default: 4, description: 'rollout groups judged at once per experiment' }),
+  SPAR_MAX_TASKS_PER_CALL: Type.Integer({ minimum: 1, maximum: 10000, default: 256 }),
+  SPAR_LOG_LEVEL: Type.Union([Type.Literal('debug'), Type.Literal('info'), Type.Literal('warn'), Type.Literal('error')], { default: 'info' }),
+}, { additionalProperties: false });
+
+export type JudgeConfig = Static<typeof JudgeConfigSchema>;
+export const loadConfig = (env = process.env, argv = process.argv.slice(2)) => loadServiceConfig(JudgeConfigSchema, env, argv);
