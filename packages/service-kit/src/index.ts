@@ -12,3 +12,4 @@ export { loadServiceConfig } from './env-config.ts';
 export { RunningExperiments, type RunningHandlers } from './running.ts';
 export { FollowedPolicy } from './followed-policy.ts';
 export * from './queues.ts';
+export { experimentContext, type ExperimentContext } from './experiment-context.ts';

@@ -41,6 +41,7 @@ export class RedisServer {
       '--appendonly', this.opts.appendOnly ? 'yes' : 'no', '--appendfsync', 'everysec', '--maxmemory-policy', 'noeviction'];
     this.child = spawn('redis-server', args, { stdio: ['ignore', 'ignore', 'inherit'] });
     const probe = new Redis(this.url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+    probe.on('error', () => undefined);
     try {
       for (let i = 0; i < 200; i++) {
         try {

@@ -27,7 +27,7 @@ function summary(r: ExperimentRecord) {
 
 /** The controller's HTTP API. Built separately from main() so tests can use inject(). */
 export async function buildApp(o: AppOptions) {
-  const app = Fastify({ loggerInstance: o.logger.child({ component: "http" }) as unknown as FastifyBaseLogger, bodyLimit: o.bodyLimit, disableRequestLogging: true });
+  const app = Fastify({ loggerInstance: o.logger.child({ component: "http" }) as unknown as FastifyBaseLogger, bodyLimit: o.bodyLimit });
   const badInput = (kind: string) => o.metrics.counter('spar_bad_input_total').inc({ service: 'controller', kind });
 
   app.addContentTypeParser(YAML_TYPES, { parseAs: 'string', bodyLimit: o.bodyLimit }, (_req, body, done) => {

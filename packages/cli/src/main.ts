@@ -1,0 +1,56 @@
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { parseConfigText, TERMINAL_STATES } from '@spar/core';
+import { ControllerClient } from './client.ts';
+import { runLocal } from './local.ts';
+import { progressLine, StatusLine } from './progress.ts';
+
+const USAGE = `usage:
+  spar local  [--config FILE] [--max-steps N] [--data-dir DIR]   run everything on this machine (npm start)
+  spar submit FILE [--max-steps N]                                submit an experiment (YAML or JSON)
+  spar status [ID]                                                list experiments, or show one
+  spar watch  ID                                                  follow an experiment until it ends
+  spar stop   ID                                                  stop an experiment
+options: --url URL (controller, default $SPAR_URL or http://127.0.0.1:8080), token from $SPAR_API_TOKEN`;
+
+export async function main(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv, allowPositionals: true,
+    options: { config: { type: 'string' }, 'max-steps': { type: 'string' }, 'data-dir': { type: 'string' }, url: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+  });
+  const [cmd, arg] = positionals;
+  if (values.help || !cmd) { process.stderr.write(`${USAGE}\n`); return cmd ? 0 : 2; }
+  const maxSteps = values['max-steps'] === undefined ? undefined : Number(values['max-steps']);
+  if (maxSteps !== undefined && (!Number.isInteger(maxSteps) || maxSteps < 1)) { process.stderr.write('--max-steps must be a positive integer\n'); return 2; }
+  if (cmd === 'local') return runLocal({ config: values.config, maxSteps, dataDir: values['data-dir'] });
+  const client = new ControllerClient(values.url ?? process.env.SPAR_URL ?? 'http://127.0.0.1:8080', process.env.SPAR_API_TOKEN);
+  switch (cmd) {
+    case 'submit': {
+      if (!arg) break;
+      const cfg = parseConfigText(readFileSync(arg, 'utf8')) as { budget?: object };
+      if (maxSteps !== undefined) cfg.budget = { ...(cfg.budget ?? {}), maxSteps };
+      const rec = await client.submit(cfg);
+      process.stdout.write(`${rec.id}\n`);
+      return 0;
+    }
+    case 'status':
+      process.stdout.write(`${JSON.stringify(arg ? await client.get(arg) : await client.list(), null, 2)}\n`);
+      return 0;
+    case 'stop':
+      if (!arg) break;
+      process.stdout.write(`${JSON.stringify(await client.stop(arg))}\n`);
+      return 0;
+    case 'watch': {
+      if (!arg) break;
+      const line = new StatusLine();
+      for (;;) {
+        const r = await client.get(arg);
+        line.update(progressLine(r, (r.config as { budget: { maxSteps: number } }).budget.maxSteps));
+        if (TERMINAL_STATES.includes(r.state)) { line.done(); process.stdout.write(`${JSON.stringify({ experimentId: r.id, status: r.state, steps: r.step, policyVersion: r.policyVersion, eval: r.eval ?? {} })}\n`); return 0; }
+        await new Promise((res) => setTimeout(res, 1000));
+      }
+    }
+  }
+  process.stderr.write(`${USAGE}\n`);
+  return 2;
+}

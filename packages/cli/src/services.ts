@@ -1,0 +1,51 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+
+export const SERVICES = ['controller', 'judge', 'learner', 'solver', 'proposer'] as const;
+export type ServiceName = (typeof SERVICES)[number];
+
+export interface RunningService {
+  readonly name: ServiceName;
+  readonly child: ChildProcess;
+  readonly log: WriteStream;
+  readonly exited: Promise<number | null>;
+}
+
+/**
+ * Start one service as a child process (`node --import tsx services/<name>/src/bin.ts`). Its JSON
+ * log goes to `<logDir>/<name>.log`; warnings and errors are echoed to stderr with a prefix.
+ */
+export function startService(root: string, name: ServiceName, env: NodeJS.ProcessEnv, logDir: string, echo: (line: string) => void): RunningService {
+  mkdirSync(logDir, { recursive: true });
+  const log = createWriteStream(join(logDir, `${name}.log`), { flags: 'a' });
+  const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'services', name, 'src', 'bin.ts')], {
+    cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  for (const stream of [child.stdout!, child.stderr!]) {
+    createInterface({ input: stream }).on('line', (line) => {
+      log.write(`${line}\n`);
+      let level = 50;
+      try {
+        level = (JSON.parse(line) as { level?: number }).level ?? 30;
+      } catch { /* plain text: show it */ }
+      if (level >= 40) echo(`[${name}] ${line}`);
+    });
+  }
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  return { name, child, log, exited };
+}
+
+/** SIGTERM every service (reverse order), wait for exits (SIGKILL after a grace period). */
+export async function stopServices(services: readonly RunningService[], graceMs = 20000): Promise<void> {
+  for (const s of [...services].reverse()) {
+    if (s.child.exitCode === null) s.child.kill('SIGTERM');
+  }
+  await Promise.all(services.map(async (s) => {
+    const timer = setTimeout(() => s.child.kill('SIGKILL'), graceMs);
+    await s.exited;
+    clearTimeout(timer);
+    await new Promise((r) => s.log.end(r));
+  }));
+}

@@ -1,0 +1,141 @@
+import { UnrecoverableError, type Worker } from 'bullmq';
+import { queues, trajectoryId, type ExperienceEntry, type RolloutJob } from '@spar/core';
+import type { RecipeRegistry } from '@spar/recipes';
+import {
+  appendExperience, closeRedis, connectRedis, experimentContext, ExperimentStore, grpc, grpcStatusOf, makeWorker,
+  RunningExperiments, sparProto, startGrpcServer, type ExperimentContext, type GrpcServerHandle, type Logger, type Metrics, type Redis,
+} from '@spar/service-kit';
+import type { JudgeConfig } from './config.ts';
+
+interface Served {
+  readonly ctx: ExperimentContext;
+  readonly worker: Worker<RolloutJob>;
+  readonly connection: Redis;
+}
+
+/** The judge: source of reward. Validates proposed tasks over gRPC; judges rollout groups from the queue. */
+export class Judge {
+  private readonly served = new Map<string, Served>();
+  private readonly contexts = new Map<string, ExperimentContext>();
+  private running?: RunningExperiments;
+  private grpc?: GrpcServerHandle;
+  private closed?: Promise<void>;
+
+  constructor(
+    private readonly cfg: JudgeConfig, private readonly redis: Redis, private readonly recipes: RecipeRegistry,
+    private readonly logger: Logger, private readonly metrics: Metrics,
+  ) {}
+
+  get grpcPort(): number | undefined {
+    return this.grpc?.port;
+  }
+
+  async start(): Promise<void> {
+    const { JudgeService } = sparProto();
+    this.grpc = await startGrpcServer(`${this.cfg.SPAR_GRPC_HOST}:${this.cfg.SPAR_GRPC_PORT}`, [
+      { name: 'spar.v1.JudgeService', definition: JudgeService.service, impl: { ValidateTasks: this.validateTasks } },
+    ]);
+    this.running = new RunningExperiments(this.redis, {
+      start: (rec) => this.serve(rec.id),
+      stop: (id) => this.unserve(id),
+    }, this.logger);
+    this.running.start();
+  }
+
+  private async context(id: string): Promise<ExperimentContext> {
+    let c = this.contexts.get(id);
+    if (!c) {
+      c = experimentContext(await new ExperimentStore(this.redis).get(id), this.recipes);
+      this.contexts.set(id, c);
+    }
+    return c;
+  }
+
+  private readonly validateTasks = (call: grpc.ServerUnaryCall<{ experiment_id: string; tasks_json: string[] }, unknown>, cb: grpc.sendUnaryData<unknown>) => {
+    const { experiment_id: exp, tasks_json: tasks } = call.request;
+    const fail = (code: grpc.status, details: string) => {
+      this.metrics.counter('spar_bad_input_total').inc({ service: 'judge', kind: 'malformed_grpc' });
+      cb({ code, details });
+    };
+    if (!exp) return fail(grpc.status.INVALID_ARGUMENT, 'experiment_id is required');
+    if (!Array.isArray(tasks) || tasks.length > this.cfg.SPAR_MAX_TASKS_PER_CALL) {
+      return fail(grpc.status.INVALID_ARGUMENT, `tasks_json must hold 1..${this.cfg.SPAR_MAX_TASKS_PER_CALL} tasks`);
+    }
+    this.context(exp).then((ctx) => {
+      const results = tasks.map((json) => {
+        let task: unknown;
+        try {
+          task = JSON.parse(json);
+        } catch {
+          this.metrics.counter('spar_judge_invalid_tasks_total').inc({ recipe: ctx.recipe.name, reason: 'malformed_json' });
+          return { valid: false, reason: 'malformed JSON', canonical: '', task_json: '' };
+        }
+        const v = ctx.recipe.validateTask(task, ctx.config.options);
+        if (!v.valid) this.metrics.counter('spar_judge_invalid_tasks_total').inc({ recipe: ctx.recipe.name, reason: (v.reason ?? 'invalid').split(':')[0]!.slice(0, 40) });
+        return { valid: v.valid, reason: v.reason ?? '', canonical: v.canonical ?? '', task_json: v.valid ? JSON.stringify(v.task ?? task) : '' };
+      });
+      cb(null, { results });
+    }, (err) => cb({ code: grpcStatusOf(err), details: (err as Error).message }));
+  };
+
+  private async serve(id: string): Promise<void> {
+    const ctx = await this.context(id);
+    const connection = connectRedis(this.cfg.REDIS_URL, `judge-worker-${id}`);
+    const worker = makeWorker<RolloutJob>(queues.rollouts(id), connection, (job) => this.judgeGroup(ctx, job.data), { concurrency: this.cfg.SPAR_CONCURRENCY });
+    worker.on('failed', (job, err) => this.logger.warn({ experimentId: id, jobId: job?.id, err: err.message }, 'judging failed'));
+    this.served.set(id, { ctx, worker, connection });
+    this.logger.info({ experimentId: id }, 'judging experiment');
+  }
+
+  private async unserve(id: string): Promise<void> {
+    const s = this.served.get(id);
+    this.served.delete(id);
+    this.contexts.delete(id);
+    if (!s) return;
+    await s.worker.close();
+    await closeRedis(s.connection);
+  }
+
+  /** Judge one group and append it to the experience stream exactly once. */
+  async judgeGroup(ctx: ExperimentContext, job: RolloutJob): Promise<void> {
+    const recipe = ctx.recipe.name;
+    const t0 = performance.now();
+    let judged;
+    try {
+      if (!job?.envelope?.groupId || !Array.isArray(job.rollouts)) throw new Error('malformed rollout job');
+      judged = ctx.recipe.judge(job.task, job.rollouts, job.proposal, ctx.config.options, ctx.vocab);
+    } catch (err) {
+      this.metrics.counter('spar_bad_input_total').inc({ service: 'judge', kind: 'bad_rollout' });
+      throw new UnrecoverableError(`rejected rollout group: ${(err as Error).message}`);
+    }
+    this.metrics.histogram('spar_judge_verdict_seconds').observe({ recipe }, (performance.now() - t0) / 1000);
+    const entry: ExperienceEntry = {
+      envelope: { ...job.envelope, role: 'judge', parentIds: [job.envelope.groupId], createdAt: new Date().toISOString() },
+      provenance: judged.provenance,
+      trajectories: judged.trajectories.map((t, i) => ({ ...t, trajectoryId: trajectoryId(job.envelope.groupId, i) })),
+      stats: judged.stats,
+    };
+    const fresh = await appendExperience(this.redis, entry);
+    if (!fresh) {
+      this.metrics.counter('spar_trajectories_duplicate_total').inc({ experiment: ctx.id }, entry.trajectories.length);
+      return;
+    }
+    this.metrics.counter('spar_trajectories_appended_total').inc({ experiment: ctx.id }, entry.trajectories.length);
+    for (const t of entry.trajectories) {
+      const outcome = !t.formatOk ? 'format_error' : t.correct ? 'correct' : 'wrong';
+      this.metrics.counter('spar_judge_verdicts_total').inc({ recipe, role: t.sample.role, outcome });
+      this.metrics.histogram('spar_reward').observe({ recipe, role: t.sample.role }, t.reward);
+    }
+    for (const [stat, v] of Object.entries(judged.stats ?? {})) this.metrics.gauge('spar_judge_stat').set({ experiment: ctx.id, stat }, v);
+  }
+
+  close(): Promise<void> {
+    this.closed ??= (async () => {
+      await this.running?.close();
+      for (const id of [...this.served.keys()]) await this.unserve(id);
+      await this.grpc?.close();
+    })();
+    return this.closed;
+  }
+}
+

@@ -1,0 +1,61 @@
+import type { ExperienceEntry, Trajectory } from '@spar/core';
+import type { EstimatorBatch, EstimatorKind, TrainSample } from '@spar/policy';
+
+/** Index a string into a dense id table (first-come order). */
+function indexer() {
+  const ids = new Map<string, number>();
+  return (s: string) => {
+    let i = ids.get(s);
+    if (i === undefined) ids.set(s, (i = ids.size));
+    return i;
+  };
+}
+
+/** Estimator inputs for a batch of trajectories; rae keys come from the recipe's fixed segment list. */
+export function estimatorBatch(kind: EstimatorKind, trajs: readonly Trajectory[], segments: readonly string[]): EstimatorBatch {
+  const rewards = trajs.map((t) => t.reward);
+  switch (kind) {
+    case 'grpo': case 'drgrpo': case 'rloo': {
+      const group = indexer();
+      return { rewards, groups: trajs.map((t) => group(t.group)) };
+    }
+    case 'trr++': {
+      const seg = indexer();
+      return { rewards, segments: trajs.map((t) => seg(t.segment)) };
+    }
+    case 'rae':
+      return { rewards, keys: trajs.map((t) => Math.max(0, segments.indexOf(t.segment))) };
+    case 'reinforce++':
+      return { rewards };
+  }
+}
+
+/** Train samples: response tokens trained with the behaviour log-probs the solver recorded. */
+export function trainSamples(trajs: readonly Trajectory[], advantages: Float32Array, keep: Uint8Array): TrainSample[] {
+  const out: TrainSample[] = [];
+  trajs.forEach((t, i) => {
+    if (!keep[i]) return;
+    const s = t.sample;
+    const n = s.tokens.length;
+    const mask = new Float32Array(n);
+    const logprobs = new Float32Array(n);
+    for (let j = s.promptLength; j < n; j++) {
+      mask[j] = 1;
+      logprobs[j] = s.logprobs[j - s.promptLength]!;
+    }
+    out.push({ tokens: s.tokens, mask, logprobs, advantage: advantages[i]! });
+  });
+  return out;
+}
+
+/** A trajectory is usable when its sample is well formed for this policy. */
+export function wellFormed(t: Trajectory, vocabSize: number, context: number): boolean {
+  const s = t?.sample;
+  if (!s || !Array.isArray(s.tokens) || !Number.isFinite(t.reward)) return false;
+  const n = s.tokens.length;
+  if (n < 2 || n > context || !Number.isInteger(s.promptLength) || s.promptLength < 1 || s.promptLength >= n) return false;
+  if (!Array.isArray(s.logprobs) || s.logprobs.length !== n - s.promptLength || !s.logprobs.every(Number.isFinite)) return false;
+  return s.tokens.every((x) => Number.isInteger(x) && x >= 0 && x < vocabSize);
+}
+
+export type { ExperienceEntry };

@@ -1,0 +1,21 @@
+import { hostname } from 'node:os';
+import { Type, type Static } from '@sinclair/typebox';
+import { loadServiceConfig } from '@spar/service-kit';
+
+export const LearnerConfigSchema = Type.Object({
+  REDIS_URL: Type.String({ default: 'redis://127.0.0.1:6379' }),
+  SPAR_GRPC_HOST: Type.String({ default: '0.0.0.0' }),
+  SPAR_GRPC_PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 50051, description: 'PolicyService (WatchPolicy/GetPolicy) + health' }),
+  SPAR_ADVERTISE_HOST: Type.String({ default: '127.0.0.1', description: 'host workers use to reach this learner\'s gRPC port' }),
+  SPAR_OPS_PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 9468, description: '/metrics, /healthz, /readyz' }),
+  SPAR_DATA_DIR: Type.String({ default: './runs', description: 'checkpoints (<dir>/<experiment>/checkpoints) and exports (<dir>/<experiment>/export)' }),
+  SPAR_LEASE_MS: Type.Integer({ minimum: 1000, maximum: 600000, default: 15000, description: 'experiment lease; another learner takes over after it lapses' }),
+  SPAR_POLL_MS: Type.Integer({ minimum: 10, maximum: 60000, default: 500, description: 'how often an idle learner looks for experiments' }),
+  SPAR_EP: Type.Union([Type.Literal('cpu'), Type.Literal('cuda')], { default: 'cpu', description: 'onnxruntime execution provider for the train step' }),
+  SPAR_THREADS: Type.Integer({ minimum: 0, maximum: 256, default: 0, description: 'onnxruntime intra-op threads (0 = all cores)' }),
+  SPAR_LEARNER_ID: Type.String({ default: `${hostname()}-${process.pid}`, minLength: 1 }),
+  SPAR_LOG_LEVEL: Type.Union([Type.Literal('debug'), Type.Literal('info'), Type.Literal('warn'), Type.Literal('error')], { default: 'info' }),
+}, { additionalProperties: false });
+
+export type LearnerConfig = Static<typeof LearnerConfigSchema>;
+export const loadConfig = (env = process.env, argv = process.argv.slice(2)) => loadServiceConfig(LearnerConfigSchema, env, argv);

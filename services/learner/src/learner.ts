@@ -1,0 +1,86 @@
+import type { RecipeRegistry } from '@spar/recipes';
+import {
+  ExperimentStore, IdleTracker, PolicyPublisher, sparProto, startGrpcServer, type GrpcServerHandle, type Logger, type Metrics, type Redis,
+} from '@spar/service-kit';
+import type { LearnerConfig } from './config.ts';
+import { runExperiment } from './run.ts';
+
+/**
+ * The learner process: serves PolicyService, claims one experiment at a time (Redis lease),
+ * trains it, and on SIGTERM finishes the current step, checkpoints and releases the lease.
+ */
+export class LearnerService {
+  readonly publisher = new PolicyPublisher();
+  private grpc?: GrpcServerHandle;
+  private stopping = false;
+  private loop?: Promise<void>;
+  private current?: string;
+  private readonly idle = new IdleTracker();
+  private idleTimer?: NodeJS.Timeout;
+  private closed?: Promise<void>;
+
+  constructor(private readonly cfg: LearnerConfig, private readonly redis: Redis, private readonly recipes: RecipeRegistry, private readonly logger: Logger, private readonly metrics: Metrics) {}
+
+  get grpcPort(): number | undefined {
+    return this.grpc?.port;
+  }
+
+  get experiment(): string | undefined {
+    return this.current;
+  }
+
+  async start(): Promise<void> {
+    const { PolicyService } = sparProto();
+    this.grpc = await startGrpcServer(`${this.cfg.SPAR_GRPC_HOST}:${this.cfg.SPAR_GRPC_PORT}`, [
+      { name: 'spar.v1.PolicyService', definition: PolicyService.service, impl: this.publisher.implementation() },
+    ]);
+    this.idleTimer = setInterval(() => this.metrics.gauge('spar_idle_ratio').set({ service: 'learner' }, this.idle.ratio()), 1000);
+    this.idleTimer.unref();
+    this.loop = this.claimLoop();
+  }
+
+  private async claimLoop(): Promise<void> {
+    const store = new ExperimentStore(this.redis);
+    const advertise = `${this.cfg.SPAR_ADVERTISE_HOST}:${this.grpc!.port}`;
+    while (!this.stopping) {
+      let rec;
+      try {
+        rec = await store.claim(this.cfg.SPAR_LEARNER_ID, this.cfg.SPAR_LEASE_MS);
+      } catch (err) {
+        this.logger.warn({ err: (err as Error).message }, 'claim failed');
+      }
+      if (!rec) {
+        this.idle.idle();
+        await new Promise((r) => setTimeout(r, this.cfg.SPAR_POLL_MS));
+        continue;
+      }
+      this.current = rec.id;
+      const log = this.logger.child({ experimentId: rec.id });
+      log.info('experiment claimed');
+      try {
+        const end = await runExperiment(rec, {
+          cfg: this.cfg, redis: this.redis, recipes: this.recipes, publisher: this.publisher, advertise, logger: this.logger,
+          metrics: this.metrics, idle: this.idle, stopping: () => this.stopping,
+        });
+        log.info({ end }, 'experiment run ended');
+      } catch (err) {
+        log.error({ err }, 'experiment failed');
+        await store.transition(rec.id, 'failed', { reason: (err as Error).message.slice(0, 500) }).catch(() => undefined);
+      } finally {
+        await store.releaseLease(rec.id, this.cfg.SPAR_LEARNER_ID).catch(() => undefined);
+        this.current = undefined;
+      }
+    }
+  }
+
+  close(): Promise<void> {
+    this.closed ??= (async () => {
+      this.stopping = true;
+      if (this.idleTimer) clearInterval(this.idleTimer);
+      await this.loop;
+      this.publisher.release();
+      await this.grpc?.close();
+    })();
+    return this.closed;
+  }
+}

@@ -1,0 +1,230 @@
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { idHash64, keys, type ExperimentRecord, type Trajectory } from '@spar/core';
+import {
+  AdvantageEstimator, checkpointDir, exportOnnx, latestCheckpoint, Learner, loadPolicy, Policy, policyWeights, pruneCheckpoints, savePolicy,
+  type EstimatorSpec,
+} from '@spar/policy';
+import type { PolicyHandle, RecipeRegistry } from '@spar/recipes';
+import {
+  experimentContext, ExperimentStore, readExperience, trimExperience, type ExperimentContext, type IdleTracker, type Logger, type Metrics,
+  type PolicyPublisher, type Redis,
+} from '@spar/service-kit';
+import { estimatorBatch, trainSamples, wellFormed } from './batch.ts';
+import type { LearnerConfig } from './config.ts';
+
+/** Counters the learner owns; checkpointed, and mirrored to Redis as absolute values. */
+interface LearnerCounters {
+  ingested: number;
+  droppedStale: number;
+  droppedDuplicate: number;
+  droppedInvalid: number;
+  skippedSteps: number;
+}
+
+export interface RunDeps {
+  readonly cfg: LearnerConfig;
+  readonly redis: Redis;
+  readonly recipes: RecipeRegistry;
+  readonly publisher: PolicyPublisher;
+  readonly advertise: string;
+  readonly logger: Logger;
+  readonly metrics: Metrics;
+  readonly idle: IdleTracker;
+  /** True once the process is shutting down (finish the step, checkpoint, release). */
+  readonly stopping: () => boolean;
+}
+
+export type RunEnd = 'completed' | 'stopped' | 'released' | 'lease-lost';
+
+/**
+ * Train one experiment until its budget is spent, it is stopped, or this process shuts down.
+ * Resumes from the latest checkpoint: weights, moments, estimator state, stream cursor, ledger.
+ */
+export async function runExperiment(rec: ExperimentRecord, d: RunDeps): Promise<RunEnd> {
+  const ctx: ExperimentContext = experimentContext(rec, d.recipes);
+  const { config } = ctx;
+  const log = d.logger.child({ experimentId: ctx.id });
+  const store = new ExperimentStore(d.redis);
+  const root = join(d.cfg.SPAR_DATA_DIR, ctx.id);
+  const ckRoot = join(root, 'checkpoints');
+  await mkdir(ckRoot, { recursive: true });
+  const runtime = { worker: true, ep: d.cfg.SPAR_EP, threads: d.cfg.SPAR_THREADS || undefined } as const;
+
+  // ---- restore or initialise
+  const segments = ctx.recipe.segments(config.options);
+  const spec: EstimatorSpec = config.learner.estimator.kind === 'rae'
+    ? { ...config.learner.estimator, numKeys: config.learner.estimator.numKeys ?? Math.max(1, segments.length) } as EstimatorSpec
+    : config.learner.estimator as EstimatorSpec;
+  const latest = await latestCheckpoint(ckRoot);
+  let policy: Policy;
+  let cursor = '0-0';
+  let ledger = new Set<bigint>();
+  let counters: LearnerCounters = { ingested: 0, droppedStale: 0, droppedDuplicate: 0, droppedInvalid: 0, skippedSteps: 0 };
+  let estState: Float32Array | undefined;
+  if (latest) {
+    const loaded = await loadPolicy(latest.dir, runtime);
+    policy = loaded.policy;
+    const m = loaded.metadata as { cursor?: string; counters?: LearnerCounters };
+    cursor = m.cursor ?? '0-0';
+    counters = { ...counters, ...(m.counters ?? {}) };
+    const l = loaded.extraTensors.ledger;
+    if (l) ledger = new Set(l.data as BigInt64Array);
+    const e = loaded.extraTensors.estimator;
+    if (e) estState = e.data as Float32Array;
+    log.info({ step: latest.step, cursor, version: policy.version }, 'resumed from checkpoint');
+  } else {
+    policy = await Policy.create(ctx.model, runtime);
+  }
+  const learner = await Learner.create(policy, config.learner.loss, config.learner.optimizer);
+  const estimator = await AdvantageEstimator.create(spec, { threads: 1 });
+  if (spec.kind === 'rae') estState ??= estimator.initialState();
+  const handle: PolicyHandle = { vocab: ctx.vocab, get version() { return policy.version; }, generate: (p, o) => policy.generate(p, o), score: (s) => policy.score(s) };
+
+  const publish = async () => {
+    const w = await policyWeights(policy);
+    d.publisher.publish(ctx.id, w);
+    await d.redis.hset(keys.policy(ctx.id), { address: d.advertise, version: String(w.version), sha256: w.sha256 });
+    d.metrics.gauge('spar_policy_version').set({ service: 'learner', experiment: ctx.id }, w.version);
+  };
+  const mirrorCounters = () => d.redis.hset(keys.counters(ctx.id), {
+    ingested_trajectories: counters.ingested, dropped_stale: counters.droppedStale, dropped_duplicate: counters.droppedDuplicate,
+    dropped_invalid: counters.droppedInvalid, skipped_steps: counters.skippedSteps, learner_cursor: cursor,
+  });
+  const checkpoint = async () => {
+    const st = await policy.state(false);
+    const dir = checkpointDir(ckRoot, st.step);
+    if (latest?.step === st.step && st.step > 0) return; // nothing new since the restored checkpoint
+    await savePolicy(policy, dir, {
+      metadata: { experimentId: ctx.id, cursor, counters },
+      extraTensors: {
+        ledger: { dtype: 'int64', shape: [ledger.size], data: BigInt64Array.from(ledger) },
+        ...(estState ? { estimator: { dtype: 'float32', shape: [estState.length], data: estState } } : {}),
+      },
+    }).catch((err) => { if (!String(err.message).includes('exists')) throw err; });
+    await pruneCheckpoints(ckRoot, config.learner.keepCheckpoints);
+    await trimExperience(d.redis, ctx.id, cursor);
+    d.metrics.counter('spar_checkpoints_total').inc({ experiment: ctx.id });
+  };
+  const evaluate = async (step: number) => {
+    const suites = config.eval.suites ?? ctx.recipe.evalSuites(config.options);
+    const report = await ctx.recipe.evaluate(handle, suites, { episodes: config.eval.episodes, seed: config.eval.seed }, config.options);
+    for (const [suite, ms] of Object.entries(report)) for (const [metric, v] of Object.entries(ms)) d.metrics.gauge('spar_eval_score').set({ experiment: ctx.id, suite, metric }, v);
+    await store.update(ctx.id, (r) => ({ ...r, eval: report, evaluations: [...r.evaluations, { step, at: new Date().toISOString(), eval: report }].slice(-200) }));
+    log.info({ step, eval: report }, 'evaluation');
+    return report;
+  };
+
+  await publish();
+  const startedAt = Date.parse(rec.startedAt ?? new Date().toISOString());
+  let end: RunEnd | undefined;
+  let lastRenew = Date.now();
+  try {
+    let step = (await policy.state(false)).step;
+    while (!end) {
+      if (Date.now() - lastRenew > d.cfg.SPAR_LEASE_MS / 3) {
+        if (!(await store.renewLease(ctx.id, d.cfg.SPAR_LEARNER_ID, d.cfg.SPAR_LEASE_MS))) { end = 'lease-lost'; break; }
+        lastRenew = Date.now();
+      }
+      const now = await store.get(ctx.id);
+      if (now.state !== 'running') { end = 'released'; break; }
+      if (now.stopRequested) { end = 'stopped'; break; }
+      if (step >= config.budget.maxSteps || Date.now() - startedAt > config.budget.maxMinutes * 60000) { end = 'completed'; break; }
+      if (d.stopping()) { end = 'released'; break; }
+
+      // ---- gather one batch of usable trajectories (whole groups); nothing is consumed until the step commits
+      const batch: Trajectory[] = [];
+      const seen: bigint[] = [];
+      const seenSet = new Set<bigint>();
+      const lags: number[] = [];
+      const drop = { stale: 0, duplicate: 0, invalid: 0 };
+      let batchCursor = cursor;
+      d.idle.idle();
+      while (batch.length < config.learner.batchSize && !d.stopping()) {
+        const items = await readExperience(d.redis, ctx.id, batchCursor, 16, Math.min(d.cfg.SPAR_POLL_MS, 1000));
+        if (items.length === 0) {
+          if (Date.now() - lastRenew > d.cfg.SPAR_LEASE_MS / 3) break; // renew the lease, then continue gathering
+          const r = await store.get(ctx.id);
+          if (r.stopRequested || r.state !== 'running') break;
+          continue;
+        }
+        for (const { id, entry } of items) {
+          batchCursor = id;
+          for (const t of entry.trajectories ?? []) {
+            const h = idHash64(String(t?.trajectoryId));
+            if (ledger.has(h) || seenSet.has(h)) { drop.duplicate++; continue; }
+            seen.push(h);
+            seenSet.add(h);
+            if (!wellFormed(t, ctx.vocab.size, config.policy.context ?? 64)) { drop.invalid++; continue; }
+            const lag = policy.version - t.sample.policyVersion;
+            lags.push(lag);
+            if (lag > config.learner.maxStaleness) { drop.stale++; continue; }
+            batch.push(t);
+          }
+          if (batch.length >= config.learner.batchSize) break;
+        }
+      }
+      d.idle.busy();
+      if (batch.length < config.learner.batchSize) continue; // partial: re-read from `cursor` next time
+      for (const h of seen) ledger.add(h);
+      for (const lag of lags) d.metrics.histogram('spar_policy_staleness').observe(lag);
+      counters.droppedStale += drop.stale;
+      counters.droppedDuplicate += drop.duplicate;
+      counters.droppedInvalid += drop.invalid;
+      for (const [reason, n] of Object.entries(drop)) if (n) d.metrics.counter('spar_trajectories_dropped_total').inc({ experiment: ctx.id, reason }, n);
+
+      // ---- one learner step
+      const t0 = performance.now();
+      const est = await estimator.compute(estimatorBatch(spec.kind, batch, segments), estState);
+      if (est.state) estState = est.state;
+      const samples = trainSamples(batch, est.advantages, est.keep);
+      for (const a of est.advantages) d.metrics.histogram('spar_advantage').observe({ experiment: ctx.id }, a);
+      d.metrics.counter('spar_zero_variance_groups_total').inc({ experiment: ctx.id }, est.zeroVarianceGroups);
+      const m = samples.length ? await learner.step(samples) : undefined;
+      cursor = batchCursor;
+      counters.ingested += batch.length;
+      d.metrics.counter('spar_trajectories_ingested_total').inc({ experiment: ctx.id }, batch.length);
+      if (!m || m.skipped) {
+        counters.skippedSteps++;
+        d.metrics.counter('spar_learner_steps_total').inc({ experiment: ctx.id, result: 'skipped' });
+        await mirrorCounters();
+        continue;
+      }
+      step = m.step;
+      d.metrics.counter('spar_learner_steps_total').inc({ experiment: ctx.id, result: 'ok' });
+      d.metrics.histogram('spar_learner_step_seconds').observe((performance.now() - t0) / 1000);
+      d.metrics.gauge('spar_learner_loss').set({ experiment: ctx.id }, m.loss);
+      d.metrics.gauge('spar_learner_kl').set({ experiment: ctx.id }, m.kl);
+      d.metrics.gauge('spar_learner_entropy').set({ experiment: ctx.id }, m.entropy);
+      d.metrics.gauge('spar_learner_clip_fraction').set({ experiment: ctx.id }, m.clipFrac);
+      d.metrics.gauge('spar_learner_grad_norm').set({ experiment: ctx.id }, m.gradNorm);
+      await publish();
+      await mirrorCounters();
+      const meanReward = batch.reduce((s, t) => s + t.reward, 0) / batch.length;
+      await store.update(ctx.id, (r) => ({
+        ...r, step, policyVersion: policy.version,
+        metrics: { loss: m.loss, kl: m.kl, entropy: m.entropy, clipFrac: m.clipFrac, gradNorm: m.gradNorm, meanReward, ingested: counters.ingested, droppedStale: counters.droppedStale },
+      }));
+      if (config.eval.every > 0 && step % config.eval.every === 0 && step < config.budget.maxSteps) await evaluate(step);
+      if (step % config.learner.checkpointEvery === 0) await checkpoint();
+    }
+
+    if (end === 'completed' || end === 'stopped') {
+      const report = await evaluate(step);
+      await checkpoint();
+      const exportDir = join(root, 'export');
+      const exp = await exportOnnx(policy, exportDir, { tokenizer: ctx.vocab });
+      await mirrorCounters();
+      await store.transition(ctx.id, end, { eval: report, step, policyVersion: policy.version, artifacts: { onnx: exp.model, sha256: exp.sha256, checkpoints: ckRoot } });
+      log.info({ end, step, eval: report }, 'experiment finished');
+    } else if (end === 'released') {
+      await checkpoint();
+      await mirrorCounters();
+    }
+    return end;
+  } finally {
+    d.publisher.release(ctx.id);
+    await estimator.close();
+    await policy.close();
+  }
+}

@@ -1,0 +1,13 @@
+import { Type, type Static } from '@sinclair/typebox';
+import { loadServiceConfig } from '@spar/service-kit';
+
+export const SolverConfigSchema = Type.Object({
+  REDIS_URL: Type.String({ default: 'redis://127.0.0.1:6379' }),
+  SPAR_OPS_PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 9466, description: '/metrics, /healthz, /readyz' }),
+  SPAR_MAX_CONCURRENCY: Type.Integer({ minimum: 1, maximum: 256, default: 8, description: 'upper bound on tasks solved at once per experiment (the experiment asks for rollout.concurrency)' }),
+  SPAR_THREADS: Type.Integer({ minimum: 0, maximum: 256, default: 1, description: 'onnxruntime intra-op threads per policy (0 = all cores)' }),
+  SPAR_LOG_LEVEL: Type.Union([Type.Literal('debug'), Type.Literal('info'), Type.Literal('warn'), Type.Literal('error')], { default: 'info' }),
+}, { additionalProperties: false });
+
+export type SolverConfig = Static<typeof SolverConfigSchema>;
+export const loadConfig = (env = process.env, argv = process.argv.slice(2)) => loadServiceConfig(SolverConfigSchema, env, argv);

@@ -1,0 +1,105 @@
+import { UnrecoverableError, type Queue, type Worker } from 'bullmq';
+import { groupId, PayloadTooLargeError, queues, type RolloutJob, type TaskJob } from '@spar/core';
+import type { RecipeRegistry } from '@spar/recipes';
+import {
+  closeRedis, connectRedis, enqueue, experimentContext, ExperimentStore, FollowedPolicy, IdleTracker, makeQueue, makeWorker,
+  RunningExperiments, type ExperimentContext, type Logger, type Metrics, type Redis,
+} from '@spar/service-kit';
+import type { SolverConfig } from './config.ts';
+
+interface Served {
+  readonly ctx: ExperimentContext;
+  readonly policy: FollowedPolicy;
+  readonly worker: Worker<TaskJob>;
+  readonly out: Queue;
+  readonly connection: Redis;
+}
+
+/** The solver: takes tasks, samples a group of rollouts with the current policy, enqueues them. */
+export class Solver {
+  private readonly served = new Map<string, Served>();
+  private running?: RunningExperiments;
+  private readonly idle = new IdleTracker();
+  private active = 0;
+  private idleTimer?: NodeJS.Timeout;
+  private closed?: Promise<void>;
+
+  constructor(
+    private readonly cfg: SolverConfig, private readonly redis: Redis, private readonly recipes: RecipeRegistry,
+    private readonly logger: Logger, private readonly metrics: Metrics,
+  ) {}
+
+  start(): void {
+    this.running = new RunningExperiments(this.redis, { start: (rec) => this.serve(rec.id), stop: (id) => this.unserve(id) }, this.logger);
+    this.running.start();
+    this.idleTimer = setInterval(() => this.metrics.gauge('spar_idle_ratio').set({ service: 'solver' }, this.idle.ratio()), 1000);
+    this.idleTimer.unref();
+  }
+
+  private async serve(id: string): Promise<void> {
+    const ctx = experimentContext(await new ExperimentStore(this.redis).get(id), this.recipes);
+    const log = this.logger.child({ experimentId: id });
+    const policy = await FollowedPolicy.create(id, ctx.model, ctx.vocab, this.redis, log, this.metrics, this.cfg.SPAR_THREADS || undefined);
+    const connection = connectRedis(this.cfg.REDIS_URL, `solver-${id}`);
+    const out = makeQueue(queues.rollouts(id), connection);
+    const concurrency = Math.min(ctx.config.rollout.concurrency, this.cfg.SPAR_MAX_CONCURRENCY);
+    const worker = makeWorker<TaskJob>(queues.tasks(id), connection, (job) => this.solve(ctx, policy, out, job.data), { concurrency, autorun: false });
+    worker.on('failed', (job, err) => log.warn({ jobId: job?.id, err: err.message }, 'solving failed'));
+    this.served.set(id, { ctx, policy, worker, out, connection });
+    // Start taking tasks once the learner's weights have arrived (never solve with random init by accident).
+    policy.ready().then(() => { if (this.served.get(id)?.worker === worker) void worker.run(); });
+    log.info({ concurrency }, 'solving experiment');
+  }
+
+  private async unserve(id: string): Promise<void> {
+    const s = this.served.get(id);
+    this.served.delete(id);
+    if (!s) return;
+    await s.worker.close();
+    await s.out.close();
+    await s.policy.close();
+    await closeRedis(s.connection);
+  }
+
+  private async solve(ctx: ExperimentContext, policy: FollowedPolicy, out: Queue, job: TaskJob): Promise<void> {
+    if (this.active++ === 0) this.idle.busy();
+    try {
+      if (!job?.envelope?.taskId) {
+        this.metrics.counter('spar_bad_input_total').inc({ service: 'solver', kind: 'malformed_job' });
+        throw new UnrecoverableError('malformed task job');
+      }
+      const G = ctx.config.rollout.groupSize;
+      const rollouts = await ctx.recipe.rollout({ config: ctx.config, policy: { vocab: ctx.vocab, get version() { return policy.version; }, generate: (p, o) => policy.generate(p, o), score: (s) => policy.policy.score(s) }, rng: Math.random }, job.task, G);
+      const gid = groupId(job.envelope.taskId, 0);
+      const data: RolloutJob = {
+        envelope: { ...job.envelope, role: 'solver', policyVersion: policy.version, groupId: gid, trajectoryId: '', parentIds: [job.envelope.taskId], createdAt: new Date().toISOString() },
+        task: job.task, proposal: job.proposal, rollouts,
+      };
+      try {
+        await enqueue(out, gid, data);
+      } catch (err) {
+        if (err instanceof PayloadTooLargeError) {
+          this.metrics.counter('spar_payload_rejected_total').inc({ service: 'solver', queue: 'rollouts' });
+          throw new UnrecoverableError(err.message);
+        }
+        throw err;
+      }
+      this.metrics.counter('spar_rollouts_total').inc({ experiment: ctx.id });
+      this.metrics.counter('spar_jobs_total').inc({ service: 'solver', queue: 'tasks', outcome: 'ok' });
+    } catch (err) {
+      this.metrics.counter('spar_jobs_total').inc({ service: 'solver', queue: 'tasks', outcome: 'failed' });
+      throw err;
+    } finally {
+      if (--this.active === 0) this.idle.idle();
+    }
+  }
+
+  close(): Promise<void> {
+    this.closed ??= (async () => {
+      if (this.idleTimer) clearInterval(this.idleTimer);
+      await this.running?.close();
+      for (const id of [...this.served.keys()]) await this.unserve(id);
+    })();
+    return this.closed;
+  }
+}
