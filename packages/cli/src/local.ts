@@ -2,11 +2,10 @@ import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseConfigText, TERMINAL_STATES } from '@spar/core';
-import { freePort, RedisServer } from '@spar/testing';
+import { allocatePorts, RedisServer, SERVICES, stackEnv, startService, stopServices, type RunningService } from '@spar/testing';
 import { Redis } from 'ioredis';
 import { ControllerClient } from './client.ts';
 import { progressLine, StatusLine } from './progress.ts';
-import { SERVICES, startService, stopServices, type RunningService } from './services.ts';
 
 export const REPO_ROOT = resolve(fileURLToPath(new URL('../../..', import.meta.url)));
 export const DEFAULT_CONFIG = join(REPO_ROOT, 'configs', 'tictactoe.yaml');
@@ -52,15 +51,9 @@ export async function runLocal(o: LocalOptions): Promise<number> {
     say(`spar: started redis-server on ${redisUrl}`);
   }
   const runDir = resolve(o.dataDir ?? join(REPO_ROOT, 'runs', `local-${new Date().toISOString().replace(/[:.]/g, '-')}`));
-  const [http, judgeGrpc, learnerGrpc, ...ops] = await Promise.all([freePort(), freePort(), freePort(), freePort(), freePort(), freePort(), freePort()]);
-  const common = { REDIS_URL: redisUrl, SPAR_LOG_LEVEL: 'info' };
-  const envs: Record<(typeof SERVICES)[number], NodeJS.ProcessEnv> = {
-    controller: { ...common, SPAR_HTTP_PORT: String(http), SPAR_HTTP_HOST: '127.0.0.1' },
-    judge: { ...common, SPAR_GRPC_PORT: String(judgeGrpc), SPAR_GRPC_HOST: '127.0.0.1', SPAR_OPS_PORT: String(ops[0]) },
-    learner: { ...common, SPAR_GRPC_PORT: String(learnerGrpc), SPAR_GRPC_HOST: '127.0.0.1', SPAR_OPS_PORT: String(ops[1]), SPAR_DATA_DIR: runDir },
-    solver: { ...common, SPAR_OPS_PORT: String(ops[2]) },
-    proposer: { ...common, SPAR_OPS_PORT: String(ops[3]), SPAR_JUDGE_ADDR: `127.0.0.1:${judgeGrpc}` },
-  };
+  const ports = await allocatePorts();
+  const http = ports.http;
+  const envs = stackEnv(redisUrl, ports, runDir);
   const services: RunningService[] = SERVICES.map((name) => startService(REPO_ROOT, name, envs[name], join(runDir, 'logs'), (l) => { status.update(''); say(l); }));
   let interrupted = false;
   const onSignal = () => { interrupted = true; };

@@ -7,7 +7,7 @@ import { progressLine, StatusLine } from './progress.ts';
 
 const USAGE = `usage:
   spar local  [--config FILE] [--max-steps N] [--data-dir DIR]   run everything on this machine (npm start)
-  spar submit FILE [--max-steps N]                                submit an experiment (YAML or JSON)
+  spar submit FILE [--max-steps N] [--wait-ready]                 submit an experiment (YAML or JSON)
   spar status [ID]                                                list experiments, or show one
   spar watch  ID                                                  follow an experiment until it ends
   spar stop   ID                                                  stop an experiment
@@ -16,7 +16,7 @@ options: --url URL (controller, default $SPAR_URL or http://127.0.0.1:8080), tok
 export async function main(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args: argv, allowPositionals: true,
-    options: { config: { type: 'string' }, 'max-steps': { type: 'string' }, 'data-dir': { type: 'string' }, url: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+    options: { config: { type: 'string' }, 'max-steps': { type: 'string' }, 'data-dir': { type: 'string' }, url: { type: 'string' }, 'wait-ready': { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
   });
   const [cmd, arg] = positionals;
   if (values.help || !cmd) { process.stderr.write(`${USAGE}\n`); return cmd ? 0 : 2; }
@@ -29,6 +29,14 @@ export async function main(argv: string[]): Promise<number> {
       if (!arg) break;
       const cfg = parseConfigText(readFileSync(arg, 'utf8')) as { budget?: object };
       if (maxSteps !== undefined) cfg.budget = { ...(cfg.budget ?? {}), maxSteps };
+      if (values['wait-ready']) {
+        for (let i = 0; ; i++) {
+          try { await client.list(); break; } catch (err) {
+            if (i >= 600) throw err;
+            await new Promise((r) => setTimeout(r, 500));
+          }
+        }
+      }
       const rec = await client.submit(cfg);
       process.stdout.write(`${rec.id}\n`);
       return 0;

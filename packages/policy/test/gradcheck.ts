@@ -41,7 +41,9 @@ export async function gradcheckGraph(
   const grads = gradients(g, loss, wrt);
   g.output(loss, 'loss');
   grads.forEach((d, i) => g.output(d, `grad_${i}`));
-  const session = await createSession(serialize(g), { ep: opts.ep ?? 'cpu', threads: 1 });
+  // SPAR_TEST_EP=cuda runs every gradient check on the CUDA EP (GPU hosts).
+  const ep = opts.ep ?? (process.env.SPAR_TEST_EP === 'cuda' ? 'cuda' : 'cpu');
+  const session = await createSession(serialize(g), { ep, threads: 1 });
   const base = feeds(g.inputs);
   const out = await runSession(session, base);
   const h = opts.h ?? 1e-6;

@@ -49,8 +49,25 @@ export class RecipeRegistry implements RecipeSchemas {
       recipe: Type.Literal(r.name, { description: r.description }),
       options: Type.Optional(r.optionsSchema),
     }, { additionalProperties: false, title: r.name }));
-    return Type.Union(variants, { $id: 'https://spar.dev/schemas/experiment.json', title: 'spar experiment config' });
+    const schema = variants.length === 1 ? { ...variants[0]!, $id: SCHEMA_ID } : Type.Union(variants, { $id: SCHEMA_ID, title: 'spar experiment config' });
+    return optionalDefaults(structuredClone(schema));
   }
+}
+
+const SCHEMA_ID = 'https://spar.dev/schemas/experiment.json';
+
+/** In the published schema, a property with a default is not required (the server fills it in). */
+function optionalDefaults<T>(node: T): T {
+  if (Array.isArray(node)) node.forEach(optionalDefaults);
+  else if (node && typeof node === 'object') {
+    const o = node as { required?: string[]; properties?: Record<string, { default?: unknown }> };
+    if (o.required && o.properties) {
+      o.required = o.required.filter((k) => o.properties![k]?.default === undefined);
+      if (o.required.length === 0) delete o.required;
+    }
+    for (const v of Object.values(node)) optionalDefaults(v);
+  }
+  return node;
 }
 
 /** The vocabulary a recipe's experiment uses (deterministic from the options). */

@@ -127,6 +127,7 @@ export class Judge {
       this.metrics.histogram('spar_reward').observe({ recipe, role: t.sample.role }, t.reward);
     }
     for (const [stat, v] of Object.entries(judged.stats ?? {})) this.metrics.gauge('spar_judge_stat').set({ experiment: ctx.id, stat }, v);
+    if (judged.stats?.solveRate !== undefined) this.metrics.histogram('spar_solve_rate').observe({ recipe }, judged.stats.solveRate);
   }
 
   close(): Promise<void> {

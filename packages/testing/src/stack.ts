@@ -1,0 +1,95 @@
+import { join } from 'node:path';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { freePort } from './ports.ts';
+import { RedisServer } from './redis-server.ts';
+import { SERVICES, startService, stopServices, type RunningService, type ServiceName } from './services.ts';
+
+export interface StackPorts {
+  readonly http: number;
+  readonly judgeGrpc: number;
+  readonly learnerGrpc: number;
+  /** /metrics port of each service (the controller serves it on its HTTP port). */
+  readonly metrics: Record<ServiceName, number>;
+}
+
+export interface Stack {
+  readonly redis: RedisServer;
+  readonly ports: StackPorts;
+  readonly dataDir: string;
+  readonly logDir: string;
+  services: RunningService[];
+  readonly baseUrl: string;
+  /** Restart one service (e.g. after kill -9). */
+  restart(name: ServiceName): Promise<void>;
+  kill(name: ServiceName, signal?: NodeJS.Signals): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** Environment of each service for a stack on loopback. */
+export function stackEnv(redisUrl: string, p: StackPorts, dataDir: string, logLevel = 'info'): Record<ServiceName, NodeJS.ProcessEnv> {
+  const common = { REDIS_URL: redisUrl, SPAR_LOG_LEVEL: logLevel };
+  return {
+    controller: { ...common, SPAR_HTTP_PORT: String(p.http), SPAR_HTTP_HOST: '127.0.0.1' },
+    judge: { ...common, SPAR_GRPC_PORT: String(p.judgeGrpc), SPAR_GRPC_HOST: '127.0.0.1', SPAR_OPS_PORT: String(p.metrics.judge) },
+    learner: { ...common, SPAR_GRPC_PORT: String(p.learnerGrpc), SPAR_GRPC_HOST: '127.0.0.1', SPAR_OPS_PORT: String(p.metrics.learner), SPAR_DATA_DIR: dataDir },
+    solver: { ...common, SPAR_OPS_PORT: String(p.metrics.solver) },
+    proposer: { ...common, SPAR_OPS_PORT: String(p.metrics.proposer), SPAR_JUDGE_ADDR: `127.0.0.1:${p.judgeGrpc}` },
+  };
+}
+
+export async function allocatePorts(): Promise<StackPorts> {
+  const [http, judgeGrpc, learnerGrpc, j, l, s, pr] = await Promise.all(Array.from({ length: 7 }, () => freePort()));
+  return { http: http!, judgeGrpc: judgeGrpc!, learnerGrpc: learnerGrpc!, metrics: { controller: http!, judge: j!, learner: l!, solver: s!, proposer: pr! } };
+}
+
+/** Wait until `url` answers 2xx (services are up), or throw after `timeoutMs`. */
+export async function waitHttp(url: string, timeoutMs = 30000): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      const r = await fetch(url);
+      if (r.ok) return;
+    } catch { /* not yet */ }
+    if (Date.now() > until) throw new Error(`${url} did not become ready`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** Redis + the five services as child processes on loopback (real processes, real ports). */
+export async function startStack(root: string, opts: { appendOnly?: boolean; echo?: (line: string) => void } = {}): Promise<Stack> {
+  const redis = await RedisServer.start({ appendOnly: opts.appendOnly ?? true });
+  const ports = await allocatePorts();
+  const dataDir = mkdtempSync(join(tmpdir(), 'spar-stack-'));
+  const logDir = join(dataDir, 'logs');
+  const env = stackEnv(redis.url, ports, join(dataDir, 'runs'));
+  const echo = opts.echo ?? (() => undefined);
+  const stack: Stack = {
+    redis, ports, dataDir, logDir, baseUrl: `http://127.0.0.1:${ports.http}`,
+    services: SERVICES.map((n) => startService(root, n, env[n], logDir, echo)),
+    async kill(name, signal = 'SIGKILL') {
+      const s = stack.services.find((x) => x.name === name)!;
+      s.child.kill(signal);
+      await s.exited;
+    },
+    async restart(name) {
+      const i = stack.services.findIndex((x) => x.name === name);
+      const old = stack.services[i]!;
+      if (old.child.exitCode === null) { old.child.kill('SIGTERM'); await old.exited; }
+      stack.services[i] = startService(root, name, env[name], logDir, echo);
+    },
+    async stop() {
+      await stopServices(stack.services);
+      await redis.stop();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+  try {
+    await waitHttp(`${stack.baseUrl}/readyz`);
+    for (const n of ['judge', 'learner', 'solver', 'proposer'] as const) await waitHttp(`http://127.0.0.1:${ports.metrics[n]}/healthz`);
+  } catch (err) {
+    await stack.stop();
+    throw err;
+  }
+  return stack;
+}

@@ -1,0 +1,123 @@
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { after, before, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { Redis } from 'ioredis';
+import { keys, TERMINAL_STATES, type ExperienceEntry, type ExperimentRecord } from '@spar/core';
+import { freePort, startStack, type Stack } from '@spar/testing';
+
+const ROOT = resolve(fileURLToPath(new URL('..', import.meta.url)));
+const experiment = {
+  name: 'e2e tictactoe',
+  recipe: 'spiral-games',
+  options: { games: ['tictactoe'] },
+  policy: { layers: 1, dModel: 32, heads: 2, context: 32, seed: 3 },
+  rollout: { groupSize: 4, maxNewTokens: 1, concurrency: 2, maxQueuedTasks: 4 },
+  learner: { estimator: { kind: 'rae' }, batchSize: 24, maxStaleness: 3, checkpointEvery: 3 },
+  eval: { every: 4, episodes: 20 },
+  budget: { maxSteps: 8, maxMinutes: 5 },
+};
+
+let stack: Stack;
+let redis: Redis;
+let finished: ExperimentRecord;
+
+before(async () => {
+  stack = await startStack(ROOT);
+  redis = new Redis(stack.redis.url);
+});
+after(async () => {
+  redis?.disconnect();
+  await stack?.stop();
+});
+
+async function waitFor(id: string, timeoutMs: number): Promise<ExperimentRecord> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const r = (await (await fetch(`${stack.baseUrl}/v1/experiments/${id}`)).json()) as ExperimentRecord;
+    if (TERMINAL_STATES.includes(r.state)) return r;
+    if (Date.now() > until) throw new Error(`experiment ${id} still ${r.state} at step ${r.step}`);
+    await new Promise((res) => setTimeout(res, 250));
+  }
+}
+
+test('e2e: an experiment submitted over HTTP runs through all five services to completion', async () => {
+  const res = await fetch(`${stack.baseUrl}/v1/experiments`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(experiment) });
+  assert.equal(res.status, 201);
+  const rec = (await res.json()) as ExperimentRecord;
+  finished = await waitFor(rec.id, 240000);
+  assert.equal(finished.state, 'completed', `ended ${finished.state}: ${finished.reason ?? ''}`);
+  assert.equal(finished.step, 8);
+  assert.ok(finished.policyVersion >= 8, 'policy version advanced');
+  assert.ok(finished.evaluations.length >= 2, 'periodic and final evaluations recorded');
+  for (const suite of ['tictactoe-vs-random', 'tictactoe-vs-minimax']) {
+    const e = finished.eval![suite]!;
+    assert.ok(Math.abs(e.winRate! + e.drawRate! + e.lossRate! - 1) < 1e-9, `${suite} rates sum to 1`);
+  }
+  assert.ok(finished.artifacts?.onnx?.endsWith('model.onnx'));
+});
+
+test('e2e: every trajectory the judge appended was ingested (or dropped) exactly once, or is still unread', async () => {
+  assert.ok(finished, 'needs the completed run');
+  const c = await redis.hgetall(keys.counters(finished.id));
+  const appended = Number(c.appended_trajectories);
+  const ingested = Number(c.ingested_trajectories);
+  const dropped = Number(c.dropped_stale) + Number(c.dropped_duplicate) + Number(c.dropped_invalid);
+  const cursor = c.learner_cursor!;
+  // Entries after the learner's cursor were never read (produced after the last step).
+  const rest = (await redis.xrange(keys.experience(finished.id), `(${cursor}`, '+')) as [string, string[]][];
+  const unread = rest.reduce((s, [, f]) => s + (JSON.parse(f[f.indexOf('d') + 1]!) as ExperienceEntry).trajectories.length, 0);
+  assert.ok(ingested > 0);
+  assert.equal(Number(c.dropped_duplicate), 0, 'no trajectory reached the learner twice');
+  assert.equal(appended, ingested + dropped + unread, `appended ${appended} = ingested ${ingested} + dropped ${dropped} + unread ${unread}`);
+  assert.equal(Number(c.appended_groups), await redis.scard(keys.appended(finished.id)), 'one stream entry per distinct group');
+});
+
+test('e2e: every service exposes its metrics', async () => {
+  const expect: Record<string, string> = {
+    controller: 'spar_http_requests_total', judge: 'spar_trajectories_appended_total', learner: 'spar_learner_steps_total',
+    solver: 'spar_rollouts_total', proposer: 'spar_tasks_proposed_total',
+  };
+  for (const [svc, metric] of Object.entries(expect)) {
+    const port = stack.ports.metrics[svc as keyof typeof stack.ports.metrics];
+    const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+    assert.match(text, new RegExp(`^${metric}`, 'm'), `${svc} /metrics lacks ${metric}`);
+    assert.equal((await fetch(`http://127.0.0.1:${port}/healthz`)).status, 200);
+  }
+});
+
+test('e2e: a real Prometheus scrapes every service and answers queries', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'spar-prom-'));
+  const port = await freePort();
+  const targets = Object.values(stack.ports.metrics).map((p) => `'127.0.0.1:${p}'`).join(', ');
+  writeFileSync(join(dir, 'prometheus.yml'), `global:\n  scrape_interval: 1s\nscrape_configs:\n  - job_name: spar\n    static_configs:\n      - targets: [${targets}]\n`);
+  const prom: ChildProcess = spawn('prometheus', [`--config.file=${join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${join(dir, 'data')}`,
+    `--web.listen-address=127.0.0.1:${port}`], { stdio: 'ignore' });
+  const exited = new Promise((r) => prom.once('exit', r));
+  try {
+    const q = async (expr: string) => {
+      const r = await fetch(`http://127.0.0.1:${port}/api/v1/query?query=${encodeURIComponent(expr)}`);
+      return ((await r.json()) as { data: { result: { metric: Record<string, string>; value: [number, string] }[] } }).data.result;
+    };
+    let up: Awaited<ReturnType<typeof q>> = [];
+    for (let i = 0; i < 60; i++) {
+      try {
+        up = await q('up == 1');
+        if (up.length === 5) break;
+      } catch { /* not ready */ }
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    assert.equal(up.length, 5, `targets up: ${JSON.stringify(up.map((u) => u.metric.instance))}`);
+    const steps = await q('sum(spar_learner_steps_total)');
+    assert.ok(Number(steps[0]?.value[1]) >= 8, 'learner steps visible in Prometheus');
+    const services = await q('count by (service_name) (spar_process_process_cpu_seconds_total)');
+    assert.equal(services.length, 5);
+  } finally {
+    prom.kill('SIGTERM');
+    await exited;
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
