@@ -62,18 +62,22 @@ test('e2e: an experiment submitted over HTTP runs through all five services to c
 
 test('e2e: every trajectory the judge appended was ingested (or dropped) exactly once, or is still unread', async () => {
   assert.ok(finished, 'needs the completed run');
-  const c = await redis.hgetall(keys.counters(finished.id));
+  // Read counters, the stream and the dedupe set atomically: the services are still running.
+  const [[, c], [, stream], [, groups]] = (await redis.multi()
+    .hgetall(keys.counters(finished.id)).xrange(keys.experience(finished.id), '-', '+').scard(keys.appended(finished.id))
+    .exec()) as [[null, Record<string, string>], [null, [string, string[]][]], [null, number]];
   const appended = Number(c.appended_trajectories);
   const ingested = Number(c.ingested_trajectories);
   const dropped = Number(c.dropped_stale) + Number(c.dropped_duplicate) + Number(c.dropped_invalid);
-  const cursor = c.learner_cursor!;
+  const id = (x: string) => x.split('-').map(Number) as [number, number];
+  const [cms, cseq] = id(c.learner_cursor!);
   // Entries after the learner's cursor were never read (produced after the last step).
-  const rest = (await redis.xrange(keys.experience(finished.id), `(${cursor}`, '+')) as [string, string[]][];
+  const rest = stream.filter(([eid]) => { const [ms, seq] = id(eid); return ms > cms || (ms === cms && seq > cseq); });
   const unread = rest.reduce((s, [, f]) => s + (JSON.parse(f[f.indexOf('d') + 1]!) as ExperienceEntry).trajectories.length, 0);
   assert.ok(ingested > 0);
   assert.equal(Number(c.dropped_duplicate), 0, 'no trajectory reached the learner twice');
   assert.equal(appended, ingested + dropped + unread, `appended ${appended} = ingested ${ingested} + dropped ${dropped} + unread ${unread}`);
-  assert.equal(Number(c.appended_groups), await redis.scard(keys.appended(finished.id)), 'one stream entry per distinct group');
+  assert.equal(Number(c.appended_groups), groups, 'one stream entry per distinct group');
 });
 
 test('e2e: every service exposes its metrics', async () => {
