@@ -7,6 +7,11 @@ import type { PolicyChunk__Output } from '../../../proto/generated/spar/v1/Polic
 import type { PolicyServiceClient } from '../../../proto/generated/spar/v1/PolicyService.ts';
 
 export const CHUNK_BYTES = 1 << 20;
+
+/** End a server-streaming call with a status (grpc-js: emit 'error' with {code, details}). */
+function failStream(call: grpc.ServerWritableStream<unknown, unknown>, code: grpc.status, details: string): void {
+  call.emit('error', { code, details });
+}
 const KEEP_VERSIONS = 4;
 
 /**
@@ -45,12 +50,12 @@ export class PolicyPublisher {
       WatchPolicy: (call: grpc.ServerWritableStream<{ experiment_id: string }, unknown>) => {
         const exp = call.request.experiment_id;
         if (!exp) {
-          call.destroy(Object.assign(new Error('experiment_id is required'), { code: grpc.status.INVALID_ARGUMENT }));
+          failStream(call, grpc.status.INVALID_ARGUMENT, 'experiment_id is required');
           return;
         }
         const latest = this.latest(exp);
         if (!latest) {
-          call.destroy(Object.assign(new Error(`experiment ${exp} is not held by this learner`), { code: grpc.status.NOT_FOUND }));
+          failStream(call, grpc.status.NOT_FOUND, `experiment ${exp} is not held by this learner`);
           return;
         }
         let set = this.watchers.get(exp);
@@ -67,7 +72,7 @@ export class PolicyPublisher {
         const version = Number(call.request.version);
         const w = this.versions.get(exp)?.find((x) => x.version === version);
         if (!w) {
-          call.destroy(Object.assign(new Error(`version ${version} of ${exp} is not available`), { code: grpc.status.NOT_FOUND }));
+          failStream(call, grpc.status.NOT_FOUND, `version ${version} of ${exp} is not available`);
           return;
         }
         for (let off = 0; off < w.bytes.length || off === 0; off += CHUNK_BYTES) {

@@ -1,0 +1,72 @@
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { keys, parseExperiment, type ExperienceEntry } from '@spar/core';
+import { builtinRecipes } from '@spar/recipes';
+import { RedisServer } from '@spar/testing';
+import { appendExperience, closeRedis, connectRedis, counters, ExperimentStore, loadServiceConfig, readExperience, trimExperience, type Redis } from '../src/index.ts';
+import { Type } from '@sinclair/typebox';
+
+let server: RedisServer;
+let redis: Redis;
+before(async () => { server = await RedisServer.start(); redis = connectRedis(server.url, 't'); });
+after(async () => { await closeRedis(redis); await server.stop(); });
+
+const entry = (exp: string, group: string, n: number): ExperienceEntry => ({
+  envelope: { experimentId: exp, recipe: 'r', role: 'judge', policyVersion: 0, taskId: 't', groupId: group, trajectoryId: '', parentIds: [], createdAt: '' },
+  provenance: { checker: 'c', version: '1' },
+  trajectories: Array.from({ length: n }, (_, i) => ({ trajectoryId: `${group}.${i}`, sample: { tokens: [1, 2], promptLength: 1, logprobs: [-1], policyVersion: 0, role: 's' }, reward: 1, formatOk: true, correct: true, group, segment: 's' })),
+});
+
+test('experience: a re-delivered group is appended once; reads resume after a cursor; trim keeps unread entries', async () => {
+  assert.equal(await appendExperience(redis, entry('e1', 'g1', 3)), true);
+  assert.equal(await appendExperience(redis, entry('e1', 'g1', 3)), false, 're-delivery is a no-op');
+  assert.equal(await appendExperience(redis, entry('e1', 'g2', 2)), true);
+  const c = await counters(redis, 'e1');
+  assert.deepEqual([c.appended_groups, c.appended_trajectories, c.duplicate_groups], [2, 5, 1]);
+  const all = await readExperience(redis, 'e1', '0-0', 10, 0);
+  assert.deepEqual(all.map((x) => x.entry.envelope.groupId), ['g1', 'g2']);
+  const rest = await readExperience(redis, 'e1', all[0]!.id, 10, 0);
+  assert.deepEqual(rest.map((x) => x.entry.envelope.groupId), ['g2']);
+  await trimExperience(redis, 'e1', all[0]!.id);
+  assert.deepEqual((await readExperience(redis, 'e1', '0-0', 10, 0)).map((x) => x.entry.envelope.groupId), ['g2']);
+});
+
+test('experiments: lifecycle, stop requests, one lease holder at a time, takeover after expiry', async () => {
+  const store = new ExperimentStore(redis);
+  const config = parseExperiment({ name: 'x', recipe: 'spiral-games', rollout: { maxNewTokens: 1 } }, builtinRecipes());
+  const a = await store.create(config);
+  const b = await store.create(config);
+  const got = await store.claim('L1', 300);
+  assert.equal(got?.id, a.id, 'oldest first');
+  assert.equal((await store.get(a.id)).state, 'running');
+  assert.deepEqual(await store.running(), [a.id]);
+  const got2 = await store.claim('L2', 300);
+  assert.equal(got2?.id, b.id, 'a second learner takes the next experiment, not the held one');
+  assert.equal(await store.renewLease(a.id, 'L2', 300), false, 'only the holder renews');
+  assert.equal(await store.renewLease(a.id, 'L1', 300), true);
+  await new Promise((r) => setTimeout(r, 400));
+  const taken = await store.claim('L3', 300);
+  assert.ok(taken && [a.id, b.id].includes(taken.id), 'an expired lease is taken over');
+  await store.requestStop(a.id);
+  assert.equal((await store.get(a.id)).stopRequested, true);
+  await store.transition(a.id, 'stopped');
+  await assert.rejects(store.transition(a.id, 'running'), /already stopped/);
+  assert.ok(!(await store.running()).includes(a.id));
+  // Concurrent updates from one process do not lose writes.
+  await Promise.all(Array.from({ length: 20 }, (_, i) => store.update(b.id, (r) => ({ ...r, step: r.step + 1, metrics: { ...r.metrics, [`m${i}`]: i } }))));
+  const rb = await store.get(b.id);
+  assert.equal(rb.step, 20);
+  assert.equal(Object.keys(rb.metrics).length, 20);
+  await redis.del(keys.experiments);
+});
+
+test('service config: env + flags, coercion, unknown SPAR_* settings and flags rejected with every issue', () => {
+  const S = Type.Object({ REDIS_URL: Type.String({ default: 'redis://x' }), SPAR_OPS_PORT: Type.Integer({ default: 1, minimum: 0 }), SPAR_FLAG: Type.Boolean({ default: false }) }, { additionalProperties: false });
+  const c = loadServiceConfig(S, { SPAR_OPS_PORT: '9000', PATH: '/bin' }, ['--flag', 'true']);
+  assert.deepEqual(c, { REDIS_URL: 'redis://x', SPAR_OPS_PORT: 9000, SPAR_FLAG: true });
+  assert.equal(loadServiceConfig(S, {}, ['--ops-port=7']).SPAR_OPS_PORT, 7);
+  assert.throws(() => loadServiceConfig(S, { SPAR_OPS_PORT: 'abc', SPAR_TYPO: '1' }, ['--nope', '1']), (e: { issues: { path: string }[] }) => {
+    const paths = e.issues.map((i) => i.path);
+    return paths.includes('/SPAR_OPS_PORT') && paths.includes('/SPAR_TYPO') && paths.includes('--nope');
+  });
+});
