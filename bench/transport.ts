@@ -38,6 +38,7 @@ try {
   const pipelinePerSec = ((await ingested()) - a0) / ((performance.now() - t0) / 1000);
   await fetch(`${stack.baseUrl}/v1/experiments/${id}/stop`, { method: 'POST' });
   // Let the services go quiet before the raw measurement shares the cores.
+  redis.disconnect();
   await stack.stop().catch(() => undefined);
 
   // ---- raw BullMQ on a fresh Redis of the same build, same machine

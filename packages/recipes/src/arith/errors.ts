@@ -1,0 +1,52 @@
+/**
+ * Typed errors of the arithmetic recipe. All are deterministic (same input, same error), so none
+ * is worth retrying: a judge maps ArithError to "invalid task" and ArithRejected to a rejected
+ * rollout group.
+ */
+export type ArithErrorCode =
+  | 'too_long' | 'too_deep' | 'syntax' | 'bad_literal' | 'out_of_bounds' | 'no_operator' | 'answer_too_long'
+  | 'bad_task' | 'bad_references';
+
+/** A question (or task) is not a valid r-zero question; `reason` is `${code}: ${detail}`. */
+export class ArithError extends Error {
+  readonly code: ArithErrorCode;
+  /** Character index where the problem was found (-1 when not positional). */
+  readonly position: number;
+  constructor(code: ArithErrorCode, message: string, position = -1) {
+    super(`${code}: ${message}`);
+    this.name = 'ArithError';
+    this.code = code;
+    this.position = position;
+  }
+}
+
+/** A rollout group or proposal does not match its task (tampered or malformed); never retried. */
+export class ArithRejected extends Error {
+  readonly code = 'ARITH_REJECTED';
+  constructor(message: string) {
+    super(message);
+    this.name = 'ArithRejected';
+  }
+}
+
+/** A symbol the grammar mask does not allow in this state. */
+export class DisallowedSymbolError extends Error {
+  readonly code = 'ARITH_DISALLOWED_SYMBOL';
+  readonly symbol: string;
+  readonly allowed: readonly string[];
+  constructor(symbol: string, allowed: readonly string[]) {
+    super(`symbol ${JSON.stringify(symbol)} not allowed here (allowed: ${allowed.map((s) => JSON.stringify(s)).join(' ') || 'none'})`);
+    this.name = 'DisallowedSymbolError';
+    this.symbol = symbol;
+    this.allowed = allowed;
+  }
+}
+
+/** A grammar budget too small for the shortest complete sequence. */
+export class BudgetError extends Error {
+  readonly code = 'ARITH_BUDGET';
+  constructor(readonly maxTokens: number, readonly minTokens: number) {
+    super(`token budget ${maxTokens} is below the shortest complete sequence (${minTokens})`);
+    this.name = 'BudgetError';
+  }
+}

@@ -1,0 +1,143 @@
+/**
+ * The r-zero judge (R-Zero / TTRL style): no ground truth is used for reward.
+ *
+ *  - Every solver answer is re-read from its tokens (the prompt must be the task's solver prompt);
+ *    an answer is well formed when it ends with <eos> and is a canonical integer (parseAnswer).
+ *  - Pseudo-label = the most frequent well-formed answer. Ties go to the numerically smallest
+ *    answer: arbitrary but deterministic and independent of rollout order (R-Zero's
+ *    Counter.most_common keeps first-seen order, which would make a re-delivered, reordered
+ *    group judge differently).
+ *  - p̂ = (votes for the pseudo-label) / G, where G counts every rollout, malformed ones included
+ *    (R-Zero: empty answers count in the denominator). No well-formed answer → no label, p̂ = 0.
+ *  - Solver reward = 1 when the answer equals the pseudo-label, else 0 (format failures 0, with
+ *    formatOk false). `correct` = agrees with the pseudo-label (the verdict the reward used).
+ *  - Challenger reward = uncertainty 1 − 2|p̂ − ½| minus repetitionPenalty × near-duplicate share
+ *    of its question among the task's references (similarity.ts).
+ *  - The true answer is recomputed here and only reported in stats: pseudoLabelAccuracy (0/1),
+ *    trueAccuracy (fraction of the G answers equal to it), i.e. the label noise R-Zero measures.
+ *
+ * GRPO groups: solver trajectories are grouped by the canonical question; the challenger's by
+ * CHALLENGER_GROUP (all challenger samples share one prompt, so the learner compares them with
+ * each other, as R-Zero's questioner GRPO does; putting them in the question's group would mix
+ * them with the solver rewards).
+ */
+import type { Sample, Trajectory } from '@spar/core';
+import { EOS_ID, type Vocabulary } from '@spar/policy';
+import type { JudgedGroup } from '../recipe.ts';
+import { ArithError, ArithRejected } from './errors.ts';
+import { compareIntegers, parseAnswer } from './expr.ts';
+import { repetition } from './similarity.ts';
+import { challengerPrompt, checkQuestion, normaliseTask, solverPrompt, type RZeroOptions } from './task.ts';
+
+/** One solver answer as the solver recorded it. */
+export interface AnswerRecord {
+  readonly sample: Sample;
+}
+
+export const PROVENANCE = Object.freeze({ checker: 'spar-arith-majority', version: '1' });
+export const CHALLENGER_GROUP = 'r-zero/challenger';
+export const MAX_GROUP = 256;
+
+export interface Vote {
+  /** The pseudo-label, or undefined when no answer was well formed. */
+  readonly label?: string;
+  readonly votes: number;
+  readonly total: number;
+  /** votes / total (0 when total is 0). */
+  readonly p: number;
+}
+
+/** Majority vote over answers (undefined = malformed, counted in the denominator only). */
+export function majorityVote(answers: readonly (string | undefined)[]): Vote {
+  const counts = new Map<string, number>();
+  for (const a of answers) if (a !== undefined) counts.set(a, (counts.get(a) ?? 0) + 1);
+  let label: string | undefined;
+  let votes = 0;
+  for (const [a, c] of counts) {
+    if (c > votes || (c === votes && label !== undefined && compareIntegers(a, label) < 0)) {
+      label = a;
+      votes = c;
+    }
+  }
+  return { label, votes, total: answers.length, p: answers.length ? votes / answers.length : 0 };
+}
+
+/** R-Zero's uncertainty reward rescaled to [0, 1]: 1 at p̂ = ½, 0 at p̂ ∈ {0, 1}. */
+export function uncertaintyReward(p: number): number {
+  return 1 - 2 * Math.abs(p - 0.5);
+}
+
+function sameTokens(a: readonly number[], prefix: readonly number[]): boolean {
+  return prefix.every((id, j) => a[j] === id);
+}
+
+/** Response text of a checked sample, and whether it ended with <eos>. */
+function response(vocab: Vocabulary, s: Sample, prompt: readonly number[], maxResponse: number, what: string): { text: string; ended: boolean } {
+  if (!s || typeof s !== 'object' || !Array.isArray(s.tokens) || !Array.isArray(s.logprobs)) throw new ArithRejected(`${what}: malformed sample`);
+  if (s.promptLength !== prompt.length || !sameTokens(s.tokens, prompt)) throw new ArithRejected(`${what}: prompt does not match the task`);
+  const n = s.tokens.length - s.promptLength;
+  if (n > maxResponse) throw new ArithRejected(`${what}: response length ${n} exceeds ${maxResponse}`);
+  if (s.logprobs.length !== n) throw new ArithRejected(`${what}: logprobs do not match the response`);
+  if (!s.tokens.every((id) => Number.isInteger(id) && id >= 0 && id < vocab.size)) throw new ArithRejected(`${what}: token id outside the vocabulary`);
+  const resp = s.tokens.slice(s.promptLength);
+  const ended = resp.at(-1) === EOS_ID;
+  const body = ended ? resp.slice(0, -1) : resp;
+  return { text: body.includes(EOS_ID) ? '\u0000' : vocab.decode(body), ended };
+}
+
+export function judgeArith(task: unknown, rollouts: readonly unknown[], proposal: Sample | undefined, o: RZeroOptions, vocab: Vocabulary): JudgedGroup {
+  let normal;
+  try {
+    normal = normaliseTask(task, o);
+  } catch (err) {
+    if (err instanceof ArithError) throw new ArithRejected(`invalid task: ${err.message}`);
+    throw err;
+  }
+  const { task: t, checked } = normal;
+  if (!Array.isArray(rollouts) || rollouts.length === 0 || rollouts.length > MAX_GROUP) throw new ArithRejected(`a group needs 1..${MAX_GROUP} answers`);
+  const prompt = solverPrompt(vocab, t.question);
+  const answers = rollouts.map((r, i) => {
+    const s = (r as Partial<AnswerRecord> | null)?.sample as Sample;
+    const { text, ended } = response(vocab, s, prompt, o.maxAnswerDigits + 2, `answer ${i}`);
+    return { sample: s, answer: ended ? parseAnswer(text, o.maxAnswerDigits) : undefined };
+  });
+  const vote = majorityVote(answers.map((a) => a.answer));
+  const trajectories: Omit<Trajectory, 'trajectoryId'>[] = answers.map(({ sample, answer }) => {
+    const agrees = answer !== undefined && answer === vote.label;
+    return { sample: { ...sample, role: 'solver' }, reward: agrees ? 1 : 0, formatOk: answer !== undefined, correct: agrees, group: t.question, segment: 'solver' };
+  });
+
+  const uncertainty = uncertaintyReward(vote.p);
+  const rep = repetition(t.question, t.references);
+  if (proposal !== undefined) {
+    const { text } = response(vocab, proposal, challengerPrompt(vocab), o.maxQuestionTokens + 1, 'proposal');
+    let canonical: string | undefined;
+    try {
+      canonical = checkQuestion(text, o).canonical;
+    } catch (err) {
+      if (!(err instanceof ArithError)) throw err;
+    }
+    if (canonical !== t.question) throw new ArithRejected('proposal: the challenger did not write this question');
+    trajectories.push({
+      sample: { ...proposal, role: 'challenger' }, reward: uncertainty - o.repetitionPenalty * rep.fraction,
+      formatOk: true, correct: true, group: CHALLENGER_GROUP, segment: 'challenger',
+    });
+  }
+
+  // Measurements only: the true answer never enters a reward above.
+  const truth = String(checked.value);
+  const trueHits = answers.filter((a) => a.answer === truth).length;
+  return {
+    trajectories,
+    provenance: PROVENANCE,
+    stats: {
+      majorityFraction: vote.p,
+      pseudoLabelAccuracy: vote.label === truth ? 1 : 0,
+      trueAccuracy: trueHits / answers.length,
+      formatRate: answers.filter((a) => a.answer !== undefined).length / answers.length,
+      solveRate: vote.p,
+      uncertainty,
+      repetition: rep.fraction,
+    },
+  };
+}

@@ -1,0 +1,94 @@
+import type { Sample } from '@spar/core';
+import { EOS_ID, type Vocabulary } from '@spar/policy';
+import type { JudgedGroup, PolicyHandle, ProposedTask, Recipe } from '../recipe.ts';
+import { ArithRejected } from './errors.ts';
+import { ARITH_SUITES, evaluateArith } from './eval.ts';
+import { answerState, grammarMask, questionState } from './grammar.ts';
+import { judgeArith, type AnswerRecord } from './judge.ts';
+import { ARITH_SPECIALS, ARITH_SYMBOLS } from './symbols.ts';
+import {
+  answerBudget, challengerPrompt, normaliseTask, questionBudget, referenceQuestions, RZeroOptionsSchema, solverPrompt,
+  validateArithTask, type ArithTask, type RZeroOptions,
+} from './task.ts';
+
+export const SEGMENTS = ['challenger', 'solver'] as const;
+const DEFAULT_CONTEXT = 64;
+
+function sampleOf(prompt: readonly number[], row: { tokens: Int32Array; logprobs: Float32Array }, version: number, role: string): Sample {
+  return { tokens: [...prompt, ...row.tokens], promptLength: prompt.length, logprobs: [...row.logprobs], policyVersion: version, role };
+}
+
+/** Response text without its final <eos>. */
+function responseText(vocab: Vocabulary, tokens: Int32Array): string {
+  const body = tokens.at(-1) === EOS_ID ? tokens.subarray(0, -1) : tokens;
+  return vocab.decode(body);
+}
+
+/** The challenger: `count` questions from the current policy, each with the references it is compared with. */
+async function challenge(policy: PolicyHandle, o: RZeroOptions, context: number, sampling: { temperature: number; topP: number }, references: readonly unknown[], count: number, seed: number): Promise<ProposedTask[]> {
+  const vocab = policy.vocab;
+  const budget = questionBudget(o, context);
+  const mask = o.constrain ? grammarMask(vocab, () => questionState({ maxTokens: budget, maxDepth: o.maxDepth })) : undefined;
+  const prompt = challengerPrompt(vocab);
+  const res = await policy.generate(Array.from({ length: count }, () => prompt), {
+    maxNewTokens: budget + 1, temperature: sampling.temperature, topP: sampling.topP, stop: [EOS_ID], mask, seed,
+  });
+  const refs = referenceQuestions(references);
+  return res.rows.map((row) => ({
+    task: { question: responseText(vocab, row.tokens), references: refs } satisfies ArithTask,
+    proposal: sampleOf(prompt, row, res.version, 'challenger'),
+  }));
+}
+
+/**
+ * R-Zero: a challenger proposes arithmetic questions; the solver answers each G times; the
+ * majority answer is the pseudo-label (solver reward = agreement); the challenger earns the
+ * uncertainty 1 − 2|p̂ − ½| minus a repetition penalty against recent questions. True answers
+ * are computed by the judge only to measure label noise. See judge.ts and similarity.ts.
+ *
+ * Lengths come from the options (maxQuestionTokens, maxAnswerDigits), trimmed to fit
+ * policy.context; rollout.maxNewTokens is not used by this recipe.
+ */
+export const rZero: Recipe<RZeroOptions> = {
+  name: 'r-zero',
+  description: 'Challenger/solver on integer arithmetic; majority-vote pseudo-labels; uncertainty reward with a repetition penalty (R-Zero)',
+  optionsSchema: RZeroOptionsSchema,
+  proposesWithPolicy: true,
+  vocabulary: () => [{ symbols: [...ARITH_SYMBOLS], specials: [...ARITH_SPECIALS] }],
+  segments: () => [...SEGMENTS],
+
+  async propose(ctx) {
+    if (!ctx.policy) throw new ArithRejected('r-zero proposes with the policy: ProposeContext.policy is required');
+    if (ctx.count <= 0) return [];
+    const { temperature, topP } = ctx.config.rollout;
+    const seed = Math.floor(ctx.rng() * 2 ** 31);
+    return challenge(ctx.policy, ctx.config.options, ctx.config.policy.context ?? DEFAULT_CONTEXT, { temperature, topP }, ctx.references, ctx.count, seed);
+  },
+
+  validateTask: (task, o) => validateArithTask(task, o),
+
+  async rollout(ctx, task, groupSize) {
+    const o = ctx.config.options;
+    let question: string;
+    try {
+      question = normaliseTask(task, o).task.question;
+    } catch (err) {
+      throw new ArithRejected(`invalid task: ${(err as Error).message}`);
+    }
+    const vocab = ctx.policy.vocab;
+    const prompt = solverPrompt(vocab, question);
+    const budget = answerBudget(o, ctx.config.policy.context ?? DEFAULT_CONTEXT, prompt.length);
+    if (budget < 1) throw new ArithRejected(`question of ${question.length} tokens leaves no room for an answer in policy.context`);
+    const mask = o.constrain ? grammarMask(vocab, () => answerState({ maxDigits: o.maxAnswerDigits, maxTokens: budget })) : undefined;
+    const { temperature, topP } = ctx.config.rollout;
+    const res = await ctx.policy.generate(Array.from({ length: groupSize }, () => prompt), {
+      maxNewTokens: budget + 1, temperature, topP, stop: [EOS_ID], mask, seed: Math.floor(ctx.rng() * 2 ** 31),
+    });
+    return res.rows.map((row): AnswerRecord => ({ sample: sampleOf(prompt, row, res.version, 'solver') }));
+  },
+
+  judge: (task, rollouts, proposal, o, vocab): JudgedGroup => judgeArith(task, rollouts, proposal, o, vocab),
+
+  evalSuites: () => [...ARITH_SUITES],
+  evaluate: (policy, suites, opts, o) => evaluateArith(policy, suites, opts, o),
+};

@@ -1,0 +1,33 @@
+/**
+ * absolute-zero: the policy proposes programs + inputs in the DSL (deduction / abduction /
+ * induction), the judge validates them by execution (parses, terminates within fuel,
+ * deterministic, within the size limits), the policy solves them, the executor judges the
+ * answers. Solver reward: exact match with AZR's shaping; proposer reward: learnability
+ * 1 − solve rate (0 at 0 or 1; −0.5 under 'azr' shaping). Learner default: TRR++ with segments
+ * `${type}/${role}` (baselines per task type and role, as AZR).
+ *
+ * Task flow: propose() → { type, draft } + the proposer Sample; validateTask() re-validates the
+ * draft and returns the wire task (outputs executed by the judge) → solvers get the wire task;
+ * judge() re-validates it again, checks the proposal produced it, judges G answers.
+ */
+import type { Recipe } from '../recipe.ts';
+import { AZR_VOCABULARY, dslRollout, dslValidity } from './common.ts';
+import { dslSuites, evaluateDsl } from './eval.ts';
+import { judgeDslGroup } from './judge.ts';
+import { AzrOptionsSchema, type AzrOptions } from './options.ts';
+import { proposeDrafts } from './propose.ts';
+
+export const absoluteZero: Recipe<AzrOptions> = {
+  name: 'absolute-zero',
+  description: 'Absolute Zero: the policy proposes DSL programs + inputs (deduction/abduction/induction) and solves them; executor-verified; learnability reward; TRR++',
+  optionsSchema: AzrOptionsSchema,
+  proposesWithPolicy: true,
+  vocabulary: () => [AZR_VOCABULARY],
+  segments: (o) => o.taskTypes.flatMap((t) => [`${t}/proposer`, `${t}/solver`]),
+  propose: (ctx) => proposeDrafts(ctx),
+  validateTask: (task, o) => dslValidity(task, o),
+  rollout: (ctx, task, groupSize) => dslRollout(ctx, task, groupSize),
+  judge: (task, rollouts, proposal, o, vocab) => judgeDslGroup(task, rollouts, proposal, o, vocab, true),
+  evalSuites: (o) => dslSuites(o),
+  evaluate: (policy, suites, opts, o) => evaluateDsl(policy, suites, opts, o),
+};

@@ -1,0 +1,12 @@
+/**
+ * The program-DSL recipes: absolute-zero (the policy proposes and solves, learnability reward,
+ * TRR++) and rlvr-fixed (its control group: a fixed uniform task generator, GRPO).
+ */
+export { absoluteZero } from './absolute-zero.ts';
+export { rlvrFixed } from './rlvr-fixed.ts';
+export { AzrOptionsSchema, RlvrOptionsSchema, type AzrOptions, type RlvrOptions, type SolverOptions } from './options.ts';
+export { AzrBudgetError, AzrRejected } from './errors.ts';
+export { checkTask, toWire, type DraftTask, type WireTask } from './tasks.ts';
+export { learnability, proposerReward, judgeInvalidProposal } from './propose.ts';
+export { solverReward, type AnswerRecord } from './solve.ts';
+export { DSL_SUITES } from './eval.ts';

@@ -1,0 +1,47 @@
+/**
+ * Options of the program-DSL recipes (absolute-zero and rlvr-fixed). Both share the solver-side
+ * options (what a task may look like, how answers are decoded and rewarded); absolute-zero adds
+ * the proposer's, rlvr-fixed the fixed generator's.
+ *
+ * Token budgets: a solver sees `<bos>` + prompt (≤ maxPromptTokens) and writes an answer of at
+ * most maxAnswerTokens symbols plus END, so keep maxPromptTokens + maxAnswerTokens + 1 ≤
+ * policy.context (the defaults fit the default context of 64). Rollouts further cap the answer at
+ * rollout.maxNewTokens − 1 symbols; drafts are bounded by the context only.
+ */
+import { Type, type Static } from '@sinclair/typebox';
+import { DEFAULT_FUEL, MAX_INPUT_TOKENS, MAX_PROGRAM_TOKENS, MAX_VALUE_TOKENS } from '../dsl/index.ts';
+
+const TaskTypeSchema = Type.Union([Type.Literal('deduction'), Type.Literal('abduction'), Type.Literal('induction')]);
+
+const solverProps = {
+  taskTypes: Type.Array(TaskTypeSchema, { minItems: 1, uniqueItems: true, default: ['deduction', 'abduction', 'induction'] }),
+  fuel: Type.Integer({ minimum: 1, maximum: 100_000, default: DEFAULT_FUEL, description: 'interpreter fuel per run (validation and judging)' }),
+  maxProgramTokens: Type.Integer({ minimum: 1, maximum: MAX_PROGRAM_TOKENS, default: 24, description: 'longest program a task (or an induction answer) may have' }),
+  solverShown: Type.Integer({ minimum: 1, maximum: 4, default: 3, description: 'induction: (input, output) pairs shown to the solver' }),
+  heldOut: Type.Integer({ minimum: 1, maximum: 4, default: 2, description: 'induction: further pairs the answer is also judged on' }),
+  maxPromptTokens: Type.Integer({ minimum: 8, maximum: 4096, default: 46, description: 'longest solver prompt (with <bos>); longer tasks are invalid' }),
+  maxAnswerTokens: Type.Integer({
+    minimum: MAX_INPUT_TOKENS, maximum: MAX_VALUE_TOKENS, default: 17,
+    description: 'answer budget (END excluded); tasks whose reference answer is longer are invalid',
+  }),
+  rewardShaping: Type.Union([Type.Literal('azr'), Type.Literal('binary')], {
+    default: 'azr', description: "azr: solver 1 / −0.5 wrong / −1 format, proposer r or −0.5 when r = 0; binary: 1/0 and r",
+  }),
+  constrain: Type.Boolean({ default: true, description: 'grammar-constrained decoding of answers and drafts' }),
+};
+
+export const AzrOptionsSchema = Type.Object({
+  ...solverProps,
+  references: Type.Integer({ minimum: 0, maximum: 4, default: 2, description: 'K reference tasks in a proposer prompt' }),
+  difficultyOfSeed: Type.Integer({ minimum: 1, maximum: 3, default: 1, description: 'grade of the generator tasks that seed an empty buffer' }),
+}, { additionalProperties: false });
+export type AzrOptions = Static<typeof AzrOptionsSchema>;
+
+export const RlvrOptionsSchema = Type.Object({
+  ...solverProps,
+  difficulties: Type.Array(Type.Integer({ minimum: 1, maximum: 3 }), { minItems: 1, uniqueItems: true, default: [1, 2, 3] }),
+}, { additionalProperties: false });
+export type RlvrOptions = Static<typeof RlvrOptionsSchema>;
+
+/** What the solver side (validation, rollout, judging, evaluation) reads: common to both recipes. */
+export type SolverOptions = Pick<AzrOptions, keyof typeof solverProps>;

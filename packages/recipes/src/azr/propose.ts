@@ -1,0 +1,167 @@
+/**
+ * Absolute Zero proposer: the policy writes a draft (program + inputs) for a task type, prompted
+ * with up to K reference tasks of that type from the task buffer (AZR conditions each proposal on
+ * K past triples). An empty buffer is seeded, as AZR seeds with the identity triple, with the
+ * identity program `take 8` (x has at most 8 elements) and a generator task of grade
+ * difficultyOfSeed.
+ *
+ * The proposer reward is Absolute Zero's learnability (algorithms.md §8), computed by the judge
+ * when the task's solver group is judged: r = 1 − solve rate, 0 when the rate is 0 or 1; with the
+ * 'azr' shaping a formatted proposal with r = 0 gets −0.5 instead.
+ *
+ * Invalid proposals (AZR: −1). In this version they are NOT trained: validateTask returns
+ * valid:false, the proposer service counts and drops them with their Sample. With grammar-
+ * constrained decoding (the default) drafts always parse, so what is lost is runtime / size /
+ * duplicate failures. `judgeInvalidProposal` builds the −1 trajectory for a future path that
+ * forwards invalid drafts to the judge.
+ */
+import type { Sample, Trajectory } from '@spar/core';
+import { BOS_ID, EOS_ID, type Vocabulary } from '@spar/policy';
+import {
+  createRng, generateTask, MARK, MAX_INPUT_TOKENS, program, renderProposerPrompt, takeS, type Rng, type Task, type TaskType,
+} from '../dsl/index.ts';
+import type { JudgedGroup, ProposeContext, ProposedTask } from '../recipe.ts';
+import { AzrBudgetError, AzrRejected } from './errors.ts';
+import { grammarMask, type MaskRow } from './mask.ts';
+import type { AzrOptions, SolverOptions } from './options.ts';
+import { CHECKER, cleanSample, responseSymbols } from './solve.ts';
+import { checkTask, draftInputs, type DraftTask } from './tasks.ts';
+
+const TYPE_MARK: Record<TaskType, string> = { deduction: MARK.deduce, abduction: MARK.abduce, induction: MARK.induce };
+const MARK_TYPE = new Map(Object.entries(TYPE_MARK).map(([t, m]) => [m, t as TaskType]));
+
+/** Learnability: 1 − rate, 0 when every or no answer was correct. */
+export function learnability(solveRate: number): number {
+  return solveRate > 0 && solveRate < 1 ? 1 - solveRate : 0;
+}
+
+export function proposerReward(solveRate: number, shaping: SolverOptions['rewardShaping']): number {
+  const r = learnability(solveRate);
+  return shaping === 'azr' && r === 0 ? -0.5 : r;
+}
+
+/** The identity task of a type: `take 8` on fixed distinct inputs. */
+export function identityTask(type: TaskType, o: SolverOptions): Task {
+  const n = draftInputs(type, o);
+  const inputs = Array.from({ length: n }, (_, i) => [(i + 1) % 10, (i + 2) % 10, (i + 3) % 10].slice(0, 1 + (i % 3)));
+  return { type, program: program([takeS(8)]), inputs, outputs: inputs, shown: type === 'induction' ? o.solverShown : 1 };
+}
+
+function seedReferences(type: TaskType, o: AzrOptions, rng: Rng): Task[] {
+  const out = [identityTask(type, o)];
+  try {
+    out.push(generateTask(rng, type, o.difficultyOfSeed as 1 | 2 | 3, { shown: o.solverShown, heldOut: o.heldOut }));
+  } catch { /* generator exhausted: the identity seed alone */ }
+  return out;
+}
+
+function shuffled<T>(xs: readonly T[], rng: Rng): T[] {
+  const a = [...xs];
+  for (let i = a.length - 1; i > 0; i--) {
+    const j = rng.int(i + 1);
+    [a[i], a[j]] = [a[j]!, a[i]!];
+  }
+  return a;
+}
+
+interface Plan { readonly type: TaskType; readonly prompt: number[]; readonly row: MaskRow }
+
+/** Choose references and the draft budget so that prompt + draft + END fit the context. */
+function plan(vocab: Vocabulary, type: TaskType, pool: readonly Task[], o: AzrOptions, context: number): Plan {
+  const inputs = draftInputs(type, o);
+  const full = o.maxProgramTokens + inputs * (1 + MAX_INPUT_TOKENS);
+  const minDraft = 1 + 3 * inputs;
+  const reserve = Math.min(full, Math.max(minDraft, Math.floor((context - 1) / 2)));
+  const refs: Task[] = [];
+  let symbols = renderProposerPrompt(type, refs);
+  for (const r of pool) {
+    if (refs.length >= o.references) break;
+    const next = renderProposerPrompt(type, [...refs, r]);
+    if (1 + next.length + reserve + 1 > context) continue;
+    refs.push(r);
+    symbols = next;
+  }
+  const prompt = [BOS_ID, ...symbols.map((s) => vocab.id(s))];
+  const maxTokens = Math.min(full, context - prompt.length - 1);
+  if (maxTokens < minDraft) throw new AzrBudgetError(`policy.context ${context} leaves no room for a ${type} draft`);
+  return { type, prompt, row: { kind: 'draft', maxTokens, inputs, programTokens: o.maxProgramTokens } };
+}
+
+export async function proposeDrafts(ctx: ProposeContext<AzrOptions>): Promise<ProposedTask[]> {
+  const policy = ctx.policy;
+  if (!policy) throw new AzrBudgetError('absolute-zero proposes with the policy, but none was given');
+  const o = ctx.config.options;
+  const context = ctx.config.policy.context ?? 64;
+  const rng = createRng(Math.floor(ctx.rng() * 2 ** 32));
+  const buffer = new Map<TaskType, Task[]>();
+  for (const ref of ctx.references) {
+    const c = checkTask(ref, o);
+    if (c.ok) buffer.set(c.task.type, [...(buffer.get(c.task.type) ?? []), c.task]);
+  }
+  const plans = Array.from({ length: ctx.count }, () => {
+    const type = o.taskTypes[rng.int(o.taskTypes.length)]!;
+    const have = buffer.get(type) ?? [];
+    return plan(policy.vocab, type, have.length ? shuffled(have, rng) : seedReferences(type, o, rng), o, context);
+  });
+  if (plans.length === 0) return [];
+  const { temperature, topP } = ctx.config.rollout;
+  const res = await policy.generate(plans.map((p) => p.prompt), {
+    temperature, topP, stop: [EOS_ID], seed: rng.int(2 ** 31),
+    maxNewTokens: Math.max(...plans.map((p) => p.row.maxTokens)) + 1,
+    mask: o.constrain ? grammarMask(policy.vocab, plans.map((p) => p.row)) : undefined,
+  });
+  return res.rows.map((row, i) => {
+    const { type, prompt } = plans[i]!;
+    const task: DraftTask = { type, draft: [...row.tokens].map((id) => policy.vocab.symbol(id)) };
+    const proposal: Sample = { tokens: [...prompt, ...row.tokens], promptLength: prompt.length, logprobs: [...row.logprobs], policyVersion: res.version, role: 'proposer' };
+    return { task, proposal };
+  });
+}
+
+/** The task type a proposer prompt asks for (from its header `<bos> <propose> <type>`). */
+function promptType(proposal: Sample, vocab: Vocabulary): TaskType {
+  const t = proposal.tokens;
+  const header = proposal.promptLength >= 4 && t[0] === BOS_ID && t[1] === vocab.id(MARK.propose) && t[proposal.promptLength - 1] === vocab.id(MARK.prog);
+  const type = header && typeof t[2] === 'number' && t[2] >= 0 && t[2] < vocab.size ? MARK_TYPE.get(vocab.symbol(t[2])) : undefined;
+  if (!type) throw new AzrRejected('proposal: prompt is not a proposer prompt');
+  return type;
+}
+
+/**
+ * Judge side: the proposal must be a proposer prompt for the task's type whose draft, re-validated,
+ * is exactly this task (same canonical key). Returns a clean copy of the sample.
+ */
+export function checkProposal(proposal: Sample, task: Task, key: string, o: SolverOptions, vocab: Vocabulary): Sample {
+  const draft = responseSymbols(vocab, proposal, 'proposal');
+  if (promptType(proposal, vocab) !== task.type) throw new AzrRejected('proposal: prompt asks for another task type');
+  const c = checkTask({ type: task.type, draft } satisfies DraftTask, o);
+  if (!c.ok || c.key !== key) throw new AzrRejected(`proposal: draft does not produce this task${c.ok ? '' : ` (${c.reason})`}`);
+  return cleanSample(proposal, 'proposer');
+}
+
+export function proposerTrajectory(sample: Sample, task: Task, group: string, solveRate: number, o: SolverOptions): Omit<Trajectory, 'trajectoryId'> {
+  return {
+    sample, reward: proposerReward(solveRate, o.rewardShaping), formatOk: true, correct: learnability(solveRate) > 0,
+    group: `${group}/proposer`, segment: `${task.type}/proposer`,
+  };
+}
+
+/**
+ * Not wired yet (see the module comment): the trajectory for a draft the judge finds invalid,
+ * with AZR's −1 (0 under 'binary'). Re-validates the draft; a valid one is rejected here.
+ */
+export function judgeInvalidProposal(proposal: Sample, o: SolverOptions, vocab: Vocabulary): JudgedGroup {
+  const draft = responseSymbols(vocab, proposal, 'proposal');
+  const type = promptType(proposal, vocab);
+  const c = checkTask({ type, draft } satisfies DraftTask, o);
+  if (c.ok) throw new AzrRejected('proposal: the draft is valid; judge it with its solver group');
+  const formatOk = !c.reason.startsWith('format');
+  return {
+    provenance: CHECKER,
+    stats: { invalidProposal: 1 },
+    trajectories: [{
+      sample: cleanSample(proposal, 'proposer'), reward: o.rewardShaping === 'azr' ? -1 : 0, formatOk, correct: false,
+      group: `${type}/proposer/invalid`, segment: `${type}/proposer`,
+    }],
+  };
+}

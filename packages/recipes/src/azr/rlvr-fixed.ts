@@ -1,0 +1,55 @@
+/**
+ * rlvr-fixed: the control group for absolute-zero. Tasks come from the fixed uniform generator
+ * (uniform over the enabled task types and difficulties), no proposer samples; solving, judging
+ * and the held-out evaluation are absolute-zero's. Learner default: GRPO over the G answers of a
+ * task (group = task hash).
+ *
+ * Generated tasks go through the same validation as proposed ones; a draw that does not fit the
+ * token budgets (maxPromptTokens, maxAnswerTokens, maxProgramTokens) is redrawn in the same
+ * (type, difficulty) cell, so the stream is uniform over cells, conditioned on fitting.
+ */
+import { createRng, GeneratorExhaustedError, generateTask, type Difficulty } from '../dsl/index.ts';
+import type { ProposedTask, Recipe } from '../recipe.ts';
+import { AZR_VOCABULARY, dslRollout, dslValidity } from './common.ts';
+import { dslSuites, evaluateDsl } from './eval.ts';
+import { judgeDslGroup } from './judge.ts';
+import { RlvrOptionsSchema, type RlvrOptions } from './options.ts';
+import { checkTask, toWire } from './tasks.ts';
+
+const REDRAWS = 50;
+
+export const rlvrFixed: Recipe<RlvrOptions> = {
+  name: 'rlvr-fixed',
+  description: 'Control group: RL with verifiable rewards on a fixed uniform DSL task generator (no proposer); judged and evaluated as absolute-zero; GRPO',
+  optionsSchema: RlvrOptionsSchema,
+  proposesWithPolicy: false,
+  vocabulary: () => [AZR_VOCABULARY],
+  segments: (o) => o.taskTypes.map((t) => `${t}/solver`),
+
+  async propose(ctx) {
+    const o = ctx.config.options;
+    const rng = createRng(Math.floor(ctx.rng() * 2 ** 32));
+    const out: ProposedTask[] = [];
+    for (let i = 0; i < ctx.count; i++) {
+      const type = o.taskTypes[rng.int(o.taskTypes.length)]!;
+      const d = o.difficulties[rng.int(o.difficulties.length)]! as Difficulty;
+      for (let attempt = 0; attempt < REDRAWS; attempt++) {
+        let wire;
+        try { wire = toWire(generateTask(rng, type, d, { shown: o.solverShown, heldOut: o.heldOut })); } catch (e) {
+          if (e instanceof GeneratorExhaustedError) break;
+          throw e;
+        }
+        const c = checkTask(wire, o);
+        if (c.ok) { out.push({ task: c.wire }); break; }
+      }
+    }
+    return out;
+  },
+
+  validateTask: (task, o) => dslValidity(task, o),
+  rollout: (ctx, task, groupSize) => dslRollout(ctx, task, groupSize),
+  // No proposer in the control group: a proposal in the payload is ignored.
+  judge: (task, rollouts, _proposal, o, vocab) => judgeDslGroup(task, rollouts, undefined, o, vocab, false),
+  evalSuites: (o) => dslSuites(o),
+  evaluate: (policy, suites, opts, o) => evaluateDsl(policy, suites, opts, o),
+};

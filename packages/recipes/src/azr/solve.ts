@@ -1,0 +1,137 @@
+/**
+ * Solver side shared by absolute-zero and rlvr-fixed: G answers per task (grammar-masked), and
+ * their judging. The judge re-validates the task (re-running the program: outputs claimed by the
+ * payload are ignored), checks each recorded prompt is the task's prompt, decodes the answer and
+ * scores it with dsl judgeAnswer; nothing the solver claims is trusted.
+ *
+ * Reward shaping (options.rewardShaping; Absolute Zero's CodeIORewardManager, algorithms.md §8):
+ *   azr     correct 1, formatted but wrong −0.5, format error −1
+ *   binary  correct 1, otherwise 0
+ * An answer is formatted when it ends with END and parses as the kind the task asks for
+ * (value / input / program); a runtime error of the solver's program counts as wrong.
+ */
+import type { Sample, Trajectory } from '@spar/core';
+import { EOS_ID, type Vocabulary } from '@spar/policy';
+import { answerKind, END, judgeAnswer, type Judgement, type Task } from '../dsl/index.ts';
+import type { PolicyHandle } from '../recipe.ts';
+import { AzrBudgetError, AzrRejected } from './errors.ts';
+import { grammarMask } from './mask.ts';
+import type { SolverOptions } from './options.ts';
+import { answerBudget, checkTask, solverPromptIds } from './tasks.ts';
+
+export const CHECKER = { checker: 'spar-dsl', version: '1' } as const;
+/** Shortest complete answer per kind: a digit, `[ ]`, a one-token program. */
+const MIN_ANSWER = { deduction: 1, abduction: 2, induction: 1 } as const;
+const MAX_GROUP = 4096;
+const MAX_RESPONSE = 4096;
+
+/** One solver answer as the solver recorded it. */
+export interface AnswerRecord {
+  readonly index: number;
+  readonly sample: Sample;
+}
+
+export interface DecodeSettings {
+  readonly temperature: number;
+  readonly topP: number;
+  /** Cap on generated tokens, END included (rollout.maxNewTokens). */
+  readonly maxNewTokens?: number;
+  /** Policy context: prompt + answer must fit. */
+  readonly context?: number;
+  readonly seed?: number;
+}
+
+/** Re-validate a task payload or reject it (solver and judge side). */
+export function mustTask(raw: unknown, o: SolverOptions): Task {
+  const c = checkTask(raw, o);
+  if (!c.ok) throw new AzrRejected(`invalid task: ${c.reason}`);
+  return c.task;
+}
+
+/** Answer budget (symbols) for one prompt under the options and decode caps. */
+export function rowBudget(task: Task, promptLength: number, o: SolverOptions, d: DecodeSettings): number {
+  let b = answerBudget(task.type, o);
+  if (d.maxNewTokens !== undefined) b = Math.min(b, d.maxNewTokens - 1);
+  if (d.context !== undefined) b = Math.min(b, d.context - promptLength - 1);
+  if (b < MIN_ANSWER[task.type]) throw new AzrBudgetError(`no room for a ${task.type} answer after a ${promptLength}-token prompt (budget ${b})`);
+  return b;
+}
+
+/** Generate one answer per task (tasks may repeat: a group is G copies). */
+export async function answer(policy: PolicyHandle, tasks: readonly Task[], o: SolverOptions, d: DecodeSettings): Promise<{ prompts: number[][]; samples: Sample[] }> {
+  const prompts = tasks.map((t) => solverPromptIds(policy.vocab, t));
+  const budgets = tasks.map((t, i) => rowBudget(t, prompts[i]!.length, o, d));
+  const mask = o.constrain ? grammarMask(policy.vocab, tasks.map((t, i) => ({ kind: answerKind(t.type), maxTokens: budgets[i]! }))) : undefined;
+  const res = await policy.generate(prompts, {
+    temperature: d.temperature, topP: d.topP, maxNewTokens: Math.max(...budgets) + 1, stop: [EOS_ID], mask, seed: d.seed,
+  });
+  const samples = res.rows.map((row, i) => ({
+    tokens: [...prompts[i]!, ...row.tokens], promptLength: prompts[i]!.length, logprobs: [...row.logprobs], policyVersion: res.version, role: 'solver',
+  }));
+  return { prompts, samples };
+}
+
+export async function rolloutGroup(policy: PolicyHandle, raw: unknown, groupSize: number, o: SolverOptions, d: DecodeSettings): Promise<AnswerRecord[]> {
+  const task = mustTask(raw, o);
+  const { samples } = await answer(policy, Array.from({ length: groupSize }, () => task), o, d);
+  return samples.map((sample, index) => ({ index, sample }));
+}
+
+/** Judge decoded answer symbols: formatted only if they end with END. */
+export function judgeSymbols(task: Task, symbols: readonly string[], o: SolverOptions): Judgement {
+  if (symbols.at(-1) !== END) return { formatOk: false, correct: false, reason: 'answer did not end with END' };
+  return judgeAnswer(task, symbols, { fuel: o.fuel });
+}
+
+export function solverReward(j: Judgement, shaping: SolverOptions['rewardShaping']): number {
+  if (j.correct) return 1;
+  if (shaping === 'binary') return 0;
+  return j.formatOk ? -0.5 : -1;
+}
+
+/** Structural checks on a recorded sample; returns its response symbols. */
+export function responseSymbols(vocab: Vocabulary, s: Sample, what: string): string[] {
+  if (!s || typeof s !== 'object' || !Array.isArray(s.tokens) || !Array.isArray(s.logprobs)) throw new AzrRejected(`${what}: malformed sample`);
+  if (!Number.isInteger(s.promptLength) || s.promptLength < 1 || s.promptLength > s.tokens.length) throw new AzrRejected(`${what}: bad promptLength`);
+  const n = s.tokens.length - s.promptLength;
+  if (n > MAX_RESPONSE) throw new AzrRejected(`${what}: response longer than ${MAX_RESPONSE}`);
+  if (s.logprobs.length !== n || !s.logprobs.every((x) => typeof x === 'number')) throw new AzrRejected(`${what}: logprobs do not match the response`);
+  if (!Number.isInteger(s.policyVersion)) throw new AzrRejected(`${what}: bad policyVersion`);
+  try {
+    return s.tokens.slice(s.promptLength).map((id) => vocab.symbol(id));
+  } catch (e) {
+    throw new AzrRejected(`${what}: ${(e as Error).message}`);
+  }
+}
+
+/** A copy of a checked sample with only the Sample fields and the role the judge assigns. */
+export function cleanSample(s: Sample, role: string): Sample {
+  return { tokens: [...s.tokens], promptLength: s.promptLength, logprobs: [...s.logprobs], policyVersion: s.policyVersion, role };
+}
+
+export interface SolverVerdicts {
+  readonly trajectories: Omit<Trajectory, 'trajectoryId'>[];
+  readonly solveRate: number;
+  readonly formatErrorRate: number;
+}
+
+/** Judge a solver group against a re-validated task. Throws AzrRejected on tampered records. */
+export function judgeSolvers(task: Task, group: string, rollouts: readonly unknown[], o: SolverOptions, vocab: Vocabulary): SolverVerdicts {
+  if (!Array.isArray(rollouts) || rollouts.length === 0 || rollouts.length > MAX_GROUP) throw new AzrRejected(`need 1..${MAX_GROUP} rollouts`);
+  const prompt = solverPromptIds(vocab, task);
+  let correct = 0;
+  let formatErrors = 0;
+  const trajectories = (rollouts as AnswerRecord[]).map((r, k) => {
+    const s = r?.sample;
+    const symbols = responseSymbols(vocab, s, `answer ${k}`);
+    if (s.promptLength !== prompt.length || prompt.some((id, j) => s.tokens[j] !== id)) throw new AzrRejected(`answer ${k}: prompt is not the task's prompt`);
+    const j = judgeSymbols(task, symbols, o);
+    if (j.correct) correct++;
+    if (!j.formatOk) formatErrors++;
+    return {
+      sample: cleanSample(s, 'solver'), reward: solverReward(j, o.rewardShaping), formatOk: j.formatOk, correct: j.correct,
+      group, segment: `${task.type}/solver`,
+    };
+  });
+  return { trajectories, solveRate: correct / rollouts.length, formatErrorRate: formatErrors / rollouts.length };
+}
