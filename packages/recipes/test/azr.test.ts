@@ -3,7 +3,7 @@ import { after, test } from 'node:test';
 import { parseExperiment, type ExperimentConfig, type Sample } from '@spar/core';
 import { BOS_ID, EOS_ID, Policy, type Vocabulary } from '@spar/policy';
 import {
-  absoluteZero, AzrRejected, checkTask, learnability, rlvrFixed, toWire, type AnswerRecord, type AzrOptions, type RlvrOptions, type WireTask,
+  absoluteZero, AzrRejected, checkTask, judgeInvalidProposal, learnability, rlvrFixed, toWire, type AnswerRecord, type AzrOptions, type RlvrOptions, type WireTask,
 } from '../src/azr/index.ts';
 import {
   createRng, END, generateTask, MARK, parseDraft, renderAnswer, renderDraft, renderSolverPrompt, taskHash, type Task,
@@ -269,4 +269,29 @@ test('rlvr-fixed: proposals are valid generator tasks without proposer samples',
   assert.equal(types.size, 3);
   assert.equal(rlvrFixed.proposesWithPolicy, false);
   assert.equal(absoluteZero.proposesWithPolicy, true);
+});
+
+test('unconstrained decoding: format failures are scored separately (−1) and counted', async () => {
+  const policy = await handle();
+  const opts = { ...o, constrain: false };
+  const config = { ...azrConfig, options: opts };
+  const { wire } = validTask('abduction', 21);
+  const rollouts = await absoluteZero.rollout({ config, policy, rng: seeded(2) }, wire, 16);
+  const judged = absoluteZero.judge(wire, rollouts, undefined, opts, vocab);
+  const bad = judged.trajectories.filter((t) => !t.formatOk);
+  assert.ok(bad.length > 0, 'an untrained policy without the mask writes malformed answers');
+  for (const t of bad) assert.equal(t.reward, -1);
+  assert.equal(judged.stats!.formatErrorRate, bad.length / 16);
+});
+
+test('judgeInvalidProposal (not wired yet): −1 for an invalid draft, refuses a valid one', () => {
+  const { task } = validTask('deduction', 31);
+  assert.throws(() => judgeInvalidProposal(proposalFor(task), o, vocab), AzrRejected);
+  const dup = { ...task, type: 'induction' as const, inputs: [[1], [1], [2], [3], [4]], shown: 3 };
+  const g = judgeInvalidProposal(proposalFor(dup), o, vocab);
+  assert.deepEqual(g.trajectories.map((t) => [t.reward, t.formatOk, t.segment]), [[-1, true, 'induction/proposer']]);
+  const garbled = proposalFor(task);
+  (garbled.tokens as number[]).splice(garbled.promptLength, 1);
+  (garbled.logprobs as number[]).pop();
+  assert.equal(judgeInvalidProposal(garbled, { ...o, rewardShaping: 'binary' }, vocab).trajectories[0]!.reward, 0);
 });

@@ -24,6 +24,7 @@ export const CHECKER = { checker: 'spar-dsl', version: '1' } as const;
 const MIN_ANSWER = { deduction: 1, abduction: 2, induction: 1 } as const;
 const MAX_GROUP = 4096;
 const MAX_RESPONSE = 4096;
+const MAX_SEQUENCE = 8192;
 
 /** One solver answer as the solver recorded it. */
 export interface AnswerRecord {
@@ -95,13 +96,13 @@ export function responseSymbols(vocab: Vocabulary, s: Sample, what: string): str
   if (!Number.isInteger(s.promptLength) || s.promptLength < 1 || s.promptLength > s.tokens.length) throw new AzrRejected(`${what}: bad promptLength`);
   const n = s.tokens.length - s.promptLength;
   if (n > MAX_RESPONSE) throw new AzrRejected(`${what}: response longer than ${MAX_RESPONSE}`);
-  if (s.logprobs.length !== n || !s.logprobs.every((x) => typeof x === 'number')) throw new AzrRejected(`${what}: logprobs do not match the response`);
+  if (s.tokens.length > MAX_SEQUENCE) throw new AzrRejected(`${what}: longer than ${MAX_SEQUENCE} tokens`);
+  if (s.logprobs.length !== n || !s.logprobs.every((x) => typeof x === 'number' && !Number.isNaN(x))) throw new AzrRejected(`${what}: logprobs do not match the response`);
   if (!Number.isInteger(s.policyVersion)) throw new AzrRejected(`${what}: bad policyVersion`);
-  try {
-    return s.tokens.slice(s.promptLength).map((id) => vocab.symbol(id));
-  } catch (e) {
-    throw new AzrRejected(`${what}: ${(e as Error).message}`);
-  }
+  // Every id, prompt included, must be a token of the vocabulary (the learner indexes embeddings with them).
+  const bad = s.tokens.findIndex((id) => !Number.isInteger(id) || id < 0 || id >= vocab.size);
+  if (bad >= 0) throw new AzrRejected(`${what}: token ${bad} is not a vocabulary id`);
+  return s.tokens.slice(s.promptLength).map((id) => vocab.symbol(id));
 }
 
 /** A copy of a checked sample with only the Sample fields and the role the judge assigns. */
