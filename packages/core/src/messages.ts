@@ -28,6 +28,12 @@ export interface Sample {
   readonly policyVersion: number;
   /** Role that produced it (e.g. 'solver', 'proposer', 'player0'). */
   readonly role: string;
+  /**
+   * Constrained decoding: the token ids allowed at each response position (null where
+   * unconstrained). The behaviour log-probs are over that set; the learner trains the same
+   * restricted distribution.
+   */
+  readonly allowed?: readonly (readonly number[] | null)[];
 }
 
 /** tasks queue job: a task for solvers, optionally with the proposer's own generation. */

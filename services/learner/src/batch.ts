@@ -39,11 +39,13 @@ export function trainSamples(trajs: readonly Trajectory[], advantages: Float32Ar
     const n = s.tokens.length;
     const mask = new Float32Array(n);
     const logprobs = new Float32Array(n);
+    const allowed: (readonly number[] | null)[] = new Array(n).fill(null);
     for (let j = s.promptLength; j < n; j++) {
       mask[j] = 1;
       logprobs[j] = s.logprobs[j - s.promptLength]!;
+      allowed[j] = s.allowed?.[j - s.promptLength] ?? null;
     }
-    out.push({ tokens: s.tokens, mask, logprobs, advantage: advantages[i]! });
+    out.push({ tokens: s.tokens, mask, logprobs, advantage: advantages[i]!, ...(s.allowed ? { allowed } : {}) });
   });
   return out;
 }
@@ -55,6 +57,11 @@ export function wellFormed(t: Trajectory, vocabSize: number, context: number): b
   const n = s.tokens.length;
   if (n < 2 || n > context || !Number.isInteger(s.promptLength) || s.promptLength < 1 || s.promptLength >= n) return false;
   if (!Array.isArray(s.logprobs) || s.logprobs.length !== n - s.promptLength || !s.logprobs.every(Number.isFinite)) return false;
+  if (s.allowed !== undefined) {
+    if (!Array.isArray(s.allowed) || s.allowed.length !== n - s.promptLength) return false;
+    const ok = s.allowed.every((a, j) => a === null || (Array.isArray(a) && a.every((id) => Number.isInteger(id) && id >= 0 && id < vocabSize) && a.includes(s.tokens[s.promptLength + j]!)));
+    if (!ok) return false;
+  }
   return s.tokens.every((x) => Number.isInteger(x) && x >= 0 && x < vocabSize);
 }
 

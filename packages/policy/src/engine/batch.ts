@@ -15,9 +15,17 @@ export interface TrainSample {
   readonly logprobs?: ArrayLike<number>;
   /** Reference-policy log-probs of each token (KL term). */
   readonly refLogprobs?: ArrayLike<number>;
+  /**
+   * Constrained decoding: the token ids that were allowed when token i was generated
+   * (undefined/null = unconstrained). The loss then uses the model restricted to that set, the
+   * same distribution the behaviour log-probs came from.
+   */
+  readonly allowed?: ArrayLike<readonly number[] | null | undefined>;
 }
 
 export const LENGTH_STEP = 16;
+/** Added to the logits of disallowed tokens (exp underflows to exactly 0). */
+export const MASKED = -1e9;
 
 export function checkFinite(field: string, a: ArrayLike<number>): void {
   for (let i = 0; i < a.length; i++) if (!Number.isFinite(a[i]!)) throw new NonFiniteError(field, i);
@@ -64,6 +72,15 @@ export function packTrainBatch(samples: readonly TrainSample[], c: ModelConfig, 
       if (a.length !== s.tokens.length) throw new ShapeError(`samples[${i}].${k}`, `length ${a.length} != tokens ${s.tokens.length}`);
       for (let j = 1; j < a.length; j++) if (s.mask[j] && !Number.isFinite(a[j]!)) throw new NonFiniteError(`samples[${i}].${k}`, j);
     }
+    if (s.allowed) {
+      if (s.allowed.length !== s.tokens.length) throw new ShapeError(`samples[${i}].allowed`, `length ${s.allowed.length} != tokens ${s.tokens.length}`);
+      for (let j = 1; j < s.tokens.length; j++) {
+        const a = s.allowed[j];
+        if (!a) continue;
+        if (!a.every((id) => Number.isInteger(id) && id >= 0 && id < c.vocabSize)) throw new ShapeError(`samples[${i}].allowed[${j}]`, 'token id out of range');
+        if (s.mask[j] && !a.includes(s.tokens[j]!)) throw new ShapeError(`samples[${i}].allowed[${j}]`, `token ${s.tokens[j]} is not in its allowed set`);
+      }
+    }
     if (withRef && !s.refLogprobs) throw new ShapeError(`samples[${i}].refLogprobs`, 'required when klCoef > 0');
     maxLen = Math.max(maxLen, s.tokens.length - 1);
   });
@@ -76,6 +93,8 @@ export function packTrainBatch(samples: readonly TrainSample[], c: ModelConfig, 
   const adv = new Float32Array(n);
   const old = new Float32Array(n);
   const ref = new Float32Array(n);
+  const V = c.vocabSize;
+  const logitMask = new Float32Array(n * V);
   let tokens = 0;
   samples.forEach((s, r) => {
     const len = s.tokens.length - 1;
@@ -89,6 +108,12 @@ export function packTrainBatch(samples: readonly TrainSample[], c: ModelConfig, 
       adv[o] = typeof s.advantage === 'number' ? s.advantage : s.advantage ? s.advantage[t + 1]! : 0;
       old[o] = s.logprobs ? s.logprobs[t + 1]! : 0;
       ref[o] = s.refLogprobs ? s.refLogprobs[t + 1]! : 0;
+      const allowed = s.allowed?.[t + 1];
+      if (allowed) {
+        const row = logitMask.subarray(o * V, (o + 1) * V);
+        row.fill(MASKED);
+        for (const id of allowed) row[id] = 0;
+      }
     }
   });
   const f = (data: Float32Array): TensorData => ({ dtype: 'float32', shape: [B, T], data });
@@ -96,6 +121,7 @@ export function packTrainBatch(samples: readonly TrainSample[], c: ModelConfig, 
     ids: { dtype: 'int64', shape: [B, T], data: ids },
     targets: { dtype: 'int64', shape: [B, T], data: targets },
     mask: f(mask), advantages: f(adv), oldLogp: f(old),
+    logitMask: { dtype: 'float32', shape: [B, T, V], data: logitMask },
   };
   if (withRef) feeds.refLogp = f(ref);
   return { batch: B, length: T, feeds, tokens, needsBehaviour: samples.map((s) => !s.logprobs) };

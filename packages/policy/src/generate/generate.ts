@@ -19,8 +19,10 @@ export interface GenerateOptions {
 export interface Generation {
   /** Generated tokens (prompt excluded). */
   readonly tokens: Int32Array;
-  /** Raw-model log-probs of each generated token (what the learner's importance ratio needs). */
+  /** Temperature-1 log-probs of each token under the model restricted to that step's allowed set. */
   readonly logprobs: Float32Array;
+  /** The allowed token ids at each step (undefined where the step was unconstrained). */
+  readonly allowed: (number[] | undefined)[];
   /** Log-probs under the sampling distribution actually used (temperature, top-p, mask). */
   readonly samplingLogprobs: Float32Array;
   readonly finishReason: 'stop' | 'length' | 'masked';
@@ -32,6 +34,12 @@ export interface GenerateResult {
 }
 
 let seedCounter = 0x5eed;
+
+function allowedIds(mask: ArrayLike<number>): number[] {
+  const ids: number[] = [];
+  for (let i = 0; i < mask.length; i++) if (mask[i]) ids.push(i);
+  return ids;
+}
 
 /** Batched sampling with a KV cache: one prefill, then one decode run per new token. */
 export async function generate(
@@ -47,7 +55,7 @@ export async function generate(
   const rand = uniform(opts.seed ?? seedCounter++);
   const V = config.vocabSize;
   const n = prompts.length;
-  const out = prompts.map(() => ({ tokens: [] as number[], logprobs: [] as number[], sampling: [] as number[], done: false, reason: 'length' as Generation['finishReason'] }));
+  const out = prompts.map(() => ({ tokens: [] as number[], logprobs: [] as number[], sampling: [] as number[], allowed: [] as (number[] | undefined)[], done: false, reason: 'length' as Generation['finishReason'] }));
   const budget = prompts.map((p) => Math.min(opts.maxNewTokens, config.context - p.length));
   const { handle, logits: first } = await engine.prefill(prompts);
   try {
@@ -65,6 +73,7 @@ export async function generate(
         o.tokens.push(s.token);
         o.logprobs.push(s.logprob);
         o.sampling.push(s.samplingLogprob);
+        o.allowed.push(allowed && allowedIds(allowed));
         if (stop.has(s.token)) { o.done = true; o.reason = 'stop'; }
         else if (o.tokens.length >= budget[r]!) { o.done = true; o.reason = 'length'; }
         next[r] = s.token;
@@ -83,7 +92,7 @@ export async function generate(
     version,
     rows: out.map((o) => ({
       tokens: Int32Array.from(o.tokens), logprobs: Float32Array.from(o.logprobs),
-      samplingLogprobs: Float32Array.from(o.sampling), finishReason: o.reason,
+      samplingLogprobs: Float32Array.from(o.sampling), allowed: o.allowed, finishReason: o.reason,
     })),
   };
 }

@@ -22,7 +22,11 @@ export interface SampleOptions {
 
 export interface Sampled {
   readonly token: number;
-  /** log p(token) under the raw model distribution (temperature 1, no mask): what the learner scores. */
+  /**
+   * log p(token) at temperature 1 under the model restricted to the allowed set (the whole
+   * vocabulary when there is no mask): the quantity the learner's importance ratio compares
+   * against, given the same allowed set.
+   */
   readonly logprob: number;
   /** log p(token) under the distribution actually sampled from (temperature, top-p, mask). */
   readonly samplingLogprob: number;
@@ -43,7 +47,7 @@ function logSumExp(x: Float32Array | Float64Array, allowed?: ArrayLike<number>):
  */
 export function sampleToken(logits: Float32Array, opts: SampleOptions, rand: () => number, allowed?: ArrayLike<number>): Sampled | undefined {
   const V = logits.length;
-  const rawLse = logSumExp(logits);
+  const rawLse = logSumExp(logits, allowed);
   if (opts.temperature <= 0) {
     let best = -1;
     for (let i = 0; i < V; i++) if ((!allowed || allowed[i]) && (best < 0 || logits[i]! > logits[best]!)) best = i;

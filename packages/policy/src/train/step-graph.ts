@@ -24,7 +24,7 @@ export interface LossGraph {
   readonly out: LossOutputs;
 }
 
-/** Forward + loss over a padded batch [B,T]: inputs ids, targets (int64), mask, advantages, oldLogp[, refLogp]. */
+/** Forward + loss over a padded batch [B,T]: inputs ids, targets (int64), mask, advantages, oldLogp, logitMask[, refLogp]. */
 export function buildLossGraph(c: ModelConfig, loss: LossConfig, shape: StepShape, floatType: FloatType): LossGraph {
   const g = new Graph(floatType);
   const specs = paramSpecs(c);
@@ -36,7 +36,9 @@ export function buildLossGraph(c: ModelConfig, loss: LossConfig, shape: StepShap
   const advantages = g.input('advantages', floatType, [b, t]);
   const oldLogp = g.input('oldLogp', floatType, [b, t]);
   const refLogp = shape.withRef ? g.input('refLogp', floatType, [b, t]) : undefined;
-  const { logits } = forward(g, c, pmap, ids);
+  // Additive logit mask [B,T,V]: 0 where allowed, a large negative number where constrained decoding forbade the token.
+  const logitMask = g.input('logitMask', floatType, [b, t, c.vocabSize]);
+  const logits = g.add(forward(g, c, pmap, ids).logits, logitMask);
   const { logp, logSoftmax } = tokenLogprobs(g, logits, targets);
   const out = buildLoss(g, loss, { logp, logSoftmax, mask, advantages, oldLogp, refLogp }, c.context);
   return { g, specs, params: specs.map((s) => pmap.get(s.name)!), out };

@@ -14,8 +14,8 @@ import {
 export const SEGMENTS = ['challenger', 'solver'] as const;
 const DEFAULT_CONTEXT = 64;
 
-function sampleOf(prompt: readonly number[], row: { tokens: Int32Array; logprobs: Float32Array }, version: number, role: string): Sample {
-  return { tokens: [...prompt, ...row.tokens], promptLength: prompt.length, logprobs: [...row.logprobs], policyVersion: version, role };
+function sampleOf(prompt: readonly number[], row: { tokens: Int32Array; logprobs: Float32Array; allowed: (number[] | undefined)[] }, version: number, role: string): Sample {
+  return { tokens: [...prompt, ...row.tokens], promptLength: prompt.length, logprobs: [...row.logprobs], allowed: row.allowed.map((a) => a ?? null), policyVersion: version, role };
 }
 
 /** Response text without its final <eos>. */

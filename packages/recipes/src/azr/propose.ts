@@ -113,7 +113,7 @@ export async function proposeDrafts(ctx: ProposeContext<AzrOptions>): Promise<Pr
   return res.rows.map((row, i) => {
     const { type, prompt } = plans[i]!;
     const task: DraftTask = { type, draft: [...row.tokens].map((id) => policy.vocab.symbol(id)) };
-    const proposal: Sample = { tokens: [...prompt, ...row.tokens], promptLength: prompt.length, logprobs: [...row.logprobs], policyVersion: res.version, role: 'proposer' };
+    const proposal: Sample = { tokens: [...prompt, ...row.tokens], promptLength: prompt.length, logprobs: [...row.logprobs], allowed: row.allowed.map((a) => a ?? null), policyVersion: res.version, role: 'proposer' };
     return { task, proposal };
   });
 }

@@ -67,7 +67,7 @@ export async function answer(policy: PolicyHandle, tasks: readonly Task[], o: So
     temperature: d.temperature, topP: d.topP, maxNewTokens: Math.max(...budgets) + 1, stop: [EOS_ID], mask, seed: d.seed,
   });
   const samples = res.rows.map((row, i) => ({
-    tokens: [...prompts[i]!, ...row.tokens], promptLength: prompts[i]!.length, logprobs: [...row.logprobs], policyVersion: res.version, role: 'solver',
+    tokens: [...prompts[i]!, ...row.tokens], promptLength: prompts[i]!.length, logprobs: [...row.logprobs], allowed: row.allowed.map((a) => a ?? null), policyVersion: res.version, role: 'solver',
   }));
   return { prompts, samples };
 }
@@ -105,9 +105,18 @@ export function responseSymbols(vocab: Vocabulary, s: Sample, what: string): str
   return s.tokens.slice(s.promptLength).map((id) => vocab.symbol(id));
 }
 
+/** The sample's allowed sets if well formed (one entry per response token, ids or null), else undefined. */
+function checkedAllowed(s: Sample): (number[] | null)[] | undefined {
+  const a = s.allowed;
+  const n = s.tokens.length - s.promptLength;
+  if (!Array.isArray(a) || a.length !== n) return undefined;
+  const ok = a.every((x, j) => x === null || (Array.isArray(x) && x.every(Number.isInteger) && x.includes(s.tokens[s.promptLength + j]!)));
+  return ok ? a.map((x) => (x ? [...x] : null)) : undefined;
+}
+
 /** A copy of a checked sample with only the Sample fields and the role the judge assigns. */
 export function cleanSample(s: Sample, role: string): Sample {
-  return { tokens: [...s.tokens], promptLength: s.promptLength, logprobs: [...s.logprobs], policyVersion: s.policyVersion, role };
+  return { tokens: [...s.tokens], promptLength: s.promptLength, logprobs: [...s.logprobs], allowed: checkedAllowed(s), policyVersion: s.policyVersion, role };
 }
 
 export interface SolverVerdicts {

@@ -2,7 +2,7 @@ import type { Sample } from '@spar/core';
 import type { Vocabulary } from '@spar/policy';
 import { applyOrForfeit, type Player } from '../games/index.ts';
 import type { PolicyHandle } from '../recipe.ts';
-import { actionMask, GAMES, initialState, promptTokens, type GameName } from './games.ts';
+import { GAMES, initialState, promptTokens, stateMask, type ActionConstraint, type GameName } from './games.ts';
 
 /** One turn of an episode as the solver recorded it. */
 export interface TurnRecord {
@@ -18,7 +18,7 @@ export interface EpisodeRecord {
 export interface PlayOptions {
   readonly temperature: number;
   readonly topP: number;
-  readonly constrain: boolean;
+  readonly constrain: ActionConstraint;
   readonly seed?: number;
 }
 
@@ -31,14 +31,14 @@ const MAX_TURNS = 16;
 export async function playSelf(policy: PolicyHandle, game: GameName, taskSeed: number, count: number, o: PlayOptions): Promise<EpisodeRecord[]> {
   const g = GAMES[game];
   const vocab = policy.vocab;
-  const mask = o.constrain ? actionMask(vocab, game) : undefined;
   const states = Array.from({ length: count }, (_, i) => initialState(game, taskSeed, i));
   const turns: TurnRecord[][] = states.map(() => []);
   for (let step = 0; step < MAX_TURNS; step++) {
     const live = states.map((s, i) => (g.isTerminal(s) ? -1 : i)).filter((i) => i >= 0);
     if (live.length === 0) break;
     const prompts = live.map((i) => promptTokens(vocab, game, states[i], g.currentPlayer(states[i])));
-    const res = await policy.generate(prompts, { maxNewTokens: 1, temperature: o.temperature, topP: o.topP, mask: mask && (() => mask), seed: o.seed === undefined ? undefined : o.seed + step });
+    const masks = live.map((i) => stateMask(vocab, game, states[i], o.constrain));
+    const res = await policy.generate(prompts, { maxNewTokens: 1, temperature: o.temperature, topP: o.topP, mask: (row) => masks[row], seed: o.seed === undefined ? undefined : o.seed + step });
     live.forEach((i, k) => {
       const row = res.rows[k]!;
       const player = g.currentPlayer(states[i]);
@@ -46,7 +46,7 @@ export async function playSelf(policy: PolicyHandle, game: GameName, taskSeed: n
       states[i] = applyOrForfeit(g, states[i], text, player).state;
       turns[i]!.push({
         player,
-        sample: { tokens: [...prompts[k]!, ...row.tokens], promptLength: prompts[k]!.length, logprobs: [...row.logprobs], policyVersion: res.version, role: `player${player}` },
+        sample: { tokens: [...prompts[k]!, ...row.tokens], promptLength: prompts[k]!.length, logprobs: [...row.logprobs], allowed: row.allowed.map((a) => a ?? null), policyVersion: res.version, role: `player${player}` },
       });
     });
   }
@@ -69,7 +69,7 @@ export interface ReplayedTurn {
  * the observation the engine produces for that seat, and the game must end; the outcome comes
  * from the engine, never from the solver.
  */
-export function replay(vocab: Vocabulary, game: GameName, taskSeed: number, ep: EpisodeRecord): { turns: ReplayedTurn[]; returns: [number, number] } {
+export function replay(vocab: Vocabulary, game: GameName, taskSeed: number, ep: EpisodeRecord, constrain: ActionConstraint): { turns: ReplayedTurn[]; returns: [number, number] } {
   const g = GAMES[game];
   if (!Number.isInteger(ep.index) || ep.index < 0 || ep.index > 10000) throw new EpisodeRejected(`bad episode index ${ep.index}`);
   if (!Array.isArray(ep.turns) || ep.turns.length > MAX_TURNS) throw new EpisodeRejected('bad turn list');
@@ -87,9 +87,13 @@ export function replay(vocab: Vocabulary, game: GameName, taskSeed: number, ep: 
     if (s.logprobs.length !== s.tokens.length - s.promptLength) throw new EpisodeRejected(`turn ${k}: logprobs do not match the response`);
     const text = vocab.decode(s.tokens.slice(s.promptLength));
     const formatOk = g.parseAction(text) !== undefined;
+    // The allowed set comes from the engine under the experiment's constraint, not from the record.
+    const mask = stateMask(vocab, game, state, constrain);
+    const allowed = mask ? [[...mask.keys()].filter((id) => mask[id])] : [null];
+    if (allowed[0] && !allowed[0].includes(s.tokens[s.promptLength]!)) throw new EpisodeRejected(`turn ${k}: the move was outside the allowed set`);
     const moved = applyOrForfeit(g, state, text, player);
     state = moved.state;
-    out.push({ player, sample: { ...s, role: `player${player}` }, formatOk, legal: !moved.illegal });
+    out.push({ player, sample: { tokens: [...s.tokens], promptLength: s.promptLength, logprobs: [...s.logprobs], allowed, policyVersion: s.policyVersion, role: `player${player}` }, formatOk, legal: !moved.illegal });
   }
   if (!g.isTerminal(state)) throw new EpisodeRejected('episode did not reach a terminal state');
   return { turns: out, returns: g.returns(state) };

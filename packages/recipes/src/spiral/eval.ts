@@ -1,17 +1,17 @@
 import { exploitability, INFO_SETS, kuhnDeal, kuhnPoker, minimaxPlayer, payoffVsNash, randomPlayer, seededRng, strategyFrom, ticTacToe, type KuhnStrategy, type Player, type TicTacToeState } from '../games/index.ts';
 import type { EvalOptions, EvalReport, PolicyHandle } from '../recipe.ts';
-import { actionMask, promptTokens } from './games.ts';
+import { promptTokens, stateMask, type ActionConstraint } from './games.ts';
 
 export const SPIRAL_SUITES = ['tictactoe-vs-random', 'tictactoe-vs-minimax', 'kuhn'] as const;
 
 /**
- * TicTacToe vs a fixed opponent, the policy playing greedily (temperature 0), half the games
- * in each seat; all games advance together in batched generations.
+ * TicTacToe vs a fixed opponent, the policy playing greedily (temperature 0) under the same
+ * decoding constraint as in training, half the games in each seat; all games advance together
+ * in batched generations.
  */
-async function ticTacToeMatch(policy: PolicyHandle, opponent: 'random' | 'minimax', o: EvalOptions): Promise<Record<string, number>> {
+async function ticTacToeMatch(policy: PolicyHandle, opponent: 'random' | 'minimax', o: EvalOptions, constrain: ActionConstraint): Promise<Record<string, number>> {
   const rng = seededRng(o.seed);
   const opp = opponent === 'random' ? randomPlayer(rng) : minimaxPlayer(rng);
-  const mask = actionMask(policy.vocab, 'tictactoe');
   const n = o.episodes;
   const seats: Player[] = Array.from({ length: n }, (_, i) => (i % 2) as Player);
   const states: TicTacToeState[] = seats.map(() => ticTacToe.initial());
@@ -24,7 +24,8 @@ async function ticTacToeMatch(policy: PolicyHandle, opponent: 'random' | 'minima
     const live = states.map((s, i) => (!ticTacToe.isTerminal(s) && ticTacToe.currentPlayer(s) === seats[i] ? i : -1)).filter((i) => i >= 0);
     if (live.length === 0) break;
     const prompts = live.map((i) => promptTokens(policy.vocab, 'tictactoe', states[i], seats[i]!));
-    const res = await policy.generate(prompts, { maxNewTokens: 1, temperature: 0, mask: () => mask });
+    const masks = live.map((i) => stateMask(policy.vocab, 'tictactoe', states[i], constrain));
+    const res = await policy.generate(prompts, { maxNewTokens: 1, temperature: 0, mask: (row) => masks[row] });
     live.forEach((i, k) => {
       const text = policy.vocab.decode(res.rows[k]!.tokens);
       const a = ticTacToe.parseAction(text);
@@ -65,11 +66,11 @@ export async function kuhnStrategy(policy: PolicyHandle): Promise<KuhnStrategy> 
   return strategyFrom((info) => probs.get(info.name)!);
 }
 
-export async function evaluateSpiral(policy: PolicyHandle, suites: readonly string[], o: EvalOptions): Promise<EvalReport> {
+export async function evaluateSpiral(policy: PolicyHandle, suites: readonly string[], o: EvalOptions, constrain: ActionConstraint): Promise<EvalReport> {
   const report: EvalReport = {};
   for (const suite of suites) {
-    if (suite === 'tictactoe-vs-random') report[suite] = await ticTacToeMatch(policy, 'random', o);
-    else if (suite === 'tictactoe-vs-minimax') report[suite] = await ticTacToeMatch(policy, 'minimax', o);
+    if (suite === 'tictactoe-vs-random') report[suite] = await ticTacToeMatch(policy, 'random', o, constrain);
+    else if (suite === 'tictactoe-vs-minimax') report[suite] = await ticTacToeMatch(policy, 'minimax', o, constrain);
     else if (suite === 'kuhn') {
       const strategy = await kuhnStrategy(policy);
       const vs = payoffVsNash(strategy);

@@ -33,6 +33,22 @@ export function actionMask(vocab: Vocabulary, game: GameName): Uint8Array {
   return m;
 }
 
+export type ActionConstraint = 'none' | 'format' | 'legal';
+
+/**
+ * Decoding mask for one seat at one state: 'format' allows every action symbol of the game,
+ * 'legal' only the moves legal in this state, 'none' leaves the vocabulary open (illegal or
+ * unparseable moves then lose, as they always do).
+ */
+export function stateMask(vocab: Vocabulary, game: GameName, state: unknown, c: ActionConstraint): Uint8Array | undefined {
+  if (c === 'none') return undefined;
+  if (c === 'format') return actionMask(vocab, game);
+  const g = GAMES[game];
+  const m = new Uint8Array(vocab.size);
+  for (const a of g.legalActions(state)) m[vocab.id(g.actionText(a))] = 1;
+  return m;
+}
+
 export function segmentName(game: GameName, player: 0 | 1): string {
   return `${game}/player${player}`;
 }

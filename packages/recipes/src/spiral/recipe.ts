@@ -9,7 +9,10 @@ import { segmentName, type GameName } from './games.ts';
 
 export const SpiralOptionsSchema = Type.Object({
   games: Type.Array(Type.Union([Type.Literal('tictactoe'), Type.Literal('kuhn')]), { minItems: 1, uniqueItems: true, default: ['tictactoe'] }),
-  constrainActions: Type.Boolean({ default: true, description: 'mask decoding to the game\'s action symbols (illegal moves still lose)' }),
+  constrainActions: Type.Union([Type.Literal('none'), Type.Literal('format'), Type.Literal('legal')], {
+    default: 'legal',
+    description: "decoding mask: 'legal' = only moves legal in the position (action masking), 'format' = any action symbol, 'none' = open vocabulary; an illegal or unparseable move always loses",
+  }),
 }, { additionalProperties: false });
 export type SpiralOptions = Static<typeof SpiralOptionsSchema>;
 
@@ -67,7 +70,7 @@ export const spiralGames: Recipe<SpiralOptions> = {
     let turns = 0;
     let p0 = 0;
     for (const ep of rollouts as EpisodeRecord[]) {
-      const r = replay(vocab, t.game, t.seed, ep);
+      const r = replay(vocab, t.game, t.seed, ep, o.constrainActions);
       p0 += r.returns[0];
       for (const turn of r.turns) {
         turns++;
@@ -85,6 +88,6 @@ export const spiralGames: Recipe<SpiralOptions> = {
   },
 
   evalSuites: (o) => SPIRAL_SUITES.filter((s) => (s === 'kuhn' ? o.games.includes('kuhn') : o.games.includes('tictactoe'))),
-  evaluate: (policy, suites, opts) => evaluateSpiral(policy, suites, opts),
+  evaluate: (policy, suites, opts, o) => evaluateSpiral(policy, suites, opts, o.constrainActions),
 };
 

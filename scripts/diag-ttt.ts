@@ -1,0 +1,46 @@
+import { parseExperiment, type Trajectory } from '@spar/core';
+import { AdvantageEstimator, Learner, Policy } from '@spar/policy';
+import { builtinRecipes, modelConfigFor, vocabularyFor, type PolicyHandle } from '@spar/recipes';
+import { readFileSync } from 'node:fs';
+import YAML from 'yaml';
+
+const reg = builtinRecipes();
+const raw = YAML.parse(readFileSync(process.argv[2] ?? 'configs/tictactoe.yaml', 'utf8'));
+if (process.env.LR) raw.learner.optimizer.lr = Number(process.env.LR);
+if (process.env.ENT) raw.learner.loss.entropyCoef = Number(process.env.ENT);
+if (process.env.BS) raw.learner.batchSize = Number(process.env.BS);
+const config = parseExperiment(raw, reg);
+const recipe = reg.get(config.recipe);
+const vocab = vocabularyFor(recipe, config);
+const policy = await Policy.create(modelConfigFor(config, vocab), { worker: false });
+const learner = await Learner.create(policy, config.learner.loss, config.learner.optimizer);
+const segs = recipe.segments(config.options);
+const est = await AdvantageEstimator.create({ ...config.learner.estimator, numKeys: segs.length } as never);
+let state = est.initialState();
+const h: PolicyHandle = { vocab, get version() { return policy.version; }, generate: (p, o) => policy.generate(p, o), score: (s) => policy.score(s) };
+let seed = 1;
+const t0 = Date.now();
+for (let it = 1; it <= Number(process.argv[3] ?? 300); it++) {
+  const trajs: Omit<Trajectory, 'trajectoryId'>[] = [];
+  while (trajs.length < config.learner.batchSize) {
+    const task = { game: (config.options as { games: string[] }).games[0], seed: seed++ };
+    const eps = await recipe.rollout({ config, policy: h, rng: Math.random }, task, config.rollout.groupSize);
+    trajs.push(...recipe.judge(task, eps, undefined, config.options, vocab).trajectories);
+  }
+  const r = await est.compute({ rewards: trajs.map((t) => t.reward), keys: trajs.map((t) => segs.indexOf(t.segment)) }, state);
+  state = r.state!;
+  const samples = trajs.map((t, i) => {
+    const s = t.sample; const n = s.tokens.length;
+    const mask = Array.from({ length: n }, (_, j) => (j >= s.promptLength ? 1 : 0));
+    const lp = Array.from({ length: n }, (_, j) => (j >= s.promptLength ? s.logprobs[j - s.promptLength]! : 0));
+    const allowed = Array.from({ length: n }, (_, j) => (j >= s.promptLength ? s.allowed?.[j - s.promptLength] ?? null : null));
+    return { tokens: s.tokens, mask, logprobs: lp, advantage: r.advantages[i]!, allowed };
+  });
+  const m = await learner.step(samples);
+  if (it % 25 === 0) {
+    const illegal = trajs.filter((t) => !t.correct).length / trajs.length;
+    const ev = await recipe.evaluate(h, recipe.evalSuites(config.options), { episodes: 100, seed: 1 }, config.options);
+    console.log(it, `${((Date.now() - t0) / 1000).toFixed(0)}s`, 'illegal', illegal.toFixed(3), 'ent', m.entropy.toFixed(3), 'base', [...state].map((x) => x.toFixed(2)).join(','), JSON.stringify(ev));
+  }
+}
+await policy.close();
