@@ -10,6 +10,7 @@ COPY services ./services
 COPY proto ./proto
 COPY configs ./configs
 RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
+RUN mkdir -p /data && chown node:node /data
 USER node
 ENTRYPOINT ["node", "--import", "tsx"]
 CMD ["services/controller/src/bin.ts"]

@@ -17,7 +17,7 @@ export const PANELS: { title: string; exprs: string[]; unit?: string }[] = [
   { title: 'Advantage (mean)', exprs: ['sum(rate(spar_advantage_sum[5m])) / sum(rate(spar_advantage_count[5m]))'] },
   { title: 'Judge verdicts', exprs: ['sum by (outcome) (rate(spar_judge_verdicts_total[1m]))'] },
   { title: 'Judge latency p95', exprs: ['histogram_quantile(0.95, sum by (le) (rate(spar_judge_verdict_seconds_bucket[5m])))'], unit: 's' },
-  { title: 'Judge timeouts / invalid tasks', exprs: ['sum(rate(spar_judge_timeouts_total[5m]))', 'sum by (reason) (rate(spar_judge_invalid_tasks_total[5m]))'] },
+  { title: 'Judge invalid tasks / proposer RPC timeouts', exprs: ['sum by (reason) (rate(spar_judge_invalid_tasks_total[5m]))', 'sum(rate(spar_judge_rpc_timeouts_total[5m]))'] },
   { title: 'Proposed tasks by outcome', exprs: ['sum by (outcome) (rate(spar_tasks_proposed_total[1m]))'] },
   { title: 'Solve-rate band', exprs: ['sum by (le) (rate(spar_solve_rate_bucket[5m]))'] },
   { title: 'Idle ratio', exprs: ['spar_idle_ratio'], unit: 'percentunit' },

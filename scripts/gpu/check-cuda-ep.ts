@@ -1,5 +1,7 @@
-// Float64 finite-difference gradient check of the full loss on the CUDA EP, and a CPU/CUDA
-// train-step comparison. Run on a GPU host after prepare-cuda-ep.sh:
+// Smoke check of the CUDA EP: a float64 finite-difference gradient check of a small
+// softmax(x·W) graph. The full per-op and full-loss checks run with
+// SPAR_TEST_EP=cuda node scripts/run-tests.mjs gradients loss-gradients. Run on a GPU host after
+// prepare-cuda-ep.sh:
 //   node --import tsx scripts/gpu/check-cuda-ep.ts
 import { createSession, missingCudaLibraries, Graph, serialize, gradients, runSession } from '@spar/policy';
 

@@ -4,7 +4,8 @@ import YAML from 'yaml';
 import { ValidationError, type FieldIssue } from './errors.ts';
 import { check, deepFreeze } from './validate.ts';
 
-const { vocabSize: _omit, ...modelProps } = ModelConfigSchema.properties;
+const { vocabSize: _omit, seed: _seed, ...baseModelProps } = ModelConfigSchema.properties;
+const modelProps = { ...baseModelProps, seed: Type.Optional(Type.Integer({ minimum: 0, maximum: 2 ** 31 - 1, description: 'model initialisation seed (default: the experiment seed)' })) };
 /** The policy part of an experiment: the model config minus vocabSize (the recipe's vocabulary decides it). */
 export const PolicySectionSchema = Type.Object(modelProps, { additionalProperties: false });
 
@@ -61,11 +62,11 @@ export interface ExperimentConfig<O = unknown> extends Omit<ExperimentBase, 'opt
 export interface RecipeSchemas {
   names(): string[];
   optionsSchema(recipe: string): TSchema | undefined;
+  /** The estimator a recipe uses when the config names none (e.g. RAE for games). */
+  defaultEstimator?(recipe: string): object | undefined;
   /** Cross-field checks a recipe needs (e.g. eval suites it knows); returns issues. */
   checkConfig?(config: ExperimentConfig): FieldIssue[];
 }
-
-export const MAX_CONFIG_BYTES = 256 * 1024;
 
 /** Parse a YAML or JSON text (JSON is YAML) into a plain object; syntax errors are field issues. */
 export function parseConfigText(text: string): unknown {
@@ -81,8 +82,13 @@ export function parseExperiment(input: unknown, recipes: RecipeSchemas): Experim
   if (typeof input !== 'object' || input === null || Array.isArray(input)) {
     throw new ValidationError('experiment config', [{ path: '', message: 'must be an object' }]);
   }
-  const { value, issues } = check(ExperimentBaseSchema, input);
   const recipe = (input as { recipe?: unknown }).recipe;
+  const learnerIn = (input as { learner?: { estimator?: unknown } }).learner;
+  const fallback = typeof recipe === 'string' ? recipes.defaultEstimator?.(recipe) : undefined;
+  if (fallback && (learnerIn === undefined || (typeof learnerIn === 'object' && learnerIn !== null && learnerIn.estimator === undefined))) {
+    input = { ...(input as object), learner: { ...(learnerIn ?? {}), estimator: fallback } };
+  }
+  const { value, issues } = check(ExperimentBaseSchema, input);
   let options: unknown = value.options ?? {};
   if (typeof recipe === 'string') {
     const schema = recipes.optionsSchema(recipe);

@@ -4,8 +4,6 @@ export const PREFIX = 'spar';
 export const keys = {
   /** Hash: experimentId → JSON record. */
   experiments: `${PREFIX}:experiments`,
-  /** List: experiment ids waiting for a learner, FIFO. */
-  pending: `${PREFIX}:pending`,
   /** Set: experiment ids currently running (workers serve these). */
   running: `${PREFIX}:running`,
   /** Pub/sub channel announcing lifecycle changes. */
@@ -21,7 +19,7 @@ export const keys = {
   taskBuffer: (exp: string) => `${PREFIX}:{${exp}}:taskbuf`,
   /** Set of task hashes seen (dedupe). */
   taskSeen: (exp: string) => `${PREFIX}:{${exp}}:seen`,
-  /** Hash: latest published policy {version, sha256, endpoint}. */
+  /** Hash: latest published policy {address, version, sha256}. */
   policy: (exp: string) => `${PREFIX}:{${exp}}:policy`,
 } as const;
 

@@ -59,6 +59,8 @@ export interface Recipe<O = any> {
   vocabulary(options: O): VocabularySpec[];
   /** Segment names (TRR++ segments / RAE keys); a trajectory's `segment` is one of these. */
   segments(options: O): string[];
+  /** Estimator used when the experiment names none. */
+  readonly defaultEstimator?: { kind: 'grpo' | 'drgrpo' | 'rloo' | 'reinforce++' | 'trr++' | 'rae'; decay?: number };
   /** Whether proposing needs the policy (else tasks come from a programmatic generator). */
   readonly proposesWithPolicy: boolean;
   propose(ctx: ProposeContext<O>): Promise<ProposedTask[]>;

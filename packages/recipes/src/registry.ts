@@ -1,6 +1,6 @@
 import { Type, type TSchema } from '@sinclair/typebox';
 import { ExperimentBaseSchema, ValidationError, type ExperimentConfig, type FieldIssue, type RecipeSchemas } from '@spar/core';
-import { Vocabulary, type ModelConfigInput } from '@spar/policy';
+import { parseModelConfig, resolveSpec, Vocabulary, type ModelConfigInput } from '@spar/policy';
 import type { Recipe } from './recipe.ts';
 
 /** The recipes a deployment knows, by name. */
@@ -25,6 +25,10 @@ export class RecipeRegistry implements RecipeSchemas {
     return this.byName.get(name)?.optionsSchema;
   }
 
+  defaultEstimator(name: string): object | undefined {
+    return this.byName.get(name)?.defaultEstimator;
+  }
+
   checkConfig(config: ExperimentConfig): FieldIssue[] {
     const r = this.byName.get(config.recipe);
     if (!r) return [];
@@ -33,9 +37,23 @@ export class RecipeRegistry implements RecipeSchemas {
     (config.eval.suites ?? []).forEach((s, i) => {
       if (!known.has(s)) issues.push({ path: `/eval/suites/${i}`, message: `unknown suite '${s}' for ${r.name} (known: ${[...known].join(', ')})` });
     });
-    const est = config.learner.estimator.kind;
-    if ((est === 'rae') && (config.learner.estimator.numKeys ?? 2) < r.segments(config.options).length) {
-      issues.push({ path: '/learner/estimator/numKeys', message: `must be ≥ ${r.segments(config.options).length} (the recipe's segments)` });
+    const est = config.learner.estimator;
+    const segments = r.segments(config.options).length;
+    if (est.kind === 'rae' && est.numKeys !== undefined && est.numKeys < segments) {
+      issues.push({ path: '/learner/estimator/numKeys', message: `must be ≥ ${segments} (the recipe's segments; omit it to use exactly that)` });
+    }
+    try {
+      resolveSpec(est.kind === 'rae' ? { ...est, numKeys: est.numKeys ?? Math.max(1, segments) } : est);
+    } catch (err) {
+      for (const i of (err as { issues?: FieldIssue[] }).issues ?? [{ path: '', message: (err as Error).message }]) issues.push({ path: `/learner/estimator${i.path}`, message: i.message });
+    }
+    try {
+      parseModelConfig(modelConfigFor(config, Vocabulary.create(r.vocabulary(config.options))));
+    } catch (err) {
+      for (const i of (err as { issues?: FieldIssue[] }).issues ?? [{ path: '', message: (err as Error).message }]) issues.push({ path: `/policy${i.path}`, message: i.message });
+    }
+    if (config.learner.loss.klCoef > 0) {
+      issues.push({ path: '/learner/loss/klCoef', message: 'KL to a reference policy is not served by the learner service yet; use 0' });
     }
     const ctx = config.policy.context ?? 64;
     if (config.rollout.maxNewTokens >= ctx) issues.push({ path: '/rollout/maxNewTokens', message: `must be < policy.context (${ctx})` });

@@ -7,13 +7,16 @@ import { ValidationError, check, deepFreeze } from '@spar/core';
  * Values are coerced to the schema's types; unknown SPAR_* variables and unknown flags are
  * rejected; the result is frozen.
  */
+/** SPAR_* variables that belong to other spar components (CLI, tests, local mode), not errors. */
+const SHARED = new Set(['SPAR_URL', 'SPAR_API_TOKEN', 'SPAR_TEST_EP', 'SPAR_LOCAL_CHILD']);
+
 export function loadServiceConfig<T extends TObject>(schema: T, env: NodeJS.ProcessEnv = process.env, argv: readonly string[] = []): Static<T> {
   const props = schema.properties as Record<string, { type?: string }>;
   const raw: Record<string, unknown> = {};
   const issues: { path: string; message: string }[] = [];
   for (const [k, v] of Object.entries(env)) {
     if (k in props) raw[k] = v;
-    else if (k.startsWith('SPAR_')) issues.push({ path: `/${k}`, message: 'unknown setting' });
+    else if (k.startsWith('SPAR_') && !SHARED.has(k)) issues.push({ path: `/${k}`, message: 'unknown setting' });
   }
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;

@@ -39,5 +39,7 @@ export function exitOnSignals(shutdown: () => Promise<void>, logger: Logger): vo
     shutdown().then(() => process.exit(0), () => process.exit(1));
   };
   process.once('SIGTERM', () => handler('SIGTERM'));
-  process.once('SIGINT', () => handler('SIGINT'));
+  // Under local mode the parent owns Ctrl-C: it stops the experiment, then SIGTERMs each child.
+  if (process.env.SPAR_LOCAL_CHILD === '1') process.on('SIGINT', () => undefined);
+  else process.once('SIGINT', () => handler('SIGINT'));
 }

@@ -172,7 +172,8 @@ export class PolicyFollower {
       this.attempts = 0;
       const v = Number(a.version);
       this.chain = this.chain.then(async () => {
-        if (v <= this.current || this.stopped) return;
+        // Any version other than the one held: a learner that resumed from a checkpoint may announce a lower one.
+        if (v === this.current || this.stopped) return;
         try {
           const w = await fetchWeights(this.client!, this.o.experimentId, v);
           await this.o.onWeights(w);

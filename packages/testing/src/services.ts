@@ -21,7 +21,7 @@ export function startService(root: string, name: ServiceName, env: NodeJS.Proces
   mkdirSync(logDir, { recursive: true });
   const log = createWriteStream(join(logDir, `${name}.log`), { flags: 'a' });
   const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'services', name, 'src', 'bin.ts')], {
-    cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'],
+    cwd: root, env: { ...process.env, ...env, SPAR_LOCAL_CHILD: '1' }, stdio: ['ignore', 'pipe', 'pipe'],
   });
   for (const stream of [child.stdout!, child.stderr!]) {
     createInterface({ input: stream }).on('line', (line) => {

@@ -103,3 +103,16 @@ test('schema and OpenAPI are served', async () => {
   assert.ok(openapi.paths['/v1/experiments'].post);
   assert.equal((await app.inject({ url: '/docs/' })).statusCode, 200);
 });
+
+test('cross-field checks run at submit: model shape, estimator fields, KL; recipes pick their default estimator', async () => {
+  const r = await post(JSON.stringify({ ...good, policy: { dModel: 30, heads: 4 }, learner: { estimator: { kind: 'grpo', decay: 0.5 }, loss: { klCoef: 0.1 } } }));
+  assert.equal(r.statusCode, 400);
+  const paths = r.json().errors.map((e: { path: string }) => e.path);
+  for (const p of ['/policy/heads', '/learner/estimator', '/learner/loss/klCoef']) assert.ok(paths.some((x: string) => x.startsWith(p)), `no issue at ${p}: ${JSON.stringify(paths)}`);
+  const games = (await post(JSON.stringify(good))).json();
+  assert.equal(games.config.learner.estimator.kind, 'rae', 'spiral-games defaults to RAE');
+  const azr = (await post(JSON.stringify({ name: 'a', recipe: 'absolute-zero' }))).json();
+  assert.equal(azr.config.learner.estimator.kind, 'trr++', 'absolute-zero defaults to TRR++');
+  const explicit = (await post(JSON.stringify({ ...good, learner: { estimator: { kind: 'grpo' } } }))).json();
+  assert.equal(explicit.config.learner.estimator.kind, 'grpo', 'an explicit estimator wins');
+});

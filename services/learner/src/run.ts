@@ -94,14 +94,16 @@ export async function runExperiment(rec: ExperimentRecord, d: RunDeps): Promise<
   const checkpoint = async () => {
     const st = await policy.state(false);
     const dir = checkpointDir(ckRoot, st.step);
-    if (latest?.step === st.step && st.step > 0) return; // nothing new since the restored checkpoint
+    // A checkpoint of this step exists (resumed here, or only skipped steps since): keep the stream
+    // untrimmed so the batches folded since are re-read after a restart rather than lost.
+    if ((await latestCheckpoint(ckRoot))?.step === st.step) return;
     await savePolicy(policy, dir, {
       metadata: { experimentId: ctx.id, cursor, counters },
       extraTensors: {
         ledger: { dtype: 'int64', shape: [ledger.size], data: BigInt64Array.from(ledger) },
         ...(estState ? { estimator: { dtype: 'float32', shape: [estState.length], data: estState } } : {}),
       },
-    }).catch((err) => { if (!String(err.message).includes('exists')) throw err; });
+    });
     await pruneCheckpoints(ckRoot, config.learner.keepCheckpoints);
     await trimExperience(d.redis, ctx.id, cursor);
     d.metrics.counter('spar_checkpoints_total').inc({ experiment: ctx.id });
@@ -118,14 +120,14 @@ export async function runExperiment(rec: ExperimentRecord, d: RunDeps): Promise<
   await publish();
   const startedAt = Date.parse(rec.startedAt ?? new Date().toISOString());
   let end: RunEnd | undefined;
-  let lastRenew = Date.now();
+  let leaseLost = false;
+  const renew = setInterval(() => {
+    store.renewLease(ctx.id, d.cfg.SPAR_LEARNER_ID, d.cfg.SPAR_LEASE_MS).then((ok) => { if (!ok) leaseLost = true; }, () => undefined);
+  }, Math.max(250, Math.floor(d.cfg.SPAR_LEASE_MS / 3)));
   try {
     let step = (await policy.state(false)).step;
     while (!end) {
-      if (Date.now() - lastRenew > d.cfg.SPAR_LEASE_MS / 3) {
-        if (!(await store.renewLease(ctx.id, d.cfg.SPAR_LEARNER_ID, d.cfg.SPAR_LEASE_MS))) { end = 'lease-lost'; break; }
-        lastRenew = Date.now();
-      }
+      if (leaseLost) { end = 'lease-lost'; break; }
       const now = await store.get(ctx.id);
       if (now.state !== 'running') { end = 'released'; break; }
       if (now.stopRequested) { end = 'stopped'; break; }
@@ -143,7 +145,7 @@ export async function runExperiment(rec: ExperimentRecord, d: RunDeps): Promise<
       while (batch.length < config.learner.batchSize && !d.stopping()) {
         const items = await readExperience(d.redis, ctx.id, batchCursor, 16, Math.min(d.cfg.SPAR_POLL_MS, 1000));
         if (items.length === 0) {
-          if (Date.now() - lastRenew > d.cfg.SPAR_LEASE_MS / 3) break; // renew the lease, then continue gathering
+          if (leaseLost) break;
           const r = await store.get(ctx.id);
           if (r.stopRequested || r.state !== 'running') break;
           continue;
@@ -223,6 +225,7 @@ export async function runExperiment(rec: ExperimentRecord, d: RunDeps): Promise<
     }
     return end;
   } finally {
+    clearInterval(renew);
     d.publisher.release(ctx.id);
     await estimator.close();
     await policy.close();

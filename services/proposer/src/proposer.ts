@@ -111,7 +111,7 @@ export class Proposer {
       const p = proposed[i]!;
       if (!v.valid) { proposedCounter.inc({ experiment: id, outcome: 'invalid' }); continue; }
       const tid = taskId(id, v.canonical);
-      if ((await this.redis.sadd(keys.taskSeen(id), tid)) === 0) { proposedCounter.inc({ experiment: id, outcome: 'duplicate' }); continue; }
+      if (await this.redis.sismember(keys.taskSeen(id), tid)) { proposedCounter.inc({ experiment: id, outcome: 'duplicate' }); continue; }
       const task = JSON.parse(v.task_json) as unknown;
       const envelope: Envelope = {
         experimentId: id, recipe: s.ctx.recipe.name, role: 'proposer', policyVersion: p.proposal?.policyVersion ?? -1,
@@ -123,6 +123,7 @@ export class Proposer {
         if (err instanceof PayloadTooLargeError) { this.metrics.counter('spar_payload_rejected_total').inc({ service: 'proposer', queue: 'tasks' }); continue; }
         throw err;
       }
+      await this.redis.sadd(keys.taskSeen(id), tid);
       proposedCounter.inc({ experiment: id, outcome: 'valid' });
       await this.redis.multi().zadd(keys.taskBuffer(id), Date.now(), v.task_json).zremrangebyrank(keys.taskBuffer(id), 0, -this.cfg.SPAR_TASK_BUFFER - 1).exec();
     }

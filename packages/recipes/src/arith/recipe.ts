@@ -54,6 +54,7 @@ export const rZero: Recipe<RZeroOptions> = {
   description: 'Challenger/solver on integer arithmetic; majority-vote pseudo-labels; uncertainty reward with a repetition penalty (R-Zero)',
   optionsSchema: RZeroOptionsSchema,
   proposesWithPolicy: true,
+  defaultEstimator: { kind: 'grpo' },
   vocabulary: () => [{ symbols: [...ARITH_SYMBOLS], specials: [...ARITH_SPECIALS] }],
   segments: () => [...SEGMENTS],
 

@@ -22,6 +22,7 @@ export const absoluteZero: Recipe<AzrOptions> = {
   description: 'Absolute Zero: the policy proposes DSL programs + inputs (deduction/abduction/induction) and solves them; executor-verified; learnability reward; TRR++',
   optionsSchema: AzrOptionsSchema,
   proposesWithPolicy: true,
+  defaultEstimator: { kind: 'trr++' },
   vocabulary: () => [AZR_VOCABULARY],
   segments: (o) => o.taskTypes.flatMap((t) => [`${t}/proposer`, `${t}/solver`]),
   propose: (ctx) => proposeDrafts(ctx),

@@ -23,6 +23,7 @@ export const rlvrFixed: Recipe<RlvrOptions> = {
   description: 'Control group: RL with verifiable rewards on a fixed uniform DSL task generator (no proposer); judged and evaluated as absolute-zero; GRPO',
   optionsSchema: RlvrOptionsSchema,
   proposesWithPolicy: false,
+  defaultEstimator: { kind: 'grpo' },
   vocabulary: () => [AZR_VOCABULARY],
   segments: (o) => o.taskTypes.map((t) => `${t}/solver`),
 

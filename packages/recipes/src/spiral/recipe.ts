@@ -37,6 +37,7 @@ export const spiralGames: Recipe<SpiralOptions> = {
   description: 'Self-play on zero-sum games (TicTacToe, Kuhn Poker); both seats are the policy; role-conditioned advantages (RAE)',
   optionsSchema: SpiralOptionsSchema,
   proposesWithPolicy: false,
+  defaultEstimator: { kind: 'rae', decay: 0.95 },
   vocabulary: () => [{ symbols: [...gamesVocabularySpec().symbols] }],
   segments: (o) => o.games.flatMap((g) => [segmentName(g, 0), segmentName(g, 1)]),
 
