@@ -13,6 +13,7 @@ export const LearnerConfigSchema = Type.Object({
   SPAR_POLL_MS: Type.Integer({ minimum: 10, maximum: 60000, default: 500, description: 'how often an idle learner looks for experiments' }),
   SPAR_EP: Type.Union([Type.Literal('cpu'), Type.Literal('cuda')], { default: 'cpu', description: 'onnxruntime execution provider for the train step' }),
   SPAR_THREADS: Type.Integer({ minimum: 0, maximum: 256, default: 0, description: 'onnxruntime intra-op threads (0 = all cores)' }),
+  SPAR_SPIN: Type.Boolean({ default: false, description: 'let idle onnxruntime threads spin (faster alone on a machine, slower when services share cores)' }),
   SPAR_LEARNER_ID: Type.String({ default: `${hostname()}-${process.pid}`, minLength: 1 }),
   SPAR_LOG_LEVEL: Type.Union([Type.Literal('debug'), Type.Literal('info'), Type.Literal('warn'), Type.Literal('error')], { default: 'info' }),
 }, { additionalProperties: false });

@@ -49,7 +49,7 @@ export async function runExperiment(rec: ExperimentRecord, d: RunDeps): Promise<
   const root = join(d.cfg.SPAR_DATA_DIR, ctx.id);
   const ckRoot = join(root, 'checkpoints');
   await mkdir(ckRoot, { recursive: true });
-  const runtime = { worker: true, ep: d.cfg.SPAR_EP, threads: d.cfg.SPAR_THREADS || undefined } as const;
+  const runtime = { worker: true, ep: d.cfg.SPAR_EP, threads: d.cfg.SPAR_THREADS || undefined, spinning: d.cfg.SPAR_SPIN } as const;
 
   // ---- restore or initialise
   const segments = ctx.recipe.segments(config.options);
