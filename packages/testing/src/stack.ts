@@ -57,12 +57,13 @@ export async function waitHttp(url: string, timeoutMs = 30000): Promise<void> {
 }
 
 /** Redis + the five services as child processes on loopback (real processes, real ports). */
-export async function startStack(root: string, opts: { appendOnly?: boolean; echo?: (line: string) => void } = {}): Promise<Stack> {
+export async function startStack(root: string, opts: { appendOnly?: boolean; echo?: (line: string) => void; env?: Partial<Record<ServiceName, NodeJS.ProcessEnv>> } = {}): Promise<Stack> {
   const redis = await RedisServer.start({ appendOnly: opts.appendOnly ?? true });
   const ports = await allocatePorts();
   const dataDir = mkdtempSync(join(tmpdir(), 'spar-stack-'));
   const logDir = join(dataDir, 'logs');
-  const env = stackEnv(redis.url, ports, join(dataDir, 'runs'));
+  const base = stackEnv(redis.url, ports, join(dataDir, 'runs'));
+  const env = Object.fromEntries(SERVICES.map((n) => [n, { ...base[n], ...(opts.env?.[n] ?? {}) }])) as Record<ServiceName, NodeJS.ProcessEnv>;
   const echo = opts.echo ?? (() => undefined);
   const stack: Stack = {
     redis, ports, dataDir, logDir, baseUrl: `http://127.0.0.1:${ports.http}`,

@@ -76,6 +76,20 @@ function mergeHeads(g: Graph, c: ModelConfig, x: Value): Value {
   return g.reshape(g.transpose(x, [0, 2, 1, 3]), [b!, t!, c.dModel]);
 }
 
+/** Pre-norm query/key/value projections of layer l, split into heads [B,H,T,dh], rotated when rotary. */
+function projectQkv(g: Graph, c: ModelConfig, params: Params, l: number, x: Value, cos?: Value, sin?: Value): { q: Value; k: Value; v: Value } {
+  const p = `layer${l}.`;
+  const h = rmsNorm(g, x, P(params, `${p}attnNorm`), c.normEps);
+  let q = splitHeads(g, c, g.matmul(g.mul(h, 1 / Math.sqrt(headDim(c))), P(params, `${p}wq`)));
+  let k = splitHeads(g, c, g.matmul(h, P(params, `${p}wk`)));
+  const v = splitHeads(g, c, g.matmul(h, P(params, `${p}wv`)));
+  if (cos && sin) {
+    q = rotate(g, q, cos, sin);
+    k = rotate(g, k, cos, sin);
+  }
+  return { q, k, v };
+}
+
 function embed(g: Graph, params: Params, ids: Value): Value {
   return g.gather(P(params, 'embed'), ids);
 }
@@ -104,19 +118,11 @@ export function forward(g: Graph, c: ModelConfig, params: Params, ids: Value): F
   const maskData = new Float64Array(t * t);
   for (let i = 0; i < t; i++) for (let j = i + 1; j < t; j++) maskData[i * t + j] = NEG;
   const causal = g.constant(g.floatType === 'float32' ? Float32Array.from(maskData) : maskData, [t, t], g.floatType, 'causal_mask');
-  const scale = 1 / Math.sqrt(headDim(c));
   const keys: Value[] = [];
   const values: Value[] = [];
   for (let l = 0; l < c.layers; l++) {
     const p = `layer${l}.`;
-    const h = rmsNorm(g, x, P(params, `${p}attnNorm`), c.normEps);
-    let q = splitHeads(g, c, g.matmul(g.mul(h, scale), P(params, `${p}wq`)));
-    let k = splitHeads(g, c, g.matmul(h, P(params, `${p}wk`)));
-    const v = splitHeads(g, c, g.matmul(h, P(params, `${p}wv`)));
-    if (cos && sin) {
-      q = rotate(g, q, cos, sin);
-      k = rotate(g, k, cos, sin);
-    }
+    const { q, k, v } = projectQkv(g, c, params, l, x, cos, sin);
     keys.push(k);
     values.push(v);
     const att = g.softmax(g.add(g.matmul(q, g.transposeLast(k)), causal), -1);
@@ -156,19 +162,11 @@ export function decodeStep(
   }
   const range = g.constant(BigInt64Array.from({ length: C }, (_, i) => BigInt(i)), [1, C], 'int64');
   const valid = g.reshape(g.less(range, g.reshape(pos, [b, 1])), [b, 1, 1, C]);
-  const scale = 1 / Math.sqrt(headDim(c));
   const keys: Value[] = [];
   const values: Value[] = [];
   for (let l = 0; l < c.layers; l++) {
     const p = `layer${l}.`;
-    const h = rmsNorm(g, x, P(params, `${p}attnNorm`), c.normEps);
-    let q = splitHeads(g, c, g.matmul(g.mul(h, scale), P(params, `${p}wq`)));
-    let k = splitHeads(g, c, g.matmul(h, P(params, `${p}wk`)));
-    const v = splitHeads(g, c, g.matmul(h, P(params, `${p}wv`)));
-    if (cos && sin) {
-      q = rotate(g, q, cos, sin);
-      k = rotate(g, k, cos, sin);
-    }
+    const { q, k, v } = projectQkv(g, c, params, l, x, cos, sin);
     keys.push(k);
     values.push(v);
     const sCache = g.where(valid, g.matmul(q, g.transposeLast(kCache[l]!)), NEG); // [B,H,1,C]

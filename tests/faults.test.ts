@@ -1,0 +1,104 @@
+import assert from 'node:assert/strict';
+import { resolve } from 'node:path';
+import { after, before, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { Redis } from 'ioredis';
+import { keys, TERMINAL_STATES, type ExperienceEntry, type ExperimentRecord } from '@spar/core';
+import { startStack, waitHttp, type Stack } from '@spar/testing';
+
+// Restart and hang scenarios on a real stack: the learner resumes from its checkpoint and nothing
+// is lost or double-counted; a frozen judge makes proposer RPCs time out without crashing anything.
+const ROOT = resolve(fileURLToPath(new URL('..', import.meta.url)));
+const experiment = (name: string, maxSteps: number) => ({
+  name, recipe: 'spiral-games', options: { games: ['tictactoe'] },
+  policy: { layers: 1, dModel: 16, heads: 2, context: 24, seed: 5 },
+  rollout: { groupSize: 4, maxNewTokens: 1, concurrency: 2, maxQueuedTasks: 4 },
+  learner: { batchSize: 24, maxStaleness: 1000, checkpointEvery: 2 },
+  eval: { every: 0, episodes: 10 }, budget: { maxSteps, maxMinutes: 10 },
+});
+
+let stack: Stack;
+let redis: Redis;
+before(async () => {
+  stack = await startStack(ROOT, { env: { learner: { SPAR_LEASE_MS: '2000', SPAR_POLL_MS: '100' }, proposer: { SPAR_JUDGE_DEADLINE_MS: '300' } } });
+  redis = new Redis(stack.redis.url);
+});
+after(async () => {
+  redis?.disconnect();
+  await stack?.stop();
+});
+
+const get = async (id: string) => (await (await fetch(`${stack.baseUrl}/v1/experiments/${id}`)).json()) as ExperimentRecord;
+async function submit(body: object): Promise<string> {
+  const r = await fetch(`${stack.baseUrl}/v1/experiments`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  assert.equal(r.status, 201);
+  return ((await r.json()) as ExperimentRecord).id;
+}
+async function until(id: string, pred: (r: ExperimentRecord) => boolean, ms = 180000): Promise<ExperimentRecord> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const r = await get(id);
+    if (pred(r)) return r;
+    if (Date.now() > end) throw new Error(`timed out: ${r.state} step ${r.step}`);
+    await new Promise((res) => setTimeout(res, 100));
+  }
+}
+async function exactlyOnce(id: string) {
+  const [[, c], [, stream]] = (await redis.multi().hgetall(keys.counters(id)).xrange(keys.experience(id), '-', '+').exec()) as [[null, Record<string, string>], [null, [string, string[]][]]];
+  const n = (x: string) => x.split('-').map(Number) as [number, number];
+  const [cms, cseq] = n(c.learner_cursor!);
+  const unread = stream.filter(([e]) => { const [ms, s] = n(e); return ms > cms || (ms === cms && s > cseq); })
+    .reduce((s, [, f]) => s + (JSON.parse(f[f.indexOf('d') + 1]!) as ExperienceEntry).trajectories.length, 0);
+  const accounted = Number(c.ingested_trajectories) + Number(c.dropped_stale) + Number(c.dropped_duplicate) + Number(c.dropped_invalid) + unread;
+  assert.equal(Number(c.dropped_duplicate), 0, 'no trajectory reached the learner twice');
+  assert.equal(Number(c.appended_trajectories), accounted, `appended ${c.appended_trajectories} vs accounted ${accounted}`);
+}
+
+test('learner: SIGTERM mid-run checkpoints and releases; a restarted learner resumes and finishes exactly once', async () => {
+  const id = await submit(experiment('resume sigterm', 10));
+  await until(id, (r) => r.step >= 5);
+  await stack.kill('learner', 'SIGTERM');
+  const mid = await get(id);
+  assert.equal(mid.state, 'running', 'a released experiment stays running for the next learner');
+  await stack.restart('learner');
+  const done = await until(id, (r) => TERMINAL_STATES.includes(r.state));
+  assert.equal(done.state, 'completed', done.reason);
+  assert.equal(done.step, 10);
+  await exactlyOnce(id);
+});
+
+test('learner: kill -9 mid-run; after the lease lapses a new learner resumes from the last checkpoint, exactly once', async () => {
+  const id = await submit(experiment('resume kill9', 10));
+  await until(id, (r) => r.step >= 5);
+  await stack.kill('learner', 'SIGKILL');
+  await stack.restart('learner');
+  const done = await until(id, (r) => TERMINAL_STATES.includes(r.state));
+  assert.equal(done.state, 'completed', done.reason);
+  assert.equal(done.step, 10);
+  await exactlyOnce(id);
+});
+
+test('a hung judge (SIGSTOP) makes ValidateTasks miss its deadline: counted, nothing crashes, work resumes on SIGCONT', async () => {
+  const id = await submit(experiment('hung judge', 1000000));
+  await until(id, (r) => r.step >= 1);
+  const judge = stack.services.find((s) => s.name === 'judge')!;
+  judge.child.kill('SIGSTOP');
+  const metric = async () => {
+    const text = await (await fetch(`http://127.0.0.1:${stack.ports.metrics.proposer}/metrics`)).text();
+    return Number(/^spar_judge_rpc_timeouts_total(?:\{[^}]*\})? (\d+)/m.exec(text)?.[1] ?? 0);
+  };
+  const before = await metric();
+  const end = Date.now() + 20000;
+  while ((await metric()) <= before) {
+    assert.ok(Date.now() < end, 'no deadline misses counted');
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  judge.child.kill('SIGCONT');
+  const step = (await get(id)).step;
+  await until(id, (r) => r.step > step + 1, 60000);
+  for (const s of stack.services) assert.equal(s.child.exitCode, null, `${s.name} exited`);
+  await waitHttp(`http://127.0.0.1:${stack.ports.metrics.proposer}/readyz`);
+  await fetch(`${stack.baseUrl}/v1/experiments/${id}/stop`, { method: 'POST' });
+  const done = await until(id, (r) => TERMINAL_STATES.includes(r.state));
+  assert.equal(done.state, 'stopped');
+});
