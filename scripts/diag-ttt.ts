@@ -9,6 +9,8 @@ const raw = YAML.parse(readFileSync(process.argv[2] ?? 'configs/tictactoe.yaml',
 if (process.env.LR) raw.learner.optimizer.lr = Number(process.env.LR);
 if (process.env.ENT) raw.learner.loss.entropyCoef = Number(process.env.ENT);
 if (process.env.BS) raw.learner.batchSize = Number(process.env.BS);
+if (process.env.BASELINE) raw.options.baseline = process.env.BASELINE;
+if (process.env.G) raw.rollout.groupSize = Number(process.env.G);
 const config = parseExperiment(raw, reg);
 const recipe = reg.get(config.recipe);
 const vocab = vocabularyFor(recipe, config);
@@ -27,7 +29,8 @@ for (let it = 1; it <= Number(process.argv[3] ?? 300); it++) {
     const eps = await recipe.rollout({ config, policy: h, rng: Math.random }, task, config.rollout.groupSize);
     trajs.push(...recipe.judge(task, eps, undefined, config.options, vocab).trajectories);
   }
-  const r = await est.compute({ rewards: trajs.map((t) => t.reward), keys: trajs.map((t) => segs.indexOf(t.segment)) }, state);
+  const segIndex = new Map(segs.map((s, i) => [s, i]));
+  const r = await est.compute({ rewards: trajs.map((t) => t.reward), keys: trajs.map((t) => segIndex.get(t.segment)!) }, state);
   state = r.state!;
   const samples = trajs.map((t, i) => {
     const s = t.sample; const n = s.tokens.length;

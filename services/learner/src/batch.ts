@@ -12,7 +12,7 @@ function indexer() {
 }
 
 /** Estimator inputs for a batch of trajectories; rae keys come from the recipe's fixed segment list. */
-export function estimatorBatch(kind: EstimatorKind, trajs: readonly Trajectory[], segments: readonly string[]): EstimatorBatch {
+export function estimatorBatch(kind: EstimatorKind, trajs: readonly Trajectory[], segments: ReadonlyMap<string, number>): EstimatorBatch {
   const rewards = trajs.map((t) => t.reward);
   switch (kind) {
     case 'grpo': case 'drgrpo': case 'rloo': {
@@ -24,7 +24,7 @@ export function estimatorBatch(kind: EstimatorKind, trajs: readonly Trajectory[]
       return { rewards, segments: trajs.map((t) => seg(t.segment)) };
     }
     case 'rae':
-      return { rewards, keys: trajs.map((t) => Math.max(0, segments.indexOf(t.segment))) };
+      return { rewards, keys: trajs.map((t) => segments.get(t.segment) ?? 0) };
     case 'reinforce++':
       return { rewards };
   }

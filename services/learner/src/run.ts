@@ -53,6 +53,7 @@ export async function runExperiment(rec: ExperimentRecord, d: RunDeps): Promise<
 
   // ---- restore or initialise
   const segments = ctx.recipe.segments(config.options);
+  const segmentIndex = new Map(segments.map((s, i) => [s, i]));
   const spec: EstimatorSpec = config.learner.estimator.kind === 'rae'
     ? { ...config.learner.estimator, numKeys: config.learner.estimator.numKeys ?? Math.max(1, segments.length) } as EstimatorSpec
     : config.learner.estimator as EstimatorSpec;
@@ -177,7 +178,7 @@ export async function runExperiment(rec: ExperimentRecord, d: RunDeps): Promise<
 
       // ---- one learner step
       const t0 = performance.now();
-      const est = await estimator.compute(estimatorBatch(spec.kind, batch, segments), estState);
+      const est = await estimator.compute(estimatorBatch(spec.kind, batch, segmentIndex), estState);
       if (est.state) estState = est.state;
       const samples = trainSamples(batch, est.advantages, est.keep);
       for (const a of est.advantages) d.metrics.histogram('spar_advantage').observe({ experiment: ctx.id }, a);

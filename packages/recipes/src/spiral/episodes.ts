@@ -59,6 +59,8 @@ export class EpisodeRejected extends Error {
 
 export interface ReplayedTurn {
   readonly player: Player;
+  /** The mover's information set before the move. */
+  readonly infoSet: string;
   readonly sample: Sample;
   readonly formatOk: boolean;
   readonly legal: boolean;
@@ -91,9 +93,10 @@ export function replay(vocab: Vocabulary, game: GameName, taskSeed: number, ep: 
     const mask = stateMask(vocab, game, state, constrain);
     const allowed = mask ? [[...mask.keys()].filter((id) => mask[id])] : [null];
     if (allowed[0] && !allowed[0].includes(s.tokens[s.promptLength]!)) throw new EpisodeRejected(`turn ${k}: the move was outside the allowed set`);
+    const infoSet = g.infoSet(state, player);
     const moved = applyOrForfeit(g, state, text, player);
     state = moved.state;
-    out.push({ player, sample: { tokens: [...s.tokens], promptLength: s.promptLength, logprobs: [...s.logprobs], allowed, policyVersion: s.policyVersion, role: `player${player}` }, formatOk, legal: !moved.illegal });
+    out.push({ player, infoSet, sample: { tokens: [...s.tokens], promptLength: s.promptLength, logprobs: [...s.logprobs], allowed, policyVersion: s.policyVersion, role: `player${player}` }, formatOk, legal: !moved.illegal });
   }
   if (!g.isTerminal(state)) throw new EpisodeRejected('episode did not reach a terminal state');
   return { turns: out, returns: g.returns(state) };

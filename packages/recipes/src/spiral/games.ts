@@ -1,5 +1,5 @@
 import { BOS_ID, SEP_ID, type Vocabulary } from '@spar/policy';
-import { kuhnPoker, seededRng, ticTacToe, type Game } from '../games/index.ts';
+import { INFO_SETS, kuhnPoker, reachableStates, seededRng, ticTacToe, type Game } from '../games/index.ts';
 
 export type GameName = 'tictactoe' | 'kuhn';
 // The engines are generic over their state/action types; the recipe handles them uniformly.
@@ -47,6 +47,16 @@ export function stateMask(vocab: Vocabulary, game: GameName, state: unknown, c: 
   const m = new Uint8Array(vocab.size);
   for (const a of g.legalActions(state)) m[vocab.id(g.actionText(a))] = 1;
   return m;
+}
+
+/**
+ * Every information set a seat can decide at, per game (fixed order: the RAE key table when
+ * baselines are kept per state). TicTacToe: reachable non-terminal boards + the mover's mark;
+ * Kuhn: the 12 information sets.
+ */
+export function infoSetKeys(game: GameName): string[] {
+  if (game === 'kuhn') return INFO_SETS.map((i) => i.name);
+  return reachableStates().filter((s) => !ticTacToe.isTerminal(s)).map((s) => ticTacToe.infoSet(s, ticTacToe.currentPlayer(s)));
 }
 
 export function segmentName(game: GameName, player: 0 | 1): string {

@@ -5,13 +5,17 @@ import { gamesVocabularySpec } from '../games/index.ts';
 import type { JudgedGroup, Recipe } from '../recipe.ts';
 import { evaluateSpiral, SPIRAL_SUITES } from './eval.ts';
 import { EpisodeRejected, playSelf, replay, type EpisodeRecord } from './episodes.ts';
-import { segmentName, type GameName } from './games.ts';
+import { infoSetKeys, segmentName, type GameName } from './games.ts';
 
 export const SpiralOptionsSchema = Type.Object({
   games: Type.Array(Type.Union([Type.Literal('tictactoe'), Type.Literal('kuhn')]), { minItems: 1, uniqueItems: true, default: ['tictactoe'] }),
   constrainActions: Type.Union([Type.Literal('none'), Type.Literal('format'), Type.Literal('legal')], {
     default: 'legal',
     description: "decoding mask: 'legal' = only moves legal in the position (action masking), 'format' = any action symbol, 'none' = open vocabulary; an illegal or unparseable move always loses",
+  }),
+  baseline: Type.Union([Type.Literal('seat'), Type.Literal('state')], {
+    default: 'seat',
+    description: "RAE key: 'seat' = one EMA baseline per (game, seat) as in SPIRAL; 'state' = one per (game, information set), i.e. a tabular Monte-Carlo value baseline (lower variance where it matters)",
   }),
 }, { additionalProperties: false });
 export type SpiralOptions = Static<typeof SpiralOptionsSchema>;
@@ -39,7 +43,7 @@ export const spiralGames: Recipe<SpiralOptions> = {
   proposesWithPolicy: false,
   defaultEstimator: { kind: 'rae', decay: 0.95 },
   vocabulary: () => [{ symbols: [...gamesVocabularySpec().symbols] }],
-  segments: (o) => o.games.flatMap((g) => [segmentName(g, 0), segmentName(g, 1)]),
+  segments: (o) => o.games.flatMap((g) => (o.baseline === 'state' ? infoSetKeys(g).map((k) => `${g}/${k}`) : [segmentName(g, 0), segmentName(g, 1)])),
 
   async propose(ctx) {
     // Tasks are fresh seeds (deals for Kuhn; TicTacToe has no chance moves), round-robin over games.
@@ -78,7 +82,7 @@ export const spiralGames: Recipe<SpiralOptions> = {
         if (!turn.legal) illegal++;
         trajectories.push({
           sample: turn.sample, reward: r.returns[turn.player], formatOk: turn.formatOk, correct: turn.legal,
-          group: `${t.game}:${t.seed}`, segment: segmentName(t.game, turn.player),
+          group: `${t.game}:${t.seed}`, segment: o.baseline === 'state' ? `${t.game}/${turn.infoSet}` : segmentName(t.game, turn.player),
         });
       }
     }
