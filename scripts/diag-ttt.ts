@@ -39,11 +39,15 @@ for (let it = 1; it <= Number(process.argv[3] ?? 300); it++) {
     const allowed = Array.from({ length: n }, (_, j) => (j >= s.promptLength ? s.allowed?.[j - s.promptLength] ?? null : null));
     return { tokens: s.tokens, mask, logprobs: lp, advantage: r.advantages[i]!, allowed };
   });
-  const m = await learner.step(samples);
+  const MB = Number(process.env.MB ?? 1);
+  let m!: Awaited<ReturnType<typeof learner.step>>;
+  for (let e = 0; e < MB; e++) m = await learner.step(samples.filter((_, i) => i % MB === e));
   if (it % 25 === 0) {
     const illegal = trajs.filter((t) => !t.correct).length / trajs.length;
     const ev = await recipe.evaluate(h, recipe.evalSuites(config.options), { episodes: 100, seed: 1 }, config.options);
-    console.log(it, `${((Date.now() - t0) / 1000).toFixed(0)}s`, 'illegal', illegal.toFixed(3), 'ent', m.entropy.toFixed(3), 'base', [...state].map((x) => x.toFixed(2)).join(','), JSON.stringify(ev));
+    const r0 = ev['tictactoe-vs-random'], m0 = ev['tictactoe-vs-minimax'];
+    console.log(it, `${((Date.now() - t0) / 1000).toFixed(0)}s`, 'illegal', illegal.toFixed(3), 'ent', m.entropy.toFixed(3),
+      r0 ? `random non-loss ${(1 - r0.lossRate!).toFixed(2)} minimax draws ${m0!.drawRate!.toFixed(2)}` : JSON.stringify(ev));
   }
 }
 await policy.close();
