@@ -1,5 +1,7 @@
 import { UnrecoverableError, type Worker } from 'bullmq';
-import { queues, trajectoryId, type ExperienceEntry, type RolloutJob } from '@spar/core';
+import { queues, trajectoryId, type ExperienceEntry, type RolloutJob, type Validity } from '@spar/core';
+import type { JudgedGroup } from '@spar/recipes';
+import { JudgeSandbox, JudgeTimeoutError } from './sandbox.ts';
 import type { RecipeRegistry } from '@spar/recipes';
 import {
   appendExperience, closeRedis, connectRedis, experimentContext, ExperimentStore, grpc, grpcStatusOf, makeWorker,
@@ -19,12 +21,15 @@ export class Judge {
   private readonly contexts = new Map<string, ExperimentContext>();
   private running?: RunningExperiments;
   private grpc?: GrpcServerHandle;
+  private readonly sandbox: JudgeSandbox;
   private closed?: Promise<void>;
 
   constructor(
     private readonly cfg: JudgeConfig, private readonly redis: Redis, private readonly recipes: RecipeRegistry,
     private readonly logger: Logger, private readonly metrics: Metrics,
-  ) {}
+  ) {
+    this.sandbox = new JudgeSandbox(cfg.SPAR_SANDBOX_THREADS, cfg.SPAR_JUDGE_TIMEOUT_MS);
+  }
 
   get grpcPort(): number | undefined {
     return this.grpc?.port;
@@ -61,21 +66,28 @@ export class Judge {
     if (!Array.isArray(tasks) || tasks.length > this.cfg.SPAR_MAX_TASKS_PER_CALL) {
       return fail(grpc.status.INVALID_ARGUMENT, `tasks_json must hold 1..${this.cfg.SPAR_MAX_TASKS_PER_CALL} tasks`);
     }
-    this.context(exp).then((ctx) => {
-      const results = tasks.map((json) => {
-        let task: unknown;
-        try {
-          task = JSON.parse(json);
-        } catch {
+    this.context(exp).then(async (ctx) => {
+      const parsed = tasks.map((json) => { try { return { ok: true as const, task: JSON.parse(json) as unknown }; } catch { return { ok: false as const }; } });
+      const toCheck = parsed.filter((p) => p.ok).map((p) => (p as { task: unknown }).task);
+      let verdicts: Validity[];
+      try {
+        verdicts = toCheck.length ? await this.sandbox.run<Validity[]>('validate', ctx.config, toCheck) : [];
+      } catch (err) {
+        if (err instanceof JudgeTimeoutError) this.metrics.counter('spar_judge_timeouts_total').inc({ recipe: ctx.recipe.name });
+        verdicts = toCheck.map(() => ({ valid: false, reason: err instanceof JudgeTimeoutError ? 'timeout: validation exceeded the executor limit' : `error: ${(err as Error).message}` }));
+      }
+      let k = 0;
+      const results = parsed.map((p) => {
+        if (!p.ok) {
           this.metrics.counter('spar_judge_invalid_tasks_total').inc({ recipe: ctx.recipe.name, reason: 'malformed_json' });
           return { valid: false, reason: 'malformed JSON', canonical: '', task_json: '' };
         }
-        const v = ctx.recipe.validateTask(task, ctx.config.options);
+        const v = verdicts[k++]!;
         if (!v.valid) this.metrics.counter('spar_judge_invalid_tasks_total').inc({ recipe: ctx.recipe.name, reason: (v.reason ?? 'invalid').split(':')[0]!.slice(0, 40) });
-        return { valid: v.valid, reason: v.reason ?? '', canonical: v.canonical ?? '', task_json: v.valid ? JSON.stringify(v.task ?? task) : '' };
+        return { valid: v.valid, reason: v.reason ?? '', canonical: v.canonical ?? '', task_json: v.valid ? JSON.stringify(v.task ?? p.task) : '' };
       });
       cb(null, { results });
-    }, (err) => cb({ code: grpcStatusOf(err), details: (err as Error).message }));
+    }).catch((err) => cb({ code: grpcStatusOf(err), details: (err as Error).message }));
   };
 
   private async serve(id: string): Promise<void> {
@@ -100,11 +112,16 @@ export class Judge {
   async judgeGroup(ctx: ExperimentContext, job: RolloutJob): Promise<void> {
     const recipe = ctx.recipe.name;
     const t0 = performance.now();
-    let judged;
+    let judged: JudgedGroup;
     try {
       if (!job?.envelope?.groupId || !Array.isArray(job.rollouts)) throw new Error('malformed rollout job');
-      judged = ctx.recipe.judge(job.task, job.rollouts, job.proposal, ctx.config.options, ctx.vocab);
+      // Executed in a sandbox thread with a hard time limit: the judge never trusts what it runs.
+      judged = await this.sandbox.run<JudgedGroup>('judge', ctx.config, [job.task, job.rollouts, job.proposal]);
     } catch (err) {
+      if (err instanceof JudgeTimeoutError) {
+        this.metrics.counter('spar_judge_timeouts_total').inc({ recipe });
+        throw new UnrecoverableError(`judging exceeded ${this.cfg.SPAR_JUDGE_TIMEOUT_MS} ms; group dropped`);
+      }
       this.metrics.counter('spar_bad_input_total').inc({ service: 'judge', kind: 'bad_rollout' });
       throw new UnrecoverableError(`rejected rollout group: ${(err as Error).message}`);
     }
@@ -135,6 +152,7 @@ export class Judge {
       await this.running?.close();
       for (const id of [...this.served.keys()]) await this.unserve(id);
       await this.grpc?.close();
+      await this.sandbox.close();
     })();
     return this.closed;
   }
