@@ -13,3 +13,4 @@ export { RunningExperiments, type RunningHandlers } from './running.ts';
 export { FollowedPolicy } from './followed-policy.ts';
 export * from './queues.ts';
 export { experimentContext, type ExperimentContext } from './experiment-context.ts';
+export { runWorkerService, type WorkerBaseConfig, type WorkerService } from './worker-main.ts';

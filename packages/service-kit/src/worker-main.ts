@@ -1,0 +1,46 @@
+import { builtinRecipes, type RecipeRegistry } from '@spar/recipes';
+import { createLogger, type Logger } from './logger.ts';
+import { exitOnSignals, shutdownSequence } from './lifecycle.ts';
+import { Metrics } from './metrics.ts';
+import { OpsServer } from './ops-server.ts';
+import { closeRedis, connectRedis, type Redis } from './redis.ts';
+
+/** What every worker service's config has. */
+export interface WorkerBaseConfig {
+  readonly REDIS_URL: string;
+  readonly SPAR_OPS_PORT: number;
+  readonly SPAR_LOG_LEVEL: string;
+}
+
+export interface WorkerService {
+  start(): void | Promise<void>;
+  close(): Promise<void>;
+  /** Ready beyond Redis being connected (e.g. a gRPC server bound). */
+  ready?(): boolean;
+  /** Extra fields for the "ready" log line. */
+  describe?(): Record<string, unknown>;
+}
+
+/**
+ * The main() of a worker service (proposer, solver, judge, learner): one logger, Redis connection
+ * and metrics registry; the ops server; SIGTERM closes the service, then ops, then Redis.
+ */
+export async function runWorkerService<C extends WorkerBaseConfig>(
+  name: string, config: C,
+  create: (deps: { config: C; redis: Redis; recipes: RecipeRegistry; logger: Logger; metrics: Metrics }) => WorkerService,
+  graceMs = 15000,
+): Promise<void> {
+  const logger = createLogger(name, config.SPAR_LOG_LEVEL);
+  const redis = connectRedis(config.REDIS_URL, name);
+  const metrics = new Metrics(name);
+  const service = create({ config, redis, recipes: builtinRecipes(), logger, metrics });
+  const ops = await OpsServer.start({ port: config.SPAR_OPS_PORT, registry: metrics.registry, ready: () => redis.status === 'ready' && (service.ready?.() ?? true) });
+  const shutdown = shutdownSequence([
+    { name: 'redis', close: () => closeRedis(redis) },
+    { name: 'ops', close: () => ops.close() },
+    { name, close: () => service.close() },
+  ], logger, graceMs);
+  exitOnSignals(shutdown, logger);
+  await service.start();
+  logger.info({ opsPort: ops.port, ...(service.describe?.() ?? {}) }, `${name} ready`);
+}
