@@ -26,6 +26,10 @@ export const LearnerSchema = Type.Object({
   maxStaleness: Type.Integer({ minimum: 0, maximum: 1000, default: 4, description: 'drop samples more than this many versions behind' }),
   checkpointEvery: Type.Integer({ minimum: 1, maximum: 1000000, default: 50 }),
   keepCheckpoints: Type.Integer({ minimum: 1, maximum: 1000, default: 3 }),
+  referenceRefreshEvery: Type.Integer({
+    minimum: 0, maximum: 1000000, default: 0,
+    description: 'with loss.klCoef > 0: learner steps between refreshes of the KL reference to the current weights (a magnet, as in magnetic mirror descent); 0 = the initial policy, frozen',
+  }),
 }, { additionalProperties: false });
 
 export const EvalSchema = Type.Object({

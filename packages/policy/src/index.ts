@@ -6,7 +6,7 @@ export { ModelConfigSchema, parseModelConfig, headDim, type ModelConfig, type Mo
 export { paramSpecs, initParams, countParams, type ParamSpec } from './model/params.ts';
 export { LossConfigSchema, parseLossConfig, type LossConfig } from './train/loss.ts';
 export { OptimizerConfigSchema, parseOptimizerConfig, type OptimizerConfig } from './train/optimizer.ts';
-export type { TrainSample } from './engine/batch.ts';
+export type { AllowedSets, TrainSample } from './engine/batch.ts';
 export type { EngineState, StepMetrics } from './engine/core.ts';
 export type { GenerateOptions, GenerateResult, Generation, LogitMask } from './generate/generate.ts';
 export { Policy, type PolicyOptions } from './policy.ts';

@@ -1,4 +1,5 @@
 import { EngineCore, type EngineState } from './engine/core.ts';
+import type { AllowedSets } from './engine/batch.ts';
 import type { Engine } from './engine/engine.ts';
 import { WorkerEngine } from './engine/worker.ts';
 import { generate, type GenerateOptions, type GenerateResult } from './generate/generate.ts';
@@ -43,8 +44,8 @@ export class Policy {
   }
 
   /** Per-token log-probs of whole sequences (index 0 is NaN: the first token has no prefix). */
-  score(sequences: readonly ArrayLike<number>[]): Promise<Float32Array[]> {
-    return this.engine.score(sequences);
+  score(sequences: readonly ArrayLike<number>[], allowed?: AllowedSets): Promise<Float32Array[]> {
+    return this.engine.score(sequences, allowed);
   }
 
   /** Weights, optimizer moments (if any), step and version. */

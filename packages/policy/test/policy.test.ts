@@ -47,6 +47,28 @@ for (const positions of ['rotary', 'learned'] as const) {
   });
 }
 
+test('masked scoring renormalises over the allowed ids, in-thread and in a worker alike', async () => {
+  const seq = [1, 4, 2, 7, 3];
+  const allowed = [null, null, [2, 5, 9], null, [3, 0]];
+  for (const worker of [false, true]) {
+    const p = await make(base, worker);
+    const [plain] = await p.score([seq]);
+    const [masked] = await p.score([seq], [allowed]);
+    // Unconstrained positions are untouched.
+    for (const j of [1, 3]) assert.ok(Math.abs(masked![j]! - plain![j]!) < 1e-6, `position ${j}`);
+    // Constrained ones: logp(token) − log Σ_{a∈allowed} p(a | prefix), from full-vocabulary scores.
+    for (const j of [2, 4]) {
+      const alts = await p.score(allowed[j]!.map((a) => { const s = seq.slice(0, j + 1); s[j] = a; return s; }));
+      const lse = Math.log(alts.reduce((acc, s) => acc + Math.exp(s[j]!), 0));
+      assert.ok(Math.abs(masked![j]! - (plain![j]! - lse)) < 1e-5, `position ${j}: ${masked![j]} vs ${plain![j]! - lse}`);
+      assert.ok(masked![j]! > plain![j]!, 'renormalising over a subset raises the log-prob');
+    }
+  }
+  const p = await make(base);
+  await assert.rejects(p.score([seq], [[null, null, [11]]]), (e: unknown) => e instanceof ShapeError && e.field === 'allowed[0][2]');
+  await assert.rejects(p.score([seq], []), (e: unknown) => e instanceof ShapeError && e.field === 'allowed');
+});
+
 test('generation: greedy is deterministic, stop tokens end rows, masks constrain, seeds reproduce', async () => {
   const p = await make(base);
   const prompts = [[1, 2, 3], [4, 5]];

@@ -52,8 +52,8 @@ export class RecipeRegistry implements RecipeSchemas {
     } catch (err) {
       for (const i of (err as { issues?: FieldIssue[] }).issues ?? [{ path: '', message: (err as Error).message }]) issues.push({ path: `/policy${i.path}`, message: i.message });
     }
-    if (config.learner.loss.klCoef > 0) {
-      issues.push({ path: '/learner/loss/klCoef', message: 'KL to a reference policy is not served by the learner service yet; use 0' });
+    if (config.learner.referenceRefreshEvery > 0 && config.learner.loss.klCoef === 0) {
+      issues.push({ path: '/learner/referenceRefreshEvery', message: 'has no effect unless learner.loss.klCoef > 0' });
     }
     const ctx = config.policy.context ?? 64;
     if (config.rollout.maxNewTokens >= ctx) issues.push({ path: '/rollout/maxNewTokens', message: `must be < policy.context (${ctx})` });

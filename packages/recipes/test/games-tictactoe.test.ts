@@ -131,8 +131,8 @@ test('an illegal move forfeits: offender -1, other +1, terminal and flagged', ()
 
 test('text formats: observation, action text, parsing, vocabulary coverage', () => {
   const s = T.apply(T.apply(T.initial(), 0), 4);
-  assert.equal(T.observation(s, 0), 'ttt x...o.... x');
-  assert.equal(T.observation(s, 1), 'ttt x...o.... o');
+  assert.equal(T.observation(s, 0), 'ttt +0.1.2.3-4.5.6.7.8 x');
+  assert.equal(T.observation(s, 1), 'ttt -0.1.2.3+4.5.6.7.8 o');
   assert.notEqual(T.infoSet(s, 0), T.infoSet(s, 1));
   for (let a = 0; a < 9; a++) assert.equal(T.parseAction(T.actionText(a)), a);
   for (const bad of ['9', '-1', '10', 'x', '', '4 4', '04']) assert.equal(T.parseAction(bad), undefined, bad);
@@ -140,7 +140,7 @@ test('text formats: observation, action text, parsing, vocabulary coverage', () 
   for (const st of ALL.filter((_, i) => i % 7 === 0)) {
     for (const p of [0, 1] as const) assert.equal(tokenize(T.observation(st, p), T.vocabularySymbols()).join(''), T.observation(st, p));
   }
-  assert.deepEqual(tokenize('ttt x...o.... x', symbols).slice(0, 3), ['ttt', ' ', 'x']);
+  assert.deepEqual(tokenize('ttt +0.1.2.3-4.5.6.7.8 x', symbols), ['ttt', ' ', '+0', '.1', '.2', '.3', '-4', '.5', '.6', '.7', '.8', ' ', 'x']);
   for (let a = 0; a < 9; a++) assert.deepEqual(tokenize(T.actionText(a), symbols), [String(a)]);
 });
 

@@ -104,11 +104,13 @@ test('schema and OpenAPI are served', async () => {
   assert.equal((await app.inject({ url: '/docs/' })).statusCode, 200);
 });
 
-test('cross-field checks run at submit: model shape, estimator fields, KL; recipes pick their default estimator', async () => {
-  const r = await post(JSON.stringify({ ...good, policy: { dModel: 30, heads: 4 }, learner: { estimator: { kind: 'grpo', decay: 0.5 }, loss: { klCoef: 0.1 } } }));
+test('cross-field checks run at submit: model shape, estimator fields, KL reference; recipes pick their default estimator', async () => {
+  const r = await post(JSON.stringify({ ...good, policy: { dModel: 30, heads: 4 }, learner: { estimator: { kind: 'grpo', decay: 0.5 }, referenceRefreshEvery: 10 } }));
   assert.equal(r.statusCode, 400);
   const paths = r.json().errors.map((e: { path: string }) => e.path);
-  for (const p of ['/policy/heads', '/learner/estimator', '/learner/loss/klCoef']) assert.ok(paths.some((x: string) => x.startsWith(p)), `no issue at ${p}: ${JSON.stringify(paths)}`);
+  for (const p of ['/policy/heads', '/learner/estimator', '/learner/referenceRefreshEvery']) assert.ok(paths.some((x: string) => x.startsWith(p)), `no issue at ${p}: ${JSON.stringify(paths)}`);
+  const kl = await post(JSON.stringify({ ...good, learner: { loss: { klCoef: 0.1 }, referenceRefreshEvery: 10 } }));
+  assert.equal(kl.statusCode, 201, JSON.stringify(kl.json()));
   const games = (await post(JSON.stringify(good))).json();
   assert.equal(games.config.learner.estimator.kind, 'rae', 'spiral-games defaults to RAE');
   const azr = (await post(JSON.stringify({ name: 'a', recipe: 'absolute-zero' }))).json();

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { idHash64, keys, type ExperimentRecord, type Trajectory } from '@spar/core';
 import {
   AdvantageEstimator, checkpointDir, exportOnnx, latestCheckpoint, Learner, loadPolicy, Policy, policyWeights, pruneCheckpoints, savePolicy,
-  type EstimatorSpec,
+  type CheckpointTensor, type EstimatorSpec,
 } from '@spar/policy';
 import type { PolicyHandle, RecipeRegistry } from '@spar/recipes';
 import {
@@ -11,6 +11,7 @@ import {
   type PolicyPublisher, type Redis,
 } from '@spar/service-kit';
 import { estimatorBatch, trainSamples, wellFormed } from './batch.ts';
+import { ReferencePolicy, referenceFromTensors } from './reference.ts';
 import type { LearnerConfig } from './config.ts';
 
 /** Counters the learner owns; checkpointed, and mirrored to Redis as absolute values. */
@@ -63,12 +64,14 @@ export async function runExperiment(rec: ExperimentRecord, d: RunDeps): Promise<
   let ledger = new Set<bigint>();
   let counters: LearnerCounters = { ingested: 0, droppedStale: 0, droppedDuplicate: 0, droppedInvalid: 0, skippedSteps: 0 };
   let estState: Float32Array | undefined;
+  let loadedExtra: Record<string, CheckpointTensor> = {};
   if (latest) {
     const loaded = await loadPolicy(latest.dir, runtime);
     policy = loaded.policy;
     const m = loaded.metadata as { cursor?: string; counters?: LearnerCounters };
     cursor = m.cursor ?? '0-0';
     counters = { ...counters, ...(m.counters ?? {}) };
+    loadedExtra = loaded.extraTensors;
     const l = loaded.extraTensors.ledger;
     if (l) ledger = new Set(l.data as BigInt64Array);
     const e = loaded.extraTensors.estimator;
@@ -78,6 +81,11 @@ export async function runExperiment(rec: ExperimentRecord, d: RunDeps): Promise<
     policy = await Policy.create(ctx.model, runtime);
   }
   const learner = await Learner.create(policy, config.learner.loss, config.learner.optimizer);
+  // KL reference (loss.klCoef > 0): the initial weights, or — refreshed every referenceRefreshEvery
+  // steps — a magnet that trails the policy. Checkpointed with it, so a resume keeps the same pull.
+  const reference = config.learner.loss.klCoef > 0
+    ? await ReferencePolicy.create(policy.config, runtime, latest ? referenceFromTensors(policy.config, loadedExtra) : undefined, policy)
+    : undefined;
   const estimator = await AdvantageEstimator.create(spec, { threads: 1 });
   if (spec.kind === 'rae') estState ??= estimator.initialState();
   const handle: PolicyHandle = { vocab: ctx.vocab, get version() { return policy.version; }, generate: (p, o) => policy.generate(p, o), score: (s) => policy.score(s) };
@@ -103,6 +111,7 @@ export async function runExperiment(rec: ExperimentRecord, d: RunDeps): Promise<
       extraTensors: {
         ledger: { dtype: 'int64', shape: [ledger.size], data: BigInt64Array.from(ledger) },
         ...(estState ? { estimator: { dtype: 'float32', shape: [estState.length], data: estState } } : {}),
+        ...(reference ? await reference.tensors() : {}),
       },
     });
     await pruneCheckpoints(ckRoot, config.learner.keepCheckpoints);
@@ -180,7 +189,8 @@ export async function runExperiment(rec: ExperimentRecord, d: RunDeps): Promise<
       const t0 = performance.now();
       const est = await estimator.compute(estimatorBatch(spec.kind, batch, segmentIndex), estState);
       if (est.state) estState = est.state;
-      const samples = trainSamples(batch, est.advantages, est.keep);
+      const plain = trainSamples(batch, est.advantages, est.keep);
+      const samples = reference ? await reference.annotate(plain) : plain;
       for (const a of est.advantages) d.metrics.histogram('spar_advantage').observe({ experiment: ctx.id }, a);
       d.metrics.counter('spar_zero_variance_groups_total').inc({ experiment: ctx.id }, est.zeroVarianceGroups);
       const m = samples.length ? await learner.step(samples) : undefined;
@@ -194,6 +204,7 @@ export async function runExperiment(rec: ExperimentRecord, d: RunDeps): Promise<
         continue;
       }
       step = m.step;
+      if (reference && config.learner.referenceRefreshEvery > 0 && step % config.learner.referenceRefreshEvery === 0) await reference.refresh(policy);
       d.metrics.counter('spar_learner_steps_total').inc({ experiment: ctx.id, result: 'ok' });
       d.metrics.histogram('spar_learner_step_seconds').observe((performance.now() - t0) / 1000);
       d.metrics.gauge('spar_learner_loss').set({ experiment: ctx.id }, m.loss);
@@ -229,6 +240,7 @@ export async function runExperiment(rec: ExperimentRecord, d: RunDeps): Promise<
     clearInterval(renew);
     d.publisher.release(ctx.id);
     await estimator.close();
+    await reference?.close();
     await policy.close();
   }
 }

@@ -27,6 +27,9 @@ export const LENGTH_STEP = 16;
 /** Added to the logits of disallowed tokens (exp underflows to exactly 0). */
 export const MASKED = -1e9;
 
+/** Per sequence, per token index: the ids that token was constrained to (null: unconstrained). */
+export type AllowedSets = readonly (ArrayLike<readonly number[] | null | undefined> | null | undefined)[];
+
 export function checkFinite(field: string, a: ArrayLike<number>): void {
   for (let i = 0; i < a.length; i++) if (!Number.isFinite(a[i]!)) throw new NonFiniteError(field, i);
 }

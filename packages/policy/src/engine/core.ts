@@ -8,7 +8,7 @@ import { runSession, type RuntimeOptions } from '../runtime/session.ts';
 import type { LossConfig } from '../train/loss.ts';
 import type { OptimizerConfig } from '../train/optimizer.ts';
 import { buildTrainGraph, METRIC_OUTPUTS } from '../train/step-graph.ts';
-import { checkTokens, LENGTH_STEP, packTrainBatch, type TrainSample } from './batch.ts';
+import { checkTokens, LENGTH_STEP, MASKED, packTrainBatch, type AllowedSets, type TrainSample } from './batch.ts';
 import { pow2Bucket, SessionCache, stepBucket } from './sessions.ts';
 
 export interface StepMetrics {
@@ -89,33 +89,54 @@ export class EngineCore {
   }
 
   // ---------------------------------------------------------------- scoring
-  /** Per-token log-probs of each sequence (index 0 is NaN: the first token has no prefix). */
-  async score(sequences: readonly ArrayLike<number>[]): Promise<Float32Array[]> {
+  /**
+   * Per-token log-probs of each sequence (index 0 is NaN: the first token has no prefix). With
+   * `allowed`, token j of sequence r is scored under the distribution renormalised over
+   * allowed[r][j] (null or absent: the whole vocabulary) — the same constrained-decoding
+   * distribution the sampler and the train graph use.
+   */
+  async score(sequences: readonly ArrayLike<number>[], allowed?: AllowedSets): Promise<Float32Array[]> {
     if (sequences.length === 0) return [];
     sequences.forEach((s, i) => checkTokens(`sequences[${i}]`, s, this.config));
+    if (allowed && allowed.length !== sequences.length) throw new ShapeError('allowed', `${allowed.length} rows for ${sequences.length} sequences`);
+    const masked = !!allowed?.some((a) => a && Array.prototype.some.call(a, (x) => !!x));
     const B = pow2Bucket(sequences.length);
     const T = stepBucket(Math.max(1, ...sequences.map((s) => s.length - 1)), LENGTH_STEP, this.config.context);
     const c = this.config;
-    const session = await this.sessions.get(`score:${B}x${T}`, () => {
+    const V = c.vocabSize;
+    const session = await this.sessions.get(`score:${B}x${T}:${masked}`, () => {
       const g = new Graph('float32');
       const p = declareParams(g, c);
       const ids = g.input('ids', 'int64', [B, T]);
       const targets = g.input('targets', 'int64', [B, T]);
-      g.output(tokenLogprobs(g, forward(g, c, p, ids).logits, targets).logp, 'logp');
+      let logits = forward(g, c, p, ids).logits;
+      if (masked) logits = g.add(logits, g.input('logitMask', 'float32', [B, T, V]));
+      g.output(tokenLogprobs(g, logits, targets).logp, 'logp');
       return g;
     });
     const ids = new BigInt64Array(B * T);
     const targets = new BigInt64Array(B * T);
+    const logitMask = masked ? new Float32Array(B * T * V) : undefined;
     sequences.forEach((s, r) => {
       for (let t = 0; t + 1 < s.length; t++) {
         ids[r * T + t] = BigInt(s[t]!);
         targets[r * T + t] = BigInt(s[t + 1]!);
+        const a = allowed?.[r]?.[t + 1];
+        if (a && logitMask) {
+          const row = logitMask.subarray((r * T + t) * V, (r * T + t + 1) * V);
+          row.fill(MASKED);
+          for (const id of a) {
+            if (!Number.isInteger(id) || id < 0 || id >= V) throw new ShapeError(`allowed[${r}][${t + 1}]`, `token id ${id} outside the vocabulary`);
+            row[id] = 0;
+          }
+        }
       }
     });
     const out = await runSession(session, {
       ...this.paramFeeds(),
       ids: { dtype: 'int64', shape: [B, T], data: ids },
       targets: { dtype: 'int64', shape: [B, T], data: targets },
+      ...(logitMask ? { logitMask: { dtype: 'float32', shape: [B, T, V], data: logitMask } } : {}),
     });
     const logp = out.logp!.data as Float32Array;
     return sequences.map((s, r) => {

@@ -1,4 +1,4 @@
-import type { TrainSample } from './batch.ts';
+import type { AllowedSets, TrainSample } from './batch.ts';
 import type { EngineState, StepMetrics } from './core.ts';
 import type { LossConfig } from '../train/loss.ts';
 import type { OptimizerConfig } from '../train/optimizer.ts';
@@ -7,7 +7,7 @@ import type { OptimizerConfig } from '../train/optimizer.ts';
 export interface Engine {
   setState(s: EngineState): Promise<void> | void;
   getState(withOptimizer?: boolean): Promise<EngineState> | EngineState;
-  score(sequences: readonly ArrayLike<number>[]): Promise<Float32Array[]>;
+  score(sequences: readonly ArrayLike<number>[], allowed?: AllowedSets): Promise<Float32Array[]>;
   prefill(prompts: readonly ArrayLike<number>[]): Promise<{ handle: number; logits: Float32Array }>;
   decode(handle: number, tokens: ArrayLike<number>, positions: ArrayLike<number>): Promise<Float32Array>;
   release(handle: number): Promise<void> | void;

@@ -7,7 +7,7 @@ const methods: Record<string, (...args: never[]) => unknown> = {
   ready: () => true,
   setState: (s) => core.setState(s),
   getState: (w) => core.getState(w),
-  score: (s) => core.score(s),
+  score: (s, a) => core.score(s, a),
   prefill: (p) => core.prefill(p),
   decode: (h, t, p) => core.decode(h, t, p),
   release: (h) => core.release(h),

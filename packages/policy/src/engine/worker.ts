@@ -4,7 +4,7 @@ import type { ModelConfig } from '../model/config.ts';
 import type { RuntimeOptions } from '../runtime/session.ts';
 import type { LossConfig } from '../train/loss.ts';
 import type { OptimizerConfig } from '../train/optimizer.ts';
-import type { TrainSample } from './batch.ts';
+import type { AllowedSets, TrainSample } from './batch.ts';
 import type { EngineState, StepMetrics } from './core.ts';
 import type { Engine } from './engine.ts';
 
@@ -68,7 +68,9 @@ export class WorkerEngine implements Engine {
 
   setState(s: EngineState): Promise<void> { return this.call('setState', [s]); }
   getState(withOptimizer = true): Promise<EngineState> { return this.call('getState', [withOptimizer]); }
-  score(sequences: readonly ArrayLike<number>[]): Promise<Float32Array[]> { return this.call('score', [sequences.map((s) => Array.from(s))]); }
+  score(sequences: readonly ArrayLike<number>[], allowed?: AllowedSets): Promise<Float32Array[]> {
+    return this.call('score', [sequences.map((s) => Array.from(s)), allowed]);
+  }
   prefill(prompts: readonly ArrayLike<number>[]): Promise<{ handle: number; logits: Float32Array }> {
     return this.call('prefill', [prompts.map((p) => Array.from(p))]);
   }

@@ -7,9 +7,13 @@
  * the other seat +1, and the terminal state records `forfeitedBy`.
  *
  * Text formats (tokens in `vocabularySymbols()`):
- *   observation(s, p) = "ttt " + board + " " + mark(p), board = 9 chars 'x' | 'o' | '.' row-major,
- *     mark(p) = the observer's own mark ('x' for seat 0, 'o' for seat 1), e.g. "ttt x...o.... x".
- *     The board is all there is to know, so both seats see it; the mark conditions the role.
+ *   observation(s, p) = "ttt " + cells + " " + mark(p): cells = 9 tokens row-major, each the cell
+ *     seen from the observer ('+' own mark, '-' the opponent's, '.' empty) fused with its index,
+ *     mark(p) = the observer's own mark ('x' for seat 0, 'o' for seat 1). After X at 0 and O at 4:
+ *     seat 0 sees "ttt +0.1.2.3-4.5.6.7.8 x", seat 1 "ttt -0.1.2.3+4.5.6.7.8 o".
+ *     One token per (cell, content) lets a policy read the board without binding contents to
+ *     positions itself, and the observer-relative view makes both seats the same decision problem
+ *     (the supervised probe in docs/recipes.md measures what the plain "x...o...." text costs).
  *   actionText(a) = one digit "0".."8"; parseAction accepts exactly that (whitespace trimmed).
  *   infoSet(s, p) = board + mark(p) (perfect information).
  */
@@ -32,7 +36,19 @@ export const LINES: readonly (readonly [Cell, Cell, Cell])[] = [
 
 const CELLS: readonly Cell[] = [0, 1, 2, 3, 4, 5, 6, 7, 8];
 const NAME = 'tictactoe';
-const SYMBOLS: readonly string[] = ['ttt', ' ', 'x', 'o', '.', ...CELLS.map(String)];
+const CELL_VIEWS = ['+', '-', '.'] as const;
+const SYMBOLS: readonly string[] = ['ttt', ' ', 'x', 'o', ...CELL_VIEWS.flatMap((v) => CELLS.map((c) => `${v}${c}`)), ...CELLS.map(String)];
+
+/** The board as the observer sees it: one token per cell, own marks '+', the opponent's '-'. */
+function viewOf(board: string, player: Player): string {
+  const own = markOf(player);
+  let out = '';
+  for (let i = 0; i < 9; i++) {
+    const c = board[i]!;
+    out += `${c === '.' ? '.' : c === own ? '+' : '-'}${i}`;
+  }
+  return out;
+}
 
 export function markOf(player: Player): Mark {
   return player === 0 ? 'x' : 'o';
@@ -105,7 +121,7 @@ export const ticTacToe: Game<TicTacToeState, number> = {
     const w = winnerMark(s.board);
     return w === 'x' ? [1, -1] : w === 'o' ? [-1, 1] : [0, 0];
   },
-  observation: (s, player) => `ttt ${s.board} ${markOf(player)}`,
+  observation: (s, player) => `ttt ${viewOf(s.board, player)} ${markOf(player)}`,
   actionText: (a) => String(a),
   parseAction(text) {
     const t = text.trim();

@@ -1,7 +1,12 @@
+// Diagnostic: the learner loop in one process (no services), for fast recipe tuning.
+//   npx tsx scripts/diag-selfplay.ts configs/tictactoe.yaml [steps]
+// env overrides: LR ENT BS BASELINE G POS D L KL (loss.klCoef) REF (learner.referenceRefreshEvery) MB (minibatches per batch)
 import { parseExperiment, type Trajectory } from '@spar/core';
 import { AdvantageEstimator, Learner, Policy } from '@spar/policy';
 import { builtinRecipes, modelConfigFor, vocabularyFor, type PolicyHandle } from '@spar/recipes';
 import { readFileSync } from 'node:fs';
+import { ReferencePolicy } from '../services/learner/src/reference.ts';
+
 import YAML from 'yaml';
 
 const reg = builtinRecipes();
@@ -11,11 +16,17 @@ if (process.env.ENT) raw.learner.loss.entropyCoef = Number(process.env.ENT);
 if (process.env.BS) raw.learner.batchSize = Number(process.env.BS);
 if (process.env.BASELINE) raw.options.baseline = process.env.BASELINE;
 if (process.env.G) raw.rollout.groupSize = Number(process.env.G);
+if (process.env.POS) raw.policy.positions = process.env.POS;
+if (process.env.D) raw.policy.dModel = Number(process.env.D);
+if (process.env.L) raw.policy.layers = Number(process.env.L);
+if (process.env.KL) raw.learner.loss.klCoef = Number(process.env.KL);
+if (process.env.REF) raw.learner.referenceRefreshEvery = Number(process.env.REF);
 const config = parseExperiment(raw, reg);
 const recipe = reg.get(config.recipe);
 const vocab = vocabularyFor(recipe, config);
 const policy = await Policy.create(modelConfigFor(config, vocab), { worker: false });
 const learner = await Learner.create(policy, config.learner.loss, config.learner.optimizer);
+const reference = config.learner.loss.klCoef > 0 ? await ReferencePolicy.create(policy.config, { worker: false }, undefined, policy) : undefined;
 const segs = recipe.segments(config.options);
 const est = await AdvantageEstimator.create({ ...config.learner.estimator, numKeys: segs.length } as never);
 let state = est.initialState();
@@ -41,13 +52,16 @@ for (let it = 1; it <= Number(process.argv[3] ?? 300); it++) {
   });
   const MB = Number(process.env.MB ?? 1);
   let m!: Awaited<ReturnType<typeof learner.step>>;
-  for (let e = 0; e < MB; e++) m = await learner.step(samples.filter((_, i) => i % MB === e));
+  const train = reference ? await reference.annotate(samples) : samples;
+  for (let e = 0; e < MB; e++) m = await learner.step(train.filter((_, i) => i % MB === e));
+  if (reference && config.learner.referenceRefreshEvery > 0 && m.step % config.learner.referenceRefreshEvery === 0) await reference.refresh(policy);
   if (it % 25 === 0) {
     const illegal = trajs.filter((t) => !t.correct).length / trajs.length;
     const ev = await recipe.evaluate(h, recipe.evalSuites(config.options), { episodes: 100, seed: 1 }, config.options);
     const r0 = ev['tictactoe-vs-random'], m0 = ev['tictactoe-vs-minimax'];
     console.log(it, `${((Date.now() - t0) / 1000).toFixed(0)}s`, 'illegal', illegal.toFixed(3), 'ent', m.entropy.toFixed(3),
-      r0 ? `random non-loss ${(1 - r0.lossRate!).toFixed(2)} minimax draws ${m0!.drawRate!.toFixed(2)}` : JSON.stringify(ev));
+      r0 ? `random non-loss ${(1 - r0.lossRate!).toFixed(2)} minimax draws ${m0!.drawRate!.toFixed(2)}` : JSON.stringify(ev), 'kl', m.kl.toFixed(4));
   }
 }
+await reference?.close();
 await policy.close();
