@@ -1,6 +1,6 @@
 // Diagnostic: the learner loop in one process (no services), for fast recipe tuning.
 //   npx tsx scripts/diag-selfplay.ts configs/tictactoe.yaml [steps]
-// env overrides: LR ENT BS BASELINE G POS D L KL (loss.klCoef) REF (learner.referenceRefreshEvery) MB (minibatches per batch)
+// env overrides: LR ENT BS BASELINE G POS D L KL (loss.klCoef) REF (learner.referenceRefreshEvery) MB (minibatches per batch) EPOCHS (passes per batch)
 import { parseExperiment, type Trajectory } from '@spar/core';
 import { AdvantageEstimator, Learner, Policy } from '@spar/policy';
 import { builtinRecipes, modelConfigFor, vocabularyFor, type PolicyHandle } from '@spar/recipes';
@@ -53,8 +53,10 @@ for (let it = 1; it <= Number(process.argv[3] ?? 300); it++) {
   const MB = Number(process.env.MB ?? 1);
   let m!: Awaited<ReturnType<typeof learner.step>>;
   const train = reference ? await reference.annotate(samples) : samples;
-  for (let e = 0; e < MB; e++) m = await learner.step(train.filter((_, i) => i % MB === e));
-  if (reference && config.learner.referenceRefreshEvery > 0 && m.step % config.learner.referenceRefreshEvery === 0) await reference.refresh(policy);
+  for (let epoch = 0; epoch < Number(process.env.EPOCHS ?? 1); epoch++) {
+    for (let e = 0; e < MB; e++) m = await learner.step(train.filter((_, i) => i % MB === e));
+  }
+  if (reference && config.learner.referenceRefreshEvery > 0 && it % config.learner.referenceRefreshEvery === 0) await reference.refresh(policy);
   if (it % 25 === 0) {
     const illegal = trajs.filter((t) => !t.correct).length / trajs.length;
     const ev = await recipe.evaluate(h, recipe.evalSuites(config.options), { episodes: 100, seed: 1 }, config.options);

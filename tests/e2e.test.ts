@@ -16,7 +16,8 @@ const experiment = {
   options: { games: ['tictactoe'] },
   policy: { layers: 1, dModel: 32, heads: 2, context: 32, seed: 3 },
   rollout: { groupSize: 4, maxNewTokens: 1, concurrency: 2, maxQueuedTasks: 4 },
-  learner: { estimator: { kind: 'rae' }, batchSize: 24, maxStaleness: 3, checkpointEvery: 3 },
+  // KL to a magnet refreshed every 4 steps: the learner's reference policy, checkpointed with it.
+  learner: { estimator: { kind: 'rae' }, loss: { klCoef: 0.2 }, referenceRefreshEvery: 4, batchSize: 24, maxStaleness: 3, checkpointEvery: 3 },
   eval: { every: 4, episodes: 20 },
   budget: { maxSteps: 8, maxMinutes: 5 },
 };
@@ -58,6 +59,30 @@ test('e2e: an experiment submitted over HTTP runs through all five services to c
     assert.ok(Math.abs(e.winRate! + e.drawRate! + e.lossRate! - 1) < 1e-9, `${suite} rates sum to 1`);
   }
   assert.ok(finished.artifacts?.onnx?.endsWith('model.onnx'));
+});
+
+test('e2e: r-zero records the judge\'s pseudo-label and true accuracy over training, next to held-out accuracy', async () => {
+  const rzero = {
+    name: 'e2e r-zero', recipe: 'r-zero',
+    policy: { layers: 1, dModel: 32, heads: 2, context: 64, seed: 5 },
+    rollout: { groupSize: 4, maxNewTokens: 8, concurrency: 2, maxQueuedTasks: 4 },
+    learner: { batchSize: 16, maxStaleness: 3, checkpointEvery: 10 },
+    eval: { every: 2, episodes: 10 },
+    budget: { maxSteps: 4, maxMinutes: 5 },
+  };
+  const res = await fetch(`${stack.baseUrl}/v1/experiments`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(rzero) });
+  assert.equal(res.status, 201);
+  const done = await waitFor(((await res.json()) as ExperimentRecord).id, 240000);
+  assert.equal(done.state, 'completed', `ended ${done.state}: ${done.reason ?? ''}`);
+  const windows = done.evaluations.filter((e) => e.judgeStats);
+  assert.ok(windows.length >= 2, `judge stats in ${windows.length} evaluations`);
+  for (const w of windows) {
+    for (const k of ['pseudoLabelAccuracy', 'trueAccuracy']) {
+      const v = w.judgeStats![k]!;
+      assert.ok(Number.isFinite(v) && v >= 0 && v <= 1, `${k} = ${v} at step ${w.step}`);
+    }
+    assert.ok(Number.isFinite(w.eval.arith!.accuracy!), 'held-out arithmetic accuracy alongside');
+  }
 });
 
 test('e2e: every trajectory the judge appended was ingested (or dropped) exactly once, or is still unread', async () => {

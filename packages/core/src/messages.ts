@@ -105,7 +105,11 @@ export interface ExperimentRecord {
   readonly metrics: Readonly<Record<string, number>>;
   /** Latest evaluation: suite → metric → value. */
   readonly eval?: Readonly<Record<string, Readonly<Record<string, number>>>>;
-  readonly evaluations: readonly { step: number; at: string; eval: Record<string, Record<string, number>> }[];
+  /**
+   * Evaluation history (last 200). `judgeStats`: the mean of each judge-side measurement (e.g.
+   * r-zero's pseudoLabelAccuracy, trueAccuracy) over the groups trained since the previous entry.
+   */
+  readonly evaluations: readonly { step: number; at: string; eval: Record<string, Record<string, number>>; judgeStats?: Record<string, number> }[];
   /** Where the learner wrote the final policy export. */
   readonly artifacts?: Readonly<Record<string, string>>;
   readonly stopRequested?: boolean;

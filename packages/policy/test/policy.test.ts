@@ -69,6 +69,14 @@ test('masked scoring renormalises over the allowed ids, in-thread and in a worke
   await assert.rejects(p.score([seq], []), (e: unknown) => e instanceof ShapeError && e.field === 'allowed');
 });
 
+test('a PPO step without behaviour log-probs is on-policy under constrained decoding (ratio 1)', async () => {
+  const p = await make(base);
+  const l = await Learner.create(p, { kind: 'ppo', entropyCoef: 0 }, { lr: 1e-3 });
+  const m = await l.step([{ tokens: [1, 4, 2, 7], mask: [0, 0, 1, 1], advantage: 1.5, allowed: [null, null, [2, 5], [7, 8, 9]] }]);
+  assert.ok(Math.abs(m.loss + 1.5) < 1e-5, `loss ${m.loss}: the ratio to self-scored log-probs must be exactly 1`);
+  assert.equal(m.clipFrac, 0);
+});
+
 test('generation: greedy is deterministic, stop tokens end rows, masks constrain, seeds reproduce', async () => {
   const p = await make(base);
   const prompts = [[1, 2, 3], [4, 5]];

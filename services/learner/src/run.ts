@@ -118,12 +118,25 @@ export async function runExperiment(rec: ExperimentRecord, d: RunDeps): Promise<
     await trimExperience(d.redis, ctx.id, cursor);
     d.metrics.counter('spar_checkpoints_total').inc({ experiment: ctx.id });
   };
+  // Judge-side measurements of the groups trained since the last evaluation (a measurement window,
+  // not state: a restart starts a new window).
+  const statSums = new Map<string, { sum: number; n: number }>();
+  const windowStats = (): Record<string, number> | undefined => {
+    if (statSums.size === 0) return undefined;
+    const out: Record<string, number> = {};
+    for (const [k, { sum, n }] of statSums) out[k] = sum / n;
+    statSums.clear();
+    return out;
+  };
   const evaluate = async (step: number) => {
     const suites = config.eval.suites ?? ctx.recipe.evalSuites(config.options);
     const report = await ctx.recipe.evaluate(handle, suites, { episodes: config.eval.episodes, seed: config.eval.seed }, config.options);
     for (const [suite, ms] of Object.entries(report)) for (const [metric, v] of Object.entries(ms)) d.metrics.gauge('spar_eval_score').set({ experiment: ctx.id, suite, metric }, v);
-    await store.update(ctx.id, (r) => ({ ...r, eval: report, evaluations: [...r.evaluations, { step, at: new Date().toISOString(), eval: report }].slice(-200) }));
-    log.info({ step, eval: report }, 'evaluation');
+    const judgeStats = windowStats();
+    await store.update(ctx.id, (r) => ({
+      ...r, eval: report, evaluations: [...r.evaluations, { step, at: new Date().toISOString(), eval: report, ...(judgeStats ? { judgeStats } : {}) }].slice(-200),
+    }));
+    log.info({ step, eval: report, judgeStats }, 'evaluation');
     return report;
   };
 
@@ -150,6 +163,7 @@ export async function runExperiment(rec: ExperimentRecord, d: RunDeps): Promise<
       const seenSet = new Set<bigint>();
       const lags: number[] = [];
       const drop = { stale: 0, duplicate: 0, invalid: 0 };
+      const stats: Record<string, number>[] = [];
       let batchCursor = cursor;
       d.idle.idle();
       while (batch.length < config.learner.batchSize && !d.stopping()) {
@@ -162,6 +176,7 @@ export async function runExperiment(rec: ExperimentRecord, d: RunDeps): Promise<
         }
         for (const { id, entry } of items) {
           batchCursor = id;
+          if (entry.stats && typeof entry.stats === 'object') stats.push(entry.stats as Record<string, number>);
           for (const t of entry.trajectories ?? []) {
             const h = idHash64(String(t?.trajectoryId));
             if (ledger.has(h) || seenSet.has(h)) { drop.duplicate++; continue; }
@@ -179,6 +194,15 @@ export async function runExperiment(rec: ExperimentRecord, d: RunDeps): Promise<
       d.idle.busy();
       if (batch.length < config.learner.batchSize) continue; // partial: re-read from `cursor` next time
       for (const h of seen) ledger.add(h);
+      for (const s of stats) {
+        for (const [k, v] of Object.entries(s)) {
+          if (typeof v !== 'number' || !Number.isFinite(v)) continue;
+          const acc = statSums.get(k) ?? { sum: 0, n: 0 };
+          acc.sum += v;
+          acc.n++;
+          statSums.set(k, acc);
+        }
+      }
       for (const lag of lags) d.metrics.histogram('spar_policy_staleness').observe(lag);
       counters.droppedStale += drop.stale;
       counters.droppedDuplicate += drop.duplicate;

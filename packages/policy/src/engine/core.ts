@@ -276,7 +276,7 @@ export class EngineCore {
     let filled = samples;
     if (loss.kind === 'ppo' && samples.some((s) => !s.logprobs)) {
       const missing = samples.map((s, i) => (s.logprobs ? -1 : i)).filter((i) => i >= 0);
-      const scored = await this.score(missing.map((i) => samples[i]!.tokens));
+      const scored = await this.score(missing.map((i) => samples[i]!.tokens), missing.map((i) => samples[i]!.allowed ?? null));
       filled = samples.map((s) => s);
       missing.forEach((i, k) => { (filled as TrainSample[])[i] = { ...samples[i]!, logprobs: scored[k]! }; });
     }
