@@ -85,6 +85,38 @@ test('e2e: r-zero records the judge\'s pseudo-label and true accuracy over train
   }
 });
 
+test('e2e: absolute-zero proposals whose task is invalid reach the learner with −1', async () => {
+  // A prompt budget of 8 tokens makes almost every proposed deduction task invalid (size).
+  const azr = {
+    name: 'e2e azr invalid', recipe: 'absolute-zero',
+    options: { taskTypes: ['deduction'], maxPromptTokens: 8 },
+    policy: { layers: 1, dModel: 32, heads: 2, context: 64, seed: 9 },
+    rollout: { groupSize: 2, maxNewTokens: 24, concurrency: 2, maxQueuedTasks: 4 },
+    learner: { batchSize: 4, maxStaleness: 1000, checkpointEvery: 100 },
+    eval: { every: 0, episodes: 3 },
+    budget: { maxSteps: 1000, maxMinutes: 5 },
+  };
+  const res = await fetch(`${stack.baseUrl}/v1/experiments`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(azr) });
+  assert.equal(res.status, 201);
+  const { id } = (await res.json()) as ExperimentRecord;
+  let invalid: ExperienceEntry['trajectories'][number] | undefined;
+  for (let i = 0; i < 240 && !invalid; i++) {
+    const stream = (await redis.xrange(keys.experience(id), '-', '+')) as [string, string[]][];
+    for (const [, f] of stream) {
+      const e = JSON.parse(f[f.indexOf('d') + 1]!) as ExperienceEntry;
+      invalid ??= e.trajectories.find((t) => t.group.endsWith('/proposer/invalid'));
+    }
+    if (!invalid) await new Promise((r) => setTimeout(r, 250));
+  }
+  await fetch(`${stack.baseUrl}/v1/experiments/${id}/stop`, { method: 'POST' });
+  assert.ok(invalid, 'an invalid proposal was judged and appended');
+  assert.equal(invalid.reward, -1);
+  assert.equal(invalid.sample.role, 'proposer');
+  assert.equal(invalid.segment, 'deduction/proposer');
+  const done = await waitFor(id, 120000);
+  assert.ok(['stopped', 'completed'].includes(done.state), `ended ${done.state}: ${done.reason ?? ''}`);
+});
+
 test('e2e: every trajectory the judge appended was ingested (or dropped) exactly once, or is still unread', async () => {
   assert.ok(finished, 'needs the completed run');
   // Read counters, the stream and the dedupe set atomically: the services are still running.

@@ -68,6 +68,11 @@ export interface Recipe<O = any> {
   validateTask(task: unknown, options: O): Validity;
   /** Solver: one group of rollouts (answers, or whole episodes) for a task. */
   rollout(ctx: SolveContext<O>, task: unknown, groupSize: number): Promise<unknown[]>;
+  /**
+   * Invalid proposals are trained (AZR's −1): the proposer forwards a proposal whose task the
+   * judge found invalid as a group with no rollouts, and judge() scores the proposal alone.
+   */
+  readonly trainsInvalidProposals?: boolean;
   /** Judge: rewards for the group; never trusts the solver's claims (replays/re-executes). */
   judge(task: unknown, rollouts: readonly unknown[], proposal: Sample | undefined, options: O, vocab: Vocabulary): JudgedGroup;
   /** Held-out evaluation suites this recipe offers. */

@@ -284,12 +284,19 @@ test('unconstrained decoding: format failures are scored separately (−1) and c
   assert.equal(judged.stats!.formatErrorRate, bad.length / 16);
 });
 
-test('judgeInvalidProposal (not wired yet): −1 for an invalid draft, refuses a valid one', () => {
+test('invalid proposals: −1 for an invalid draft (directly and as a group without rollouts), a valid one refused', () => {
   const { task } = validTask('deduction', 31);
+  assert.ok(absoluteZero.trainsInvalidProposals);
   assert.throws(() => judgeInvalidProposal(proposalFor(task), o, vocab), AzrRejected);
+  assert.throws(() => absoluteZero.judge(task, [], proposalFor(task), o, vocab), AzrRejected, 'a valid draft is judged with its solver group');
   const dup = { ...task, type: 'induction' as const, inputs: [[1], [1], [2], [3], [4]], shown: 3 };
   const g = judgeInvalidProposal(proposalFor(dup), o, vocab);
   assert.deepEqual(g.trajectories.map((t) => [t.reward, t.formatOk, t.segment]), [[-1, true, 'induction/proposer']]);
+  const viaJudge = absoluteZero.judge(dup, [], proposalFor(dup), o, vocab);
+  assert.deepEqual(viaJudge.trajectories.map((t) => [t.reward, t.correct, t.sample.role]), [[-1, false, 'proposer']]);
+  assert.equal(viaJudge.stats!.invalidProposal, 1);
+  assert.equal(viaJudge.provenance.checker, g.provenance.checker);
+  assert.equal(rlvrFixed.trainsInvalidProposals, undefined, 'rlvr-fixed has no proposer to train');
   const garbled = proposalFor(task);
   (garbled.tokens as number[]).splice(garbled.promptLength, 1);
   (garbled.logprobs as number[]).pop();

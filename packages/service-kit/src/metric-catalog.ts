@@ -22,6 +22,7 @@ export const METRIC_CATALOG: Record<string, MetricDef> = {
   spar_payload_rejected_total: { type: 'counter', help: 'Payloads refused at the producer because they exceed the size cap', labels: ['service', 'queue'], services: ['proposer', 'solver', 'judge'] },
   // proposer
   spar_tasks_proposed_total: { type: 'counter', help: 'Proposed tasks by outcome (valid, invalid, duplicate, format_error)', labels: ['experiment', 'outcome'], services: ['proposer'] },
+  spar_invalid_proposals_reported_total: { type: 'counter', help: 'Invalid proposals forwarded to the judge to be trained with the recipe penalty (absolute-zero: -1)', labels: ['experiment'], services: ['proposer'] },
   spar_proposer_paused_total: { type: 'counter', help: 'Times the proposer paused because the tasks queue was deeper than its bound (backpressure)', labels: ['experiment'], services: ['proposer'] },
   spar_judge_rpc_seconds: { type: 'histogram', help: 'ValidateTasks round-trip latency seen by the proposer', labels: ['outcome'], buckets: LAT, services: ['proposer'] },
   spar_judge_rpc_timeouts_total: { type: 'counter', help: 'ValidateTasks calls that missed their deadline', labels: [], services: ['proposer'] },

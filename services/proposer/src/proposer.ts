@@ -1,5 +1,5 @@
 import type { Queue } from 'bullmq';
-import { keys, PayloadTooLargeError, queues, taskId, type Envelope, type TaskJob } from '@spar/core';
+import { groupId, keys, PayloadTooLargeError, queues, taskId, type Envelope, type RolloutJob, type TaskJob } from '@spar/core';
 import { seededRng } from '@spar/recipes/games';
 import type { ProposedTask, RecipeRegistry } from '@spar/recipes';
 import {
@@ -13,6 +13,8 @@ interface Served {
   readonly ctx: ExperimentContext;
   readonly policy?: FollowedPolicy;
   readonly queue: Queue;
+  /** The judge's queue, for proposals whose task was invalid (recipes that train them). */
+  readonly rollouts?: Queue;
   readonly connection: Redis;
   stop: boolean;
   loop?: Promise<void>;
@@ -46,7 +48,10 @@ export class Proposer {
       ? await FollowedPolicy.create(id, ctx.model, ctx.vocab, this.redis, log, this.metrics, this.cfg.SPAR_THREADS || undefined)
       : undefined;
     const connection = connectRedis(this.cfg.REDIS_URL, `proposer-${id}`);
-    const s: Served = { ctx, policy, queue: makeQueue(queues.tasks(id), connection), connection, stop: false };
+    const s: Served = {
+      ctx, policy, queue: makeQueue(queues.tasks(id), connection), connection, stop: false,
+      ...(ctx.recipe.trainsInvalidProposals ? { rollouts: makeQueue(queues.rollouts(id), connection) } : {}),
+    };
     this.served.set(id, s);
     s.loop = this.loop(s, log);
     log.info({ withPolicy: !!policy }, 'proposing for experiment');
@@ -59,6 +64,7 @@ export class Proposer {
     s.stop = true;
     await s.loop;
     await s.queue.close();
+    await s.rollouts?.close();
     await s.policy?.close();
     await closeRedis(s.connection);
   }
@@ -109,7 +115,11 @@ export class Proposer {
     const proposedCounter = this.metrics.counter('spar_tasks_proposed_total');
     for (const [i, v] of verdicts.entries()) {
       const p = proposed[i]!;
-      if (!v.valid) { proposedCounter.inc({ experiment: id, outcome: 'invalid' }); continue; }
+      if (!v.valid) {
+        proposedCounter.inc({ experiment: id, outcome: 'invalid' });
+        if (s.rollouts && p.proposal) await this.reportInvalid(s, p, batchNo, i);
+        continue;
+      }
       const tid = taskId(id, v.canonical);
       if (await this.redis.sismember(keys.taskSeen(id), tid)) { proposedCounter.inc({ experiment: id, outcome: 'duplicate' }); continue; }
       const task = JSON.parse(v.task_json) as unknown;
@@ -126,6 +136,26 @@ export class Proposer {
       await this.redis.sadd(keys.taskSeen(id), tid);
       proposedCounter.inc({ experiment: id, outcome: 'valid' });
       await this.redis.multi().zadd(keys.taskBuffer(id), Date.now(), v.task_json).zremrangebyrank(keys.taskBuffer(id), 0, -this.cfg.SPAR_TASK_BUFFER - 1).exec();
+    }
+  }
+
+  /**
+   * Send a proposal whose task was invalid to the judge as a group without rollouts, so it is
+   * trained with the recipe's penalty. The group id is unique per (experiment, proposal round,
+   * index), so a repeated enqueue is one BullMQ job and a repeated append one stream entry.
+   */
+  private async reportInvalid(s: Served, p: ProposedTask, round: number, index: number): Promise<void> {
+    const gid = groupId(`x-${s.ctx.id}-r${round}-${index}`, 0);
+    const envelope: Envelope = {
+      experimentId: s.ctx.id, recipe: s.ctx.recipe.name, role: 'proposer', policyVersion: p.proposal?.policyVersion ?? -1,
+      taskId: '', groupId: gid, trajectoryId: '', parentIds: [], createdAt: new Date().toISOString(),
+    };
+    try {
+      await enqueue(s.rollouts!, gid, { envelope, task: p.task, proposal: p.proposal, rollouts: [] } satisfies RolloutJob);
+      this.metrics.counter('spar_invalid_proposals_reported_total').inc({ experiment: s.ctx.id });
+    } catch (err) {
+      if (err instanceof PayloadTooLargeError) { this.metrics.counter('spar_payload_rejected_total').inc({ service: 'proposer', queue: 'rollouts' }); return; }
+      throw err;
     }
   }
 

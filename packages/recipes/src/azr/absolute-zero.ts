@@ -8,7 +8,8 @@
  *
  * Task flow: propose() → { type, draft } + the proposer Sample; validateTask() re-validates the
  * draft and returns the wire task (outputs executed by the judge) → solvers get the wire task;
- * judge() re-validates it again, checks the proposal produced it, judges G answers.
+ * judge() re-validates it again, checks the proposal produced it, judges G answers. A proposal
+ * the judge found invalid comes back as a group with no rollouts: −1 (AZR), 0 under 'binary'.
  */
 import type { Recipe } from '../recipe.ts';
 import { AZR_VOCABULARY, dslRollout, dslValidity } from './common.ts';
@@ -22,6 +23,7 @@ export const absoluteZero: Recipe<AzrOptions> = {
   description: 'Absolute Zero: the policy proposes DSL programs + inputs (deduction/abduction/induction) and solves them; executor-verified; learnability reward; TRR++',
   optionsSchema: AzrOptionsSchema,
   proposesWithPolicy: true,
+  trainsInvalidProposals: true,
   defaultEstimator: { kind: 'trr++' },
   vocabulary: () => [AZR_VOCABULARY],
   segments: (o) => o.taskTypes.flatMap((t) => [`${t}/proposer`, `${t}/solver`]),

@@ -12,11 +12,13 @@ import type { Vocabulary } from '@spar/policy';
 import type { JudgedGroup } from '../recipe.ts';
 import { AzrRejected } from './errors.ts';
 import type { SolverOptions } from './options.ts';
-import { checkProposal, learnability, proposerTrajectory } from './propose.ts';
+import { checkProposal, judgeInvalidProposal, learnability, proposerTrajectory } from './propose.ts';
 import { CHECKER, judgeSolvers } from './solve.ts';
 import { checkTask } from './tasks.ts';
 
 export function judgeDslGroup(raw: unknown, rollouts: readonly unknown[], proposal: Sample | undefined, o: SolverOptions, vocab: Vocabulary, withProposer: boolean): JudgedGroup {
+  // No rollouts: the proposer reports a proposal whose task failed validation (AZR's −1).
+  if (withProposer && rollouts.length === 0 && proposal !== undefined) return judgeInvalidProposal(proposal, o, vocab);
   const c = checkTask(raw, o);
   if (!c.ok) throw new AzrRejected(`invalid task: ${c.reason}`);
   const proposer = withProposer && proposal !== undefined ? checkProposal(proposal, c.task, c.key, o, vocab) : undefined;

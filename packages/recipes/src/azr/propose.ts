@@ -9,11 +9,12 @@
  * when the task's solver group is judged: r = 1 − solve rate, 0 when the rate is 0 or 1; with the
  * 'azr' shaping a formatted proposal with r = 0 gets −0.5 instead.
  *
- * Invalid proposals (AZR: −1). In this version they are NOT trained: validateTask returns
- * valid:false, the proposer service counts and drops them with their Sample. With grammar-
- * constrained decoding (the default) drafts always parse, so what is lost is runtime / size /
- * duplicate failures. `judgeInvalidProposal` builds the −1 trajectory for a future path that
- * forwards invalid drafts to the judge.
+ * Invalid proposals (AZR: −1). When validateTask returns valid:false, the proposer service
+ * forwards the proposal Sample to the judge as a group with no rollouts, and
+ * `judgeInvalidProposal` (re-validating the draft from the Sample itself) gives it −1. With
+ * grammar-constrained decoding (the default) drafts always parse, so what is penalised is
+ * runtime / size / determinism failures. Duplicates of seen tasks are valid tasks and are only
+ * counted, not trained.
  */
 import type { Sample, Trajectory } from '@spar/core';
 import { BOS_ID, EOS_ID, type Vocabulary } from '@spar/policy';
@@ -147,8 +148,8 @@ export function proposerTrajectory(sample: Sample, task: Task, group: string, so
 }
 
 /**
- * Not wired yet (see the module comment): the trajectory for a draft the judge finds invalid,
- * with AZR's −1 (0 under 'binary'). Re-validates the draft; a valid one is rejected here.
+ * The trajectory for a draft the judge finds invalid, with AZR's −1 (0 under 'binary').
+ * Re-validates the draft from the Sample; a valid one is rejected here.
  */
 export function judgeInvalidProposal(proposal: Sample, o: SolverOptions, vocab: Vocabulary): JudgedGroup {
   const draft = responseSymbols(vocab, proposal, 'proposal');
