@@ -1,10 +1,13 @@
-// Diagnostic: the learner loop in one process (no services), for fast recipe tuning.
+// Diagnostic: the learner loop in one process (no services), for fast recipe tuning. Games
+// (spiral-games) and generator-task recipes (rlvr-fixed); recipes whose proposals are policy
+// samples need the services.
 //   npx tsx scripts/diag-selfplay.ts configs/tictactoe.yaml [steps]
 // env overrides: LR ENT BS BASELINE G POS D L KL (loss.klCoef) REF (learner.referenceRefreshEvery) MB (minibatches per batch) EPOCHS (passes per batch)
 import { parseExperiment, type Trajectory } from '@spar/core';
-import { AdvantageEstimator, Learner, Policy } from '@spar/policy';
+import { AdvantageEstimator, Learner, Policy, type EstimatorSpec } from '@spar/policy';
 import { builtinRecipes, modelConfigFor, vocabularyFor, type PolicyHandle } from '@spar/recipes';
 import { readFileSync } from 'node:fs';
+import { estimatorBatch, trainSamples } from '../services/learner/src/batch.ts';
 import { ReferencePolicy } from '../services/learner/src/reference.ts';
 
 import YAML from 'yaml';
@@ -28,28 +31,36 @@ const policy = await Policy.create(modelConfigFor(config, vocab), { worker: fals
 const learner = await Learner.create(policy, config.learner.loss, config.learner.optimizer);
 const reference = config.learner.loss.klCoef > 0 ? await ReferencePolicy.create(policy.config, { worker: false }, undefined, policy) : undefined;
 const segs = recipe.segments(config.options);
-const est = await AdvantageEstimator.create({ ...config.learner.estimator, numKeys: segs.length } as never);
-let state = est.initialState();
+const spec = (config.learner.estimator.kind === 'rae' ? { ...config.learner.estimator, numKeys: segs.length } : config.learner.estimator) as EstimatorSpec;
+const est = await AdvantageEstimator.create(spec);
+let state = spec.kind === 'rae' ? est.initialState() : undefined;
 const h: PolicyHandle = { vocab, get version() { return policy.version; }, generate: (p, o) => policy.generate(p, o), score: (s) => policy.score(s) };
 let seed = 1;
+const games = (config.options as { games?: string[] }).games;
+if (!games && recipe.proposesWithPolicy) throw new Error(`${recipe.name} proposes with the policy; run it through the services`);
+/** The next task: a game episode seed, or a generator task validated as the judge would. */
+async function nextTask(): Promise<unknown> {
+  if (games) return { game: games[0], seed: seed++ };
+  for (;;) {
+    const [p] = await recipe.propose({ config, references: [], count: 1, rng: Math.random });
+    const v = recipe.validateTask(p!.task, config.options);
+    if (v.valid) return v.task ?? p!.task;
+  }
+}
 const t0 = Date.now();
 for (let it = 1; it <= Number(process.argv[3] ?? 300); it++) {
   const trajs: Omit<Trajectory, 'trajectoryId'>[] = [];
   while (trajs.length < config.learner.batchSize) {
-    const task = { game: (config.options as { games: string[] }).games[0], seed: seed++ };
+    const task = await nextTask();
     const eps = await recipe.rollout({ config, policy: h, rng: Math.random }, task, config.rollout.groupSize);
     trajs.push(...recipe.judge(task, eps, undefined, config.options, vocab).trajectories);
   }
-  const segIndex = new Map(segs.map((s, i) => [s, i]));
-  const r = await est.compute({ rewards: trajs.map((t) => t.reward), keys: trajs.map((t) => segIndex.get(t.segment)!) }, state);
-  state = r.state!;
-  const samples = trajs.map((t, i) => {
-    const s = t.sample; const n = s.tokens.length;
-    const mask = Array.from({ length: n }, (_, j) => (j >= s.promptLength ? 1 : 0));
-    const lp = Array.from({ length: n }, (_, j) => (j >= s.promptLength ? s.logprobs[j - s.promptLength]! : 0));
-    const allowed = Array.from({ length: n }, (_, j) => (j >= s.promptLength ? s.allowed?.[j - s.promptLength] ?? null : null));
-    return { tokens: s.tokens, mask, logprobs: lp, advantage: r.advantages[i]!, allowed };
-  });
+  // The learner service's own batch code: estimator inputs, kept samples.
+  const batch = trajs.map((t, i) => ({ ...t, trajectoryId: String(i) })) as Trajectory[];
+  const r = await est.compute(estimatorBatch(spec.kind, batch, new Map(segs.map((s, i) => [s, i]))), state);
+  if (r.state) state = r.state;
+  const samples = trainSamples(batch, r.advantages, r.keep);
+  if (samples.length === 0) continue;
   const MB = Number(process.env.MB ?? 1);
   let m!: Awaited<ReturnType<typeof learner.step>>;
   const train = reference ? await reference.annotate(samples) : samples;
@@ -58,7 +69,7 @@ for (let it = 1; it <= Number(process.argv[3] ?? 300); it++) {
   }
   if (reference && config.learner.referenceRefreshEvery > 0 && it % config.learner.referenceRefreshEvery === 0) await reference.refresh(policy);
   if (it % 25 === 0) {
-    const illegal = trajs.filter((t) => !t.correct).length / trajs.length;
+    const illegal = games ? trajs.filter((t) => !t.correct).length / trajs.length : 1 - trajs.filter((t) => t.correct).length / trajs.length;
     const ev = await recipe.evaluate(h, recipe.evalSuites(config.options), { episodes: 100, seed: 1 }, config.options);
     const r0 = ev['tictactoe-vs-random'], m0 = ev['tictactoe-vs-minimax'];
     console.log(it, `${((Date.now() - t0) / 1000).toFixed(0)}s`, 'illegal', illegal.toFixed(3), 'ent', m.entropy.toFixed(3),
