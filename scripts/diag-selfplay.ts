@@ -2,7 +2,7 @@
 // (spiral-games) and generator-task recipes (rlvr-fixed); recipes whose proposals are policy
 // samples need the services.
 //   npx tsx scripts/diag-selfplay.ts configs/tictactoe.yaml [steps]
-// env overrides: LR ENT BS BASELINE G POS D L KL (loss.klCoef) REF (learner.referenceRefreshEvery) MB (minibatches per batch) EPOCHS (passes per batch)
+// env overrides: LR ENT BS BASELINE G POS D L KL (loss.klCoef) REF (learner.referenceRefreshEvery) MB (minibatches per batch) EPOCHS (passes per batch) REWARD (options.rewardShaping)
 import { parseExperiment, type Trajectory } from '@spar/core';
 import { AdvantageEstimator, Learner, Policy, type EstimatorSpec } from '@spar/policy';
 import { builtinRecipes, modelConfigFor, vocabularyFor, type PolicyHandle } from '@spar/recipes';
@@ -24,6 +24,7 @@ if (process.env.D) raw.policy.dModel = Number(process.env.D);
 if (process.env.L) raw.policy.layers = Number(process.env.L);
 if (process.env.KL) raw.learner.loss.klCoef = Number(process.env.KL);
 if (process.env.REF) raw.learner.referenceRefreshEvery = Number(process.env.REF);
+if (process.env.REWARD) raw.options.rewardShaping = process.env.REWARD;
 const config = parseExperiment(raw, reg);
 const recipe = reg.get(config.recipe);
 const vocab = vocabularyFor(recipe, config);

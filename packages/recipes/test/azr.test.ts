@@ -3,7 +3,7 @@ import { after, test } from 'node:test';
 import { parseExperiment, type ExperimentConfig, type Sample } from '@spar/core';
 import { BOS_ID, EOS_ID, Policy, type Vocabulary } from '@spar/policy';
 import {
-  absoluteZero, AzrRejected, checkTask, judgeInvalidProposal, learnability, rlvrFixed, toWire, type AnswerRecord, type AzrOptions, type RlvrOptions, type WireTask,
+  absoluteZero, AzrRejected, checkTask, judgeInvalidProposal, learnability, rlvrFixed, solverReward, toWire, type AnswerRecord, type AzrOptions, type RlvrOptions, type WireTask,
 } from '../src/azr/index.ts';
 import {
   createRng, END, generateTask, MARK, parseDraft, renderAnswer, renderDraft, renderSolverPrompt, taskHash, type Task,
@@ -301,4 +301,12 @@ test('invalid proposals: −1 for an invalid draft (directly and as a group with
   (garbled.tokens as number[]).splice(garbled.promptLength, 1);
   (garbled.logprobs as number[]).pop();
   assert.equal(judgeInvalidProposal(garbled, { ...o, rewardShaping: 'binary' }, vocab).trajectories[0]!.reward, 0);
+});
+
+test('solver reward shaping: azr, binary, partial (exact answers still the only 1)', () => {
+  const wrong = { formatOk: true, correct: false, similarity: 0.5 };
+  assert.deepEqual(['azr', 'binary', 'partial'].map((k) => solverReward(wrong, k as AzrOptions['rewardShaping'])), [-0.5, 0, -0.25]);
+  for (const k of ['azr', 'binary', 'partial'] as const) assert.equal(solverReward({ formatOk: true, correct: true, similarity: 1 }, k), 1);
+  assert.equal(solverReward({ formatOk: false, correct: false }, 'partial'), -1);
+  assert.equal(solverReward({ formatOk: true, correct: false, similarity: 0.999 }, 'partial') < 0, true, 'a near miss stays below a right answer');
 });

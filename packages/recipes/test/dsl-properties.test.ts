@@ -232,7 +232,7 @@ test('held-out set: deterministic, per-cell prefix-stable, distinct, valid, grad
     const v = validateProposal(t.type, { program: t.program, inputs: t.inputs }, { shown: t.shown });
     assert.ok(v.ok);
     assert.deepStrictEqual(v.task.outputs, t.outputs);
-    assert.deepStrictEqual(judgeAnswer(t, renderAnswer(t)), { formatOk: true, correct: true });
+    assert.deepStrictEqual(judgeAnswer(t, renderAnswer(t)), { formatOk: true, correct: true, similarity: 1 });
     for (let i = 0; i < t.inputs.length; i++) assert.deepStrictEqual(execute(t.program, t.inputs[i]!).value, t.outputs[i]);
   }
 });

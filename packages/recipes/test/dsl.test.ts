@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import {
   DSL_SPECIALS, DSL_SYMBOLS, END, INPUT_MAX_LEN, MARK, MAX_INT, MAX_PROGRAM_TOKENS, MAX_TEXT_CHARS,
   advance, advanceAll, allowedNext, answerKind, createRng, execute, fn, generateTask, initialState, isComplete,
-  judgeAnswer, mapS, parseDraft, parseProgram, parseValue, printValue, program, programText, renderAnswer,
+  judgeAnswer, valueSimilarity, mapS, parseDraft, parseProgram, parseValue, printValue, program, programText, renderAnswer,
   renderProposerPrompt, renderSolverPrompt, run, simpleS, taskHash, tokenize, validateProposal,
   type Task,
 } from '../src/dsl/index.ts';
@@ -127,7 +127,7 @@ test('validateProposal: format, inputs, runtime, duplicate, ok', () => {
 
 test('judgeAnswer separates format failures from wrong answers', () => {
   const d = sample('deduction');
-  assert.deepStrictEqual(judgeAnswer(d, [...renderAnswer(d), END]), { formatOk: true, correct: true });
+  assert.deepStrictEqual(judgeAnswer(d, [...renderAnswer(d), END]), { formatOk: true, correct: true, similarity: 1 });
   assert.equal(judgeAnswer(d, renderAnswer(d).join(' ')).correct, true);
   const wrong = judgeAnswer(d, printValue(typeof d.outputs[0] === 'number' ? d.outputs[0] + 1 : [...d.outputs[0]!, 1]));
   assert.deepStrictEqual([wrong.formatOk, wrong.correct], [true, false]);
@@ -147,6 +147,30 @@ test('judgeAnswer separates format failures from wrong answers', () => {
   assert.deepStrictEqual([heldOutFail.formatOk, heldOutFail.correct], [true, false]);
   assert.match(heldOutFail.reason ?? '', /held out/);
   assert.equal(judgeAnswer(ind.task, tokenize('len |')).formatOk, false);
+});
+
+test('similarity: 1 exactly when equal; closeness of ints and lists; graded wrong answers', () => {
+  assert.equal(valueSimilarity(4, 4), 1);
+  assert.equal(valueSimilarity(3, 5), 1 / 3);
+  assert.equal(valueSimilarity([1, 2, 3], [1, 2, 3]), 1);
+  assert.equal(valueSimilarity([1, 9, 3], [1, 2, 3, 4]), 2 / 4);
+  assert.equal(valueSimilarity([], []), 1);
+  assert.equal(valueSimilarity([], [1]), 0);
+  assert.equal(valueSimilarity(1, [1]), 0);
+  assert.equal(valueSimilarity([1], 1), 0);
+  const ded = validateProposal('deduction', tokenize('sort <in> [ 3 , 1 , 2 ]'));
+  assert.ok(ded.ok);
+  const near = judgeAnswer(ded.task, tokenize('[ 1 , 2 , 9 ]'));
+  const far = judgeAnswer(ded.task, tokenize('[ 9 , 9 , 9 ]'));
+  assert.deepStrictEqual([near.correct, near.similarity, far.similarity], [false, 2 / 3, 0]);
+  const abd = validateProposal('abduction', tokenize('sort | head <in> [ 3 , 1 , 4 ]'));
+  assert.ok(abd.ok);
+  assert.equal(judgeAnswer(abd.task, tokenize('[ 3 ]')).similarity, 1 / 3, 'the output the answer produces (3) against 1');
+  const ind = validateProposal('induction', tokenize('len <in> [ 3 , 1 ] <in> [ 2 ] <in> [ 5 , 5 , 5 ]'), { shown: 2 });
+  assert.ok(ind.ok);
+  const off = judgeAnswer(ind.task, tokenize('head'));
+  assert.equal(off.correct, false);
+  assert.ok(Math.abs(off.similarity! - (1 / 2 + 1 / 2 + 1 / 3) / 3) < 1e-12, `mean over pairs: ${off.similarity}`);
 });
 
 test('prompt formats, answer kinds, proposer prompt and draft parsing', () => {

@@ -24,8 +24,9 @@ const solverProps = {
     minimum: MAX_INPUT_TOKENS, maximum: MAX_VALUE_TOKENS, default: 17,
     description: 'answer budget (END excluded); tasks whose reference answer is longer are invalid',
   }),
-  rewardShaping: Type.Union([Type.Literal('azr'), Type.Literal('binary')], {
-    default: 'azr', description: "azr: solver 1 / −0.5 wrong / −1 format, proposer r or −0.5 when r = 0; binary: 1/0 and r",
+  rewardShaping: Type.Union([Type.Literal('azr'), Type.Literal('binary'), Type.Literal('partial')], {
+    default: 'azr',
+    description: "azr: solver 1 / −0.5 wrong / −1 format, proposer r or −0.5 when r = 0; binary: 1/0 and r; partial: as azr, but a wrong answer gets −0.5 + 0.5 × the similarity of its output to the expected one (solve rates count exact answers only)",
   }),
   constrain: Type.Boolean({ default: true, description: 'grammar-constrained decoding of answers and drafts' }),
 };

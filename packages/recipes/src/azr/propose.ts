@@ -38,7 +38,7 @@ export function learnability(solveRate: number): number {
 
 export function proposerReward(solveRate: number, shaping: SolverOptions['rewardShaping']): number {
   const r = learnability(solveRate);
-  return shaping === 'azr' && r === 0 ? -0.5 : r;
+  return shaping !== 'binary' && r === 0 ? -0.5 : r;
 }
 
 /** The identity task of a type: `take 8` on fixed distinct inputs. */
@@ -161,7 +161,7 @@ export function judgeInvalidProposal(proposal: Sample, o: SolverOptions, vocab: 
     provenance: CHECKER,
     stats: { invalidProposal: 1 },
     trajectories: [{
-      sample: cleanSample(proposal, 'proposer'), reward: o.rewardShaping === 'azr' ? -1 : 0, formatOk, correct: false,
+      sample: cleanSample(proposal, 'proposer'), reward: o.rewardShaping === 'binary' ? 0 : -1, formatOk, correct: false,
       group: `${type}/proposer/invalid`, segment: `${type}/proposer`,
     }],
   };

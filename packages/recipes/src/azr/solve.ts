@@ -87,7 +87,9 @@ export function judgeSymbols(task: Task, symbols: readonly string[], o: SolverOp
 export function solverReward(j: Judgement, shaping: SolverOptions['rewardShaping']): number {
   if (j.correct) return 1;
   if (shaping === 'binary') return 0;
-  return j.formatOk ? -0.5 : -1;
+  if (!j.formatOk) return -1;
+  // 'partial': a wrong answer earns back up to half its penalty by how close its output is.
+  return shaping === 'partial' ? -0.5 + 0.5 * (j.similarity ?? 0) : -0.5;
 }
 
 /** Structural checks on a recorded sample; returns its response symbols. */

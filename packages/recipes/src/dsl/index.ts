@@ -13,7 +13,7 @@ export {
 } from './symbols.ts';
 export { parseProgram, parseValue, type ValueKind } from './parser.ts';
 export { checkValue, printProgram, printValue, programText, valueText } from './printer.ts';
-export { applyFn, execute, run, testPred, valuesEqual, type RunOptions, type RunResult } from './interpreter.ts';
+export { applyFn, execute, run, testPred, valueSimilarity, valuesEqual, type RunOptions, type RunResult } from './interpreter.ts';
 export {
   advance, advanceAll, allowedNext, initialState, isComplete, minToFinish,
   type GrammarKind, type GrammarOptions, type GrammarState,

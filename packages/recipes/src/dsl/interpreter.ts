@@ -141,3 +141,18 @@ export function valuesEqual(a: Value, b: Value): boolean {
   if (typeof a === 'number' || typeof b === 'number') return a === b;
   return a.length === b.length && a.every((e, i) => e === b[i]);
 }
+
+/**
+ * How close a value is to the expected one, in [0, 1]; 1 exactly when valuesEqual. Integers:
+ * 1 / (1 + |a − b|). Lists: elements equal at the same position over the longer length (two
+ * empty lists: 1). An integer against a list: 0.
+ */
+export function valueSimilarity(a: Value, expected: Value): number {
+  if (typeof a === 'number' && typeof expected === 'number') return 1 / (1 + Math.abs(a - expected));
+  if (typeof a === 'number' || typeof expected === 'number') return 0;
+  const n = Math.max(a.length, expected.length);
+  if (n === 0) return 1;
+  let same = 0;
+  for (let i = 0; i < Math.min(a.length, expected.length); i++) if (a[i] === expected[i]) same++;
+  return same / n;
+}

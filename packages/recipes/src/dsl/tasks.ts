@@ -13,7 +13,7 @@ import { createHash } from 'node:crypto';
 import { checkProgram, type Value } from './ast.ts';
 import { DslError } from './errors.ts';
 import { parseDraft, stripEnd } from './format.ts';
-import { run, valuesEqual } from './interpreter.ts';
+import { run, valueSimilarity, valuesEqual } from './interpreter.ts';
 import { INPUT_MAX_ELEM, INPUT_MAX_LEN, MAX_DRAFT_INPUTS } from './limits.ts';
 import { parseProgram, parseValue } from './parser.ts';
 import { printProgram, printValue } from './printer.ts';
@@ -103,6 +103,11 @@ export interface Judgement {
   /** Exact match (deduction), the program maps the answer to the output (abduction), or the
    *  program reproduces every pair, held-out ones included (induction). */
   readonly correct: boolean;
+  /**
+   * For a well-formed answer: how close the output it implies is to the expected one, in [0, 1]
+   * (valueSimilarity; induction: the mean over every pair). 1 when correct.
+   */
+  readonly similarity?: number;
   readonly reason?: string;
 }
 
@@ -118,26 +123,34 @@ export function judgeAnswer(task: Task, answer: readonly string[] | string, opts
         const y = parseValue(tokens, 'value');
         const expected = task.outputs[0];
         return expected !== undefined && valuesEqual(y, expected)
-          ? { formatOk: true, correct: true } : { formatOk: true, correct: false, reason: 'wrong output' };
+          ? { formatOk: true, correct: true, similarity: 1 }
+          : { formatOk: true, correct: false, similarity: expected === undefined ? 0 : valueSimilarity(y, expected), reason: 'wrong output' };
       }
       case 'abduction': {
         const x = parseValue(tokens, 'input') as readonly number[];
         const r = run(task.program, x, opts);
-        if (!r.ok) return { formatOk: true, correct: false, reason: `program fails on the answer: ${r.error.code}` };
+        if (!r.ok) return { formatOk: true, correct: false, similarity: 0, reason: `program fails on the answer: ${r.error.code}` };
         const expected = task.outputs[0];
         return expected !== undefined && valuesEqual(r.value, expected)
-          ? { formatOk: true, correct: true } : { formatOk: true, correct: false, reason: 'output differs' };
+          ? { formatOk: true, correct: true, similarity: 1 }
+          : { formatOk: true, correct: false, similarity: expected === undefined ? 0 : valueSimilarity(r.value, expected), reason: 'output differs' };
       }
       case 'induction': {
         const p = parseProgram(tokens);
+        let sim = 0;
+        let failed: number | undefined;
         for (let i = 0; i < task.inputs.length; i++) {
           const r = run(p, task.inputs[i]!, opts);
           const expected = task.outputs[i];
-          if (!r.ok || expected === undefined || !valuesEqual(r.value, expected)) {
-            return { formatOk: true, correct: false, reason: `pair ${i}${i >= task.shown ? ' (held out)' : ''} fails` };
-          }
+          const ok = r.ok && expected !== undefined && valuesEqual(r.value, expected);
+          if (!ok) failed ??= i;
+          sim += r.ok && expected !== undefined ? valueSimilarity(r.value, expected) : 0;
         }
-        return { formatOk: true, correct: true };
+        if (failed === undefined) return { formatOk: true, correct: true, similarity: 1 };
+        return {
+          formatOk: true, correct: false, similarity: task.inputs.length ? sim / task.inputs.length : 0,
+          reason: `pair ${failed}${failed >= task.shown ? ' (held out)' : ''} fails`,
+        };
       }
     }
   } catch (e) {
