@@ -45,11 +45,15 @@ async function waitFor(id: string, timeoutMs: number): Promise<ExperimentRecord>
   }
 }
 
-test('e2e: an experiment submitted over HTTP runs through all five services to completion', async () => {
-  const res = await fetch(`${stack.baseUrl}/v1/experiments`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(experiment) });
+/** POST an experiment; it must be accepted (201). Returns its id. */
+async function submit(body: object): Promise<string> {
+  const res = await fetch(`${stack.baseUrl}/v1/experiments`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
   assert.equal(res.status, 201);
-  const rec = (await res.json()) as ExperimentRecord;
-  finished = await waitFor(rec.id, 240000);
+  return ((await res.json()) as ExperimentRecord).id;
+}
+
+test('e2e: an experiment submitted over HTTP runs through all five services to completion', async () => {
+  finished = await waitFor(await submit(experiment), 240000);
   assert.equal(finished.state, 'completed', `ended ${finished.state}: ${finished.reason ?? ''}`);
   assert.equal(finished.step, 8);
   assert.ok(finished.policyVersion >= 8, 'policy version advanced');
@@ -70,9 +74,7 @@ test('e2e: r-zero records the judge\'s pseudo-label and true accuracy over train
     eval: { every: 2, episodes: 10 },
     budget: { maxSteps: 4, maxMinutes: 5 },
   };
-  const res = await fetch(`${stack.baseUrl}/v1/experiments`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(rzero) });
-  assert.equal(res.status, 201);
-  const done = await waitFor(((await res.json()) as ExperimentRecord).id, 240000);
+  const done = await waitFor(await submit(rzero), 240000);
   assert.equal(done.state, 'completed', `ended ${done.state}: ${done.reason ?? ''}`);
   const windows = done.evaluations.filter((e) => e.judgeStats);
   assert.ok(windows.length >= 2, `judge stats in ${windows.length} evaluations`);
@@ -96,9 +98,7 @@ test('e2e: absolute-zero proposals whose task is invalid reach the learner with 
     eval: { every: 0, episodes: 3 },
     budget: { maxSteps: 1000, maxMinutes: 5 },
   };
-  const res = await fetch(`${stack.baseUrl}/v1/experiments`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(azr) });
-  assert.equal(res.status, 201);
-  const { id } = (await res.json()) as ExperimentRecord;
+  const id = await submit(azr);
   let invalid: ExperienceEntry['trajectories'][number] | undefined;
   for (let i = 0; i < 240 && !invalid; i++) {
     const stream = (await redis.xrange(keys.experience(id), '-', '+')) as [string, string[]][];

@@ -41,11 +41,6 @@ export class ReferencePolicy {
     await this.policy.setState({ params: s.params, step: 0, version: s.version });
   }
 
-  /** The version of the policy the reference was copied from. */
-  get version(): number {
-    return this.policy.version;
-  }
-
   /** The samples with refLogprobs filled in. */
   async annotate(samples: readonly TrainSample[]): Promise<TrainSample[]> {
     if (samples.length === 0) return [];

@@ -27,6 +27,12 @@ export const LENGTH_STEP = 16;
 /** Added to the logits of disallowed tokens (exp underflows to exactly 0). */
 export const MASKED = -1e9;
 
+/** One position's additive logit mask: 0 on the allowed ids (validated by the caller), MASKED elsewhere. */
+export function maskRow(row: Float32Array, allowed: readonly number[]): void {
+  row.fill(MASKED);
+  for (const id of allowed) row[id] = 0;
+}
+
 /** Per sequence, per token index: the ids that token was constrained to (null: unconstrained). */
 export type AllowedSets = readonly (ArrayLike<readonly number[] | null | undefined> | null | undefined)[];
 
@@ -112,11 +118,7 @@ export function packTrainBatch(samples: readonly TrainSample[], c: ModelConfig, 
       old[o] = s.logprobs ? s.logprobs[t + 1]! : 0;
       ref[o] = s.refLogprobs ? s.refLogprobs[t + 1]! : 0;
       const allowed = s.allowed?.[t + 1];
-      if (allowed) {
-        const row = logitMask.subarray(o * V, (o + 1) * V);
-        row.fill(MASKED);
-        for (const id of allowed) row[id] = 0;
-      }
+      if (allowed) maskRow(logitMask.subarray(o * V, (o + 1) * V), allowed);
     }
   });
   const f = (data: Float32Array): TensorData => ({ dtype: 'float32', shape: [B, T], data });

@@ -8,7 +8,7 @@ import { runSession, type RuntimeOptions } from '../runtime/session.ts';
 import type { LossConfig } from '../train/loss.ts';
 import type { OptimizerConfig } from '../train/optimizer.ts';
 import { buildTrainGraph, METRIC_OUTPUTS } from '../train/step-graph.ts';
-import { checkTokens, LENGTH_STEP, MASKED, packTrainBatch, type AllowedSets, type TrainSample } from './batch.ts';
+import { checkTokens, LENGTH_STEP, maskRow, packTrainBatch, type AllowedSets, type TrainSample } from './batch.ts';
 import { pow2Bucket, SessionCache, stepBucket } from './sessions.ts';
 
 export interface StepMetrics {
@@ -123,12 +123,9 @@ export class EngineCore {
         targets[r * T + t] = BigInt(s[t + 1]!);
         const a = allowed?.[r]?.[t + 1];
         if (a && logitMask) {
-          const row = logitMask.subarray((r * T + t) * V, (r * T + t + 1) * V);
-          row.fill(MASKED);
-          for (const id of a) {
-            if (!Number.isInteger(id) || id < 0 || id >= V) throw new ShapeError(`allowed[${r}][${t + 1}]`, `token id ${id} outside the vocabulary`);
-            row[id] = 0;
-          }
+          const bad = a.find((id) => !Number.isInteger(id) || id < 0 || id >= V);
+          if (bad !== undefined) throw new ShapeError(`allowed[${r}][${t + 1}]`, `token id ${bad} outside the vocabulary`);
+          maskRow(logitMask.subarray((r * T + t) * V, (r * T + t + 1) * V), a);
         }
       }
     });
