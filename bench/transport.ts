@@ -50,14 +50,18 @@ try {
   await q.addBulk(Array.from({ length: n }, (_, i) => ({ name: 'j', data: { i }, opts: { jobId: `j${i}`, removeOnComplete: { count: 500 } } })));
   let done = 0;
   const t1 = performance.now();
+  // The worker's connection is ours to close (Worker.close leaves a passed-in connection open, and
+  // an open client keeps reconnecting to the stopped Redis forever: the bench never exited).
+  const workerConn = new Redis(raw.url, { maxRetriesPerRequest: null });
   const finished = new Promise<void>((resolveDone) => {
-    const w = new Worker('bench-raw', async () => undefined, { connection: new Redis(raw.url, { maxRetriesPerRequest: null }), prefix: 'spar', concurrency: 50 });
+    const w = new Worker('bench-raw', async () => undefined, { connection: workerConn, prefix: 'spar', concurrency: 50 });
     w.on('completed', () => { if (++done === n) { void w.close().then(() => resolveDone()); } });
   });
   await finished;
   const rawBullmqPerSec = n / ((performance.now() - t1) / 1000);
   await q.close();
   conn.disconnect();
+  workerConn.disconnect();
   await raw.stop();
   console.log(JSON.stringify({
     bench: 'transport', seconds, pipelinePerSec: +pipelinePerSec.toFixed(1), rawBullmqPerSec: +rawBullmqPerSec.toFixed(1),

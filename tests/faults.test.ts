@@ -54,8 +54,12 @@ async function exactlyOnce(id: string) {
   assert.equal(Number(c.appended_trajectories), accounted, `appended ${c.appended_trajectories} vs accounted ${accounted}`);
 }
 
+// Steps of this tiny model take milliseconds: the budget leaves room for the steps taken between
+// seeing step 5 and the signal landing, so the run is still going when it is interrupted.
+const RESUME_STEPS = 80;
+
 test('learner: SIGTERM mid-run checkpoints and releases; a restarted learner resumes and finishes exactly once', async () => {
-  const id = await submit(experiment('resume sigterm', 10));
+  const id = await submit(experiment('resume sigterm', RESUME_STEPS));
   await until(id, (r) => r.step >= 5);
   await stack.kill('learner', 'SIGTERM');
   const mid = await get(id);
@@ -63,18 +67,19 @@ test('learner: SIGTERM mid-run checkpoints and releases; a restarted learner res
   await stack.restart('learner');
   const done = await until(id, (r) => TERMINAL_STATES.includes(r.state));
   assert.equal(done.state, 'completed', done.reason);
-  assert.equal(done.step, 10);
+  assert.equal(done.step, RESUME_STEPS);
   await exactlyOnce(id);
 });
 
 test('learner: kill -9 mid-run; after the lease lapses a new learner resumes from the last checkpoint, exactly once', async () => {
-  const id = await submit(experiment('resume kill9', 10));
+  const id = await submit(experiment('resume kill9', RESUME_STEPS));
   await until(id, (r) => r.step >= 5);
   await stack.kill('learner', 'SIGKILL');
+  assert.equal((await get(id)).state, 'running', 'killed mid-run');
   await stack.restart('learner');
   const done = await until(id, (r) => TERMINAL_STATES.includes(r.state));
   assert.equal(done.state, 'completed', done.reason);
-  assert.equal(done.step, 10);
+  assert.equal(done.step, RESUME_STEPS);
   await exactlyOnce(id);
 });
 

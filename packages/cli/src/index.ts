@@ -1,3 +1,3 @@
 export { ControllerClient } from './client.ts';
-export { runLocal, type LocalOptions } from './local.ts';
+export { localNice, runLocal, runLocalExperiment, type LocalOptions, type LocalResult } from './local.ts';
 export { main } from './main.ts';

@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseConfigText, TERMINAL_STATES } from '@spar/core';
-import { allocatePorts, RedisServer, SERVICES, stackEnv, startService, stopServices, type RunningService } from '@spar/testing';
+import { parseConfigText, TERMINAL_STATES, type ExperimentRecord } from '@spar/core';
+import { allocatePorts, hasExited, RedisServer, SERVICES, stackEnv, startService, stopServices, type RunningService, type ServiceName } from '@spar/testing';
 import { Redis } from 'ioredis';
 import { ControllerClient } from './client.ts';
 import { progressLine, StatusLine } from './progress.ts';
@@ -14,6 +14,31 @@ export interface LocalOptions {
   readonly config?: string;
   readonly maxSteps?: number;
   readonly dataDir?: string;
+  /** Changes applied to the parsed config before submission (e.g. learner.maxStaleness for a side-by-side run). */
+  readonly override?: (cfg: Record<string, unknown>) => Record<string, unknown>;
+  /** Stop the experiment (clean stop: final evaluation, checkpoint, export) once this returns true. */
+  readonly stopWhen?: (r: ExperimentRecord) => boolean;
+  /** Print the one-line JSON summary on stdout (default true). */
+  readonly summary?: boolean;
+}
+
+export interface LocalResult {
+  readonly code: number;
+  /** The experiment record at the end (absent when the run failed before submission). */
+  readonly record?: ExperimentRecord;
+  /** When the controller accepted the submission (ms since the epoch). */
+  readonly submittedAt?: number;
+  readonly runDir: string;
+}
+
+/**
+ * CPU priority (nice) of each service in local mode: the generators yield to the learner, which
+ * is the pipeline's bottleneck on a shared machine (SPAR_LOCAL_NICE=0 turns this off).
+ */
+export function localNice(env = process.env): Partial<Record<ServiceName, number>> {
+  const n = Number(env.SPAR_LOCAL_NICE ?? 10);
+  if (!Number.isInteger(n) || n < 0 || n > 19) throw new Error(`SPAR_LOCAL_NICE must be an integer 0..19, got '${env.SPAR_LOCAL_NICE}'`);
+  return n === 0 ? {} : { solver: n, proposer: n, judge: Math.ceil(n / 2) };
 }
 
 async function reachable(url: string): Promise<boolean> {
@@ -35,9 +60,16 @@ async function reachable(url: string): Promise<boolean> {
  * the end. Prints a one-line JSON summary on stdout.
  */
 export async function runLocal(o: LocalOptions): Promise<number> {
+  return (await runLocalExperiment(o)).code;
+}
+
+/** runLocal, returning the final record too (benchmarks read its evaluations and metrics). */
+export async function runLocalExperiment(o: LocalOptions): Promise<LocalResult> {
   const cfgPath = o.config ?? DEFAULT_CONFIG;
-  const cfg = parseConfigText(readFileSync(cfgPath, 'utf8')) as { budget?: { maxSteps?: number }; name?: string };
+  let cfg = parseConfigText(readFileSync(cfgPath, 'utf8')) as { budget?: { maxSteps?: number }; name?: string };
   if (o.maxSteps !== undefined) cfg.budget = { ...(cfg.budget ?? {}), maxSteps: o.maxSteps };
+  if (o.override) cfg = o.override(cfg as Record<string, unknown>) as typeof cfg;
+  const nice = localNice();
   const status = new StatusLine();
   const say = (m: string) => process.stderr.write(`${m}\n`);
 
@@ -54,12 +86,14 @@ export async function runLocal(o: LocalOptions): Promise<number> {
   const ports = await allocatePorts();
   const http = ports.http;
   const envs = stackEnv(redisUrl, ports, runDir);
-  const services: RunningService[] = SERVICES.map((name) => startService(REPO_ROOT, name, envs[name], join(runDir, 'logs'), (l) => { status.update(''); say(l); }));
+  const services: RunningService[] = SERVICES.map((name) => startService(REPO_ROOT, name, envs[name], join(runDir, 'logs'), (l) => { status.update(''); say(l); }, { nice: nice[name] }));
   let interrupted = false;
   const onSignal = () => { interrupted = true; };
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   let code = 1;
+  let last: ExperimentRecord | undefined;
+  let submittedAt: number | undefined;
   try {
     const client = new ControllerClient(`http://127.0.0.1:${http}`, process.env.SPAR_API_TOKEN);
     for (let i = 0; ; i++) {
@@ -68,29 +102,35 @@ export async function runLocal(o: LocalOptions): Promise<number> {
         break;
       } catch (err) {
         if (i > 300) throw new Error(`controller did not come up: ${(err as Error).message}`);
-        if (services.some((s) => s.child.exitCode !== null)) throw new Error(`a service exited during start-up; see ${join(runDir, 'logs')}`);
+        if (services.some(hasExited)) throw new Error(`a service exited during start-up; see ${join(runDir, 'logs')}`);
         await new Promise((r) => setTimeout(r, 100));
       }
     }
     const rec = await client.submit(cfg);
+    submittedAt = Date.now();
     const maxSteps = (rec.config as { budget: { maxSteps: number } }).budget.maxSteps;
     say(`spar: experiment ${rec.id} (${cfgPath}); logs and checkpoints in ${runDir}`);
-    let last = rec;
+    last = rec;
+    let stopSent = false;
     while (!TERMINAL_STATES.includes(last.state)) {
+      if (!stopSent && o.stopWhen?.(last)) {
+        stopSent = true;
+        await client.stop(rec.id);
+      }
       if (interrupted) {
         say('\nspar: interrupted; stopping the experiment');
         await client.stop(rec.id);
         interrupted = false;
       }
-      const dead = services.find((s) => s.child.exitCode !== null);
-      if (dead) throw new Error(`${dead.name} exited with code ${dead.child.exitCode}; see ${join(runDir, 'logs', `${dead.name}.log`)}`);
+      const dead = services.find(hasExited);
+      if (dead) throw new Error(`${dead.name} exited (${dead.child.signalCode ? `signal ${dead.child.signalCode}` : `code ${dead.child.exitCode}`}); see ${join(runDir, 'logs', `${dead.name}.log`)}`);
       await new Promise((r) => setTimeout(r, 500));
       last = await client.get(rec.id);
       status.update(progressLine(last, maxSteps));
     }
     status.done();
     const summary = { experimentId: last.id, status: last.state, steps: last.step, policyVersion: last.policyVersion, eval: last.eval ?? {}, ...(last.reason ? { reason: last.reason } : {}), artifacts: last.artifacts };
-    process.stdout.write(`${JSON.stringify(summary)}\n`);
+    if (o.summary ?? true) process.stdout.write(`${JSON.stringify(summary)}\n`);
     code = last.state === 'completed' || last.state === 'stopped' ? 0 : 1;
   } catch (err) {
     status.done();
@@ -101,5 +141,5 @@ export async function runLocal(o: LocalOptions): Promise<number> {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   }
-  return code;
+  return { code, record: last, submittedAt, runDir };
 }

@@ -15,8 +15,12 @@ const pct = (x?: number) => (x === undefined ? '?' : `${Math.round(x * 100)}%`);
 export function progressLine(r: ExperimentRecord, maxSteps: number, width = 24): string {
   const frac = Math.min(1, r.step / Math.max(1, maxSteps));
   const bar = '#'.repeat(Math.round(frac * width)).padEnd(width, '.');
-  const reward = r.metrics?.meanReward;
-  return `[${bar}] ${r.step}/${maxSteps} ${r.state} v${r.policyVersion}${reward === undefined ? '' : ` reward ${reward.toFixed(3)}`} ${fmtEval(r.eval)}`;
+  const m = r.metrics ?? {};
+  const reward = m.meanReward === undefined ? '' : ` reward ${m.meanReward.toFixed(3)}`;
+  const judged = (m.ingested ?? 0) + (m.droppedStale ?? 0);
+  const stale = judged > 0 && m.droppedStale !== undefined ? ` stale ${pct(m.droppedStale / judged)}` : '';
+  const busy = m.learnerBusy === undefined ? '' : ` learner busy ${pct(m.learnerBusy)}`;
+  return `[${bar}] ${r.step}/${maxSteps} ${r.state} v${r.policyVersion}${reward}${stale}${busy} ${fmtEval(r.eval)}`;
 }
 
 /** Redraw a status line on a TTY; print plain lines (at most every few seconds) otherwise. */

@@ -16,6 +16,10 @@ export const RolloutSchema = Type.Object({
   maxNewTokens: Type.Integer({ minimum: 1, maximum: 4096, default: 16 }),
   concurrency: Type.Integer({ minimum: 1, maximum: 256, default: 4, description: 'tasks a solver works on at once' }),
   maxQueuedTasks: Type.Integer({ minimum: 1, maximum: 100000, default: 64, description: 'proposer pauses while the tasks queue is deeper' }),
+  admission: Type.Union([Type.Literal('staleness'), Type.Literal('off')], {
+    default: 'staleness',
+    description: "staleness: solvers start a group only while the trajectories in flight (admitted, not yet judged) plus those judged but not yet consumed by a learner step stay below (learner.maxStaleness + 1) × learner.batchSize, so what they generate can still be trained; off: generate as fast as the solvers can (most of it may be dropped as stale)",
+  }),
 }, { additionalProperties: false });
 
 export const LearnerSchema = Type.Object({

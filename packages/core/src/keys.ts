@@ -19,6 +19,11 @@ export const keys = {
   taskBuffer: (exp: string) => `${PREFIX}:{${exp}}:taskbuf`,
   /** Set of task hashes seen (dedupe). */
   taskSeen: (exp: string) => `${PREFIX}:{${exp}}:seen`,
+  /**
+   * Sorted set: admission tokens of rollout groups being generated or judged (member = group id,
+   * score = expiry in ms). Their holders renew them; a crashed holder's token lapses.
+   */
+  inflight: (exp: string) => `${PREFIX}:{${exp}}:inflight`,
   /** Hash: latest published policy {address, version, sha256}. */
   policy: (exp: string) => `${PREFIX}:{${exp}}:policy`,
 } as const;

@@ -211,7 +211,8 @@ test('padded rows cannot affect results, whatever they hold', async () => {
       const u = rng(5);
       for (let i = b.rows; i < rows; i++) {
         (dirty.rewards!.data as Float32Array)[i] = 1e3 * (u() - 0.5);
-        (dirty.member!.data as Float32Array)[i * members + Math.floor(u() * members)] = 1;
+        if (dirty.key) (dirty.key.data as BigInt64Array)[i] = BigInt(Math.floor(u() * members));
+        else (dirty.member!.data as Float32Array)[i * members + Math.floor(u() * members)] = 1;
       }
       const x = await runSession(session, clean);
       const y = await runSession(session, dirty);

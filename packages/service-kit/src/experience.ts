@@ -2,20 +2,24 @@ import { keys, type ExperienceEntry } from '@spar/core';
 import type { Redis } from 'ioredis';
 
 // Append a judged group exactly once: the group id is recorded in a set in the same atomic script.
+// The entry carries `c`, the experiment's cumulative trajectory count through this entry, so the
+// learner can say how many appended trajectories its committed cursor covers (admission control).
+// The group's admission token moves from "in flight" to "in the stream" in the same script.
 const APPEND_LUA = `
+redis.call('ZREM', KEYS[4], ARGV[1])
 if redis.call('SADD', KEYS[1], ARGV[1]) == 0 then
   redis.call('HINCRBY', KEYS[3], 'duplicate_groups', 1)
   return 0
 end
-redis.call('XADD', KEYS[2], '*', 'g', ARGV[1], 'd', ARGV[2])
 redis.call('HINCRBY', KEYS[3], 'appended_groups', 1)
-redis.call('HINCRBY', KEYS[3], 'appended_trajectories', tonumber(ARGV[3]))
+local c = redis.call('HINCRBY', KEYS[3], 'appended_trajectories', tonumber(ARGV[3]))
+redis.call('XADD', KEYS[2], '*', 'g', ARGV[1], 'd', ARGV[2], 'c', c)
 return 1`;
 
 /** Judge side: append one judged group; false when it was already appended (re-delivery). */
 export async function appendExperience(redis: Redis, entry: ExperienceEntry): Promise<boolean> {
   const exp = entry.envelope.experimentId;
-  const res = await redis.eval(APPEND_LUA, 3, keys.appended(exp), keys.experience(exp), keys.counters(exp),
+  const res = await redis.eval(APPEND_LUA, 4, keys.appended(exp), keys.experience(exp), keys.counters(exp), keys.inflight(exp),
     entry.envelope.groupId, JSON.stringify(entry), String(entry.trajectories.length));
   return res === 1;
 }
@@ -23,6 +27,8 @@ export async function appendExperience(redis: Redis, entry: ExperienceEntry): Pr
 export interface StreamItem {
   readonly id: string;
   readonly entry: ExperienceEntry;
+  /** Trajectories appended to the stream through this entry (absent on entries older than the field). */
+  readonly cumulative?: number;
 }
 
 /** Learner side: read up to `count` entries after `after` (a stream id), blocking up to `blockMs`. */
@@ -35,7 +41,9 @@ export async function readExperience(redis: Redis, exp: string, after: string, c
   for (const [, entries] of res) {
     for (const [id, fields] of entries) {
       const d = fields[fields.indexOf('d') + 1];
-      if (d) out.push({ id, entry: JSON.parse(d) as ExperienceEntry });
+      const ci = fields.indexOf('c');
+      const c = ci >= 0 ? Number(fields[ci + 1]) : NaN;
+      if (d) out.push({ id, entry: JSON.parse(d) as ExperienceEntry, ...(Number.isFinite(c) ? { cumulative: c } : {}) });
     }
   }
   return out;

@@ -18,6 +18,7 @@ export class FollowedPolicy {
   private active = 0;
   private idleWaiters: (() => void)[] = [];
   private applying?: Promise<void>;
+  private versionWaiters: { version: number; resolve: () => void }[] = [];
 
   private constructor(
     readonly experimentId: string, readonly policy: Policy, readonly vocab: Vocabulary,
@@ -44,6 +45,7 @@ export class FollowedPolicy {
         metrics.counter('spar_weight_sync_total').inc({ service, result: 'ok' });
         metrics.gauge('spar_policy_version').set({ service, experiment: experimentId }, w.version);
         this.resolveFirst();
+        this.versionWaiters = this.versionWaiters.filter((x) => (x.version <= this.policy.version ? (x.resolve(), false) : true));
       },
       onError: (err) => {
         metrics.counter('spar_weight_sync_total').inc({ service, result: (err as { code?: string }).code === 'HASH_MISMATCH' ? 'hash_mismatch' : 'error' });
@@ -70,14 +72,42 @@ export class FollowedPolicy {
     return this.policy.version;
   }
 
-  async generate(prompts: readonly ArrayLike<number>[], opts: GenerateOptions): Promise<GenerateResult> {
+  /**
+   * Resolves true once this copy holds `version` or newer, false after `timeoutMs` (the learner
+   * published it but the swap has not happened yet, e.g. the follower is reconnecting).
+   */
+  async waitForVersion(version: number, timeoutMs: number): Promise<boolean> {
+    if (this.policy.version >= version) return true;
+    let timer: NodeJS.Timeout | undefined;
+    let entry: { version: number; resolve: () => void } | undefined;
+    const reached = new Promise<boolean>((resolve) => { entry = { version, resolve: () => resolve(true) }; this.versionWaiters.push(entry); });
+    const timeout = new Promise<boolean>((resolve) => { timer = setTimeout(() => resolve(false), timeoutMs); });
+    try {
+      return await Promise.race([reached, timeout]);
+    } finally {
+      clearTimeout(timer);
+      this.versionWaiters = this.versionWaiters.filter((x) => x !== entry);
+    }
+  }
+
+  /** Run `fn` on the weights while no swap can start (swaps happen only between uses). */
+  private async use<T>(fn: () => Promise<T>): Promise<T> {
     while (this.applying) await this.applying.catch(() => undefined);
     this.active++;
     try {
-      return await this.policy.generate(prompts, opts);
+      return await fn();
     } finally {
       if (--this.active === 0) this.idleWaiters.splice(0).forEach((f) => f());
     }
+  }
+
+  generate(prompts: readonly ArrayLike<number>[], opts: GenerateOptions): Promise<GenerateResult> {
+    return this.use(() => this.policy.generate(prompts, opts));
+  }
+
+  /** Score sequences under the current weights, guarded like generate (never during a swap). */
+  score(...args: Parameters<Policy['score']>): ReturnType<Policy['score']> {
+    return this.use(() => this.policy.score(...args)) as ReturnType<Policy['score']>;
   }
 
   close(): Promise<void> {

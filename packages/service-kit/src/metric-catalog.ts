@@ -23,11 +23,13 @@ export const METRIC_CATALOG: Record<string, MetricDef> = {
   // proposer
   spar_tasks_proposed_total: { type: 'counter', help: 'Proposed tasks by outcome (valid, invalid, duplicate, format_error)', labels: ['experiment', 'outcome'], services: ['proposer'] },
   spar_invalid_proposals_reported_total: { type: 'counter', help: 'Invalid proposals forwarded to the judge to be trained with the recipe penalty (absolute-zero: -1)', labels: ['experiment'], services: ['proposer'] },
-  spar_proposer_paused_total: { type: 'counter', help: 'Times the proposer paused because the tasks queue was deeper than its bound (backpressure)', labels: ['experiment'], services: ['proposer'] },
+  spar_proposer_paused_total: { type: 'counter', help: 'Times the proposer paused (backpressure): reason queue (the tasks queue holds rollout.maxQueuedTasks) or admission (the admission budget is spent and the queue holds enough for the solvers)', labels: ['experiment', 'reason'], services: ['proposer'] },
   spar_judge_rpc_seconds: { type: 'histogram', help: 'ValidateTasks round-trip latency seen by the proposer', labels: ['outcome'], buckets: LAT, services: ['proposer'] },
   spar_judge_rpc_timeouts_total: { type: 'counter', help: 'ValidateTasks calls that missed their deadline', labels: [], services: ['proposer'] },
   // solver
   spar_rollouts_total: { type: 'counter', help: 'Rollout groups produced', labels: ['experiment'], services: ['solver'] },
+  spar_admission_wait_seconds: { type: 'histogram', help: 'Time a solver waited for an admission token before generating a group (staleness-aware admission)', labels: ['experiment'], buckets: LAT, services: ['solver'] },
+  spar_admission_sync_timeouts_total: { type: 'counter', help: 'Admitted groups generated with an older policy copy because the newest published weights did not arrive within SPAR_SYNC_WAIT_MS', labels: ['experiment'], services: ['solver'] },
   spar_idle_ratio: { type: 'gauge', help: 'Fraction of the last minute a worker or the learner spent waiting for work', labels: ['service'], services: ['solver', 'learner'] },
   // judge
   spar_judge_verdict_seconds: { type: 'histogram', help: 'Time to judge one group', labels: ['recipe'], buckets: LAT, services: ['judge'] },

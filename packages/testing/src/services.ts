@@ -17,10 +17,15 @@ export interface RunningService {
  * Start one service as a child process (`node --import tsx services/<name>/src/bin.ts`). Its JSON
  * log goes to `<logDir>/<name>.log`; warnings and errors are echoed to stderr with a prefix.
  */
-export function startService(root: string, name: ServiceName, env: NodeJS.ProcessEnv, logDir: string, echo: (line: string) => void): RunningService {
+export function startService(
+  root: string, name: ServiceName, env: NodeJS.ProcessEnv, logDir: string, echo: (line: string) => void, opts: { nice?: number } = {},
+): RunningService {
   mkdirSync(logDir, { recursive: true });
   const log = createWriteStream(join(logDir, `${name}.log`), { flags: 'a' });
-  const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'services', name, 'src', 'bin.ts')], {
+  const node = [process.execPath, '--import', 'tsx', join(root, 'services', name, 'src', 'bin.ts')];
+  // `nice` execs node in place (same pid), so every thread the service ever starts inherits the priority.
+  const argv = opts.nice ? ['nice', '-n', String(opts.nice), ...node] : node;
+  const child = spawn(argv[0]!, argv.slice(1), {
     cwd: root, env: { ...process.env, ...env, SPAR_LOCAL_CHILD: '1' }, stdio: ['ignore', 'pipe', 'pipe'],
   });
   for (const stream of [child.stdout!, child.stderr!]) {
@@ -37,10 +42,15 @@ export function startService(root: string, name: ServiceName, env: NodeJS.Proces
   return { name, child, log, exited };
 }
 
+/** Whether the process has ended (by exit or by a signal: exitCode stays null after kill -9). */
+export function hasExited(s: RunningService): boolean {
+  return s.child.exitCode !== null || s.child.signalCode !== null;
+}
+
 /** SIGTERM every service (reverse order), wait for exits (SIGKILL after a grace period). */
 export async function stopServices(services: readonly RunningService[], graceMs = 20000): Promise<void> {
   for (const s of [...services].reverse()) {
-    if (s.child.exitCode === null) s.child.kill('SIGTERM');
+    if (!hasExited(s)) s.child.kill('SIGTERM');
   }
   await Promise.all(services.map(async (s) => {
     const timer = setTimeout(() => s.child.kill('SIGKILL'), graceMs);

@@ -82,7 +82,9 @@ export async function startStack(root: string, opts: { appendOnly?: boolean; ech
     async stop() {
       await stopServices(stack.services);
       await redis.stop();
-      rmSync(dataDir, { recursive: true, force: true });
+      // SPAR_TEST_KEEP=1 keeps the stack's folder (logs, checkpoints) for a post-mortem.
+      if (process.env.SPAR_TEST_KEEP === '1') process.stderr.write(`stack kept in ${dataDir}\n`);
+      else rmSync(dataDir, { recursive: true, force: true });
     },
   };
   try {

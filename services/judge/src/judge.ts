@@ -1,5 +1,5 @@
 import { UnrecoverableError, type Worker } from 'bullmq';
-import { queues, trajectoryId, type ExperienceEntry, type RolloutJob, type Validity } from '@spar/core';
+import { keys, queues, trajectoryId, type ExperienceEntry, type RolloutJob, type Validity } from '@spar/core';
 import type { JudgedGroup } from '@spar/recipes';
 import { JudgeSandbox, JudgeTimeoutError } from './sandbox.ts';
 import type { RecipeRegistry } from '@spar/recipes';
@@ -94,7 +94,12 @@ export class Judge {
     const ctx = await this.context(id);
     const connection = connectRedis(this.cfg.REDIS_URL, `judge-worker-${id}`);
     const worker = makeWorker<RolloutJob>(queues.rollouts(id), connection, (job) => this.judgeGroup(ctx, job.data), { concurrency: this.cfg.SPAR_CONCURRENCY });
-    worker.on('failed', (job, err) => this.logger.warn({ experimentId: id, jobId: job?.id, err: err.message }, 'judging failed'));
+    worker.on('failed', (job, err) => {
+      this.logger.warn({ experimentId: id, jobId: job?.id, err: err.message }, 'judging failed');
+      // A group that will not be retried never reaches the stream: give its admission token back.
+      const final = err instanceof UnrecoverableError || (job && job.attemptsMade >= (job.opts.attempts ?? 1));
+      if (final && job?.data?.envelope?.groupId) void connection.zrem(keys.inflight(id), job.data.envelope.groupId).catch(() => undefined);
+    });
     this.served.set(id, { ctx, worker, connection });
     this.logger.info({ experimentId: id }, 'judging experiment');
   }

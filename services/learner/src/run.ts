@@ -61,6 +61,9 @@ export async function runExperiment(rec: ExperimentRecord, d: RunDeps): Promise<
   const latest = await latestCheckpoint(ckRoot);
   let policy: Policy;
   let cursor = '0-0';
+  // Trajectories appended to the stream through `cursor` (entries carry the running count): what
+  // admission control counts as consumed.
+  let consumed = 0;
   let ledger = new Set<bigint>();
   let counters: LearnerCounters = { ingested: 0, droppedStale: 0, droppedDuplicate: 0, droppedInvalid: 0, skippedSteps: 0 };
   let estState: Float32Array | undefined;
@@ -68,8 +71,11 @@ export async function runExperiment(rec: ExperimentRecord, d: RunDeps): Promise<
   if (latest) {
     const loaded = await loadPolicy(latest.dir, runtime);
     policy = loaded.policy;
-    const m = loaded.metadata as { cursor?: string; counters?: LearnerCounters };
+    const m = loaded.metadata as { cursor?: string; consumed?: number; counters?: LearnerCounters };
     cursor = m.cursor ?? '0-0';
+    // A checkpoint from before the count existed: count everything appended as consumed (admission
+    // is briefly lenient; the next committed step sets the exact figure).
+    consumed = m.consumed ?? Number((await d.redis.hget(keys.counters(ctx.id), 'appended_trajectories')) ?? 0);
     counters = { ...counters, ...(m.counters ?? {}) };
     loadedExtra = loaded.extraTensors;
     const l = loaded.extraTensors.ledger;
@@ -96,10 +102,12 @@ export async function runExperiment(rec: ExperimentRecord, d: RunDeps): Promise<
     await d.redis.hset(keys.policy(ctx.id), { address: d.advertise, version: String(w.version), sha256: w.sha256 });
     d.metrics.gauge('spar_policy_version').set({ service: 'learner', experiment: ctx.id }, w.version);
   };
-  const mirrorCounters = () => d.redis.hset(keys.counters(ctx.id), {
+  let advertised = 0; // learner_consumed_trajectories as last written
+  const mirrorCounters = () => (advertised = Math.max(advertised, consumed), d.redis.hset(keys.counters(ctx.id), {
     ingested_trajectories: counters.ingested, dropped_stale: counters.droppedStale, dropped_duplicate: counters.droppedDuplicate,
     dropped_invalid: counters.droppedInvalid, skipped_steps: counters.skippedSteps, learner_cursor: cursor,
-  });
+    learner_consumed_trajectories: Math.max(advertised, consumed),
+  }));
   const checkpoint = async () => {
     const st = await policy.state(false);
     const dir = checkpointDir(ckRoot, st.step);
@@ -107,7 +115,7 @@ export async function runExperiment(rec: ExperimentRecord, d: RunDeps): Promise<
     // untrimmed so the batches folded since are re-read after a restart rather than lost.
     if ((await latestCheckpoint(ckRoot))?.step === st.step) return;
     await savePolicy(policy, dir, {
-      metadata: { experimentId: ctx.id, cursor, counters },
+      metadata: { experimentId: ctx.id, cursor, consumed, counters },
       extraTensors: {
         ledger: { dtype: 'int64', shape: [ledger.size], data: BigInt64Array.from(ledger) },
         ...(estState ? { estimator: { dtype: 'float32', shape: [estState.length], data: estState } } : {}),
@@ -141,12 +149,16 @@ export async function runExperiment(rec: ExperimentRecord, d: RunDeps): Promise<
   };
 
   await publish();
+  await mirrorCounters();
   const startedAt = Date.parse(rec.startedAt ?? new Date().toISOString());
   let end: RunEnd | undefined;
   let leaseLost = false;
   const renew = setInterval(() => {
     store.renewLease(ctx.id, d.cfg.SPAR_LEARNER_ID, d.cfg.SPAR_LEASE_MS).then((ok) => { if (!ok) leaseLost = true; }, () => undefined);
   }, Math.max(250, Math.floor(d.cfg.SPAR_LEASE_MS / 3)));
+  // Busy share of this process's time on the experiment: everything but waiting for experience.
+  const runStart = performance.now();
+  let waitMs = 0;
   try {
     let step = (await policy.state(false)).step;
     while (!end) {
@@ -165,17 +177,29 @@ export async function runExperiment(rec: ExperimentRecord, d: RunDeps): Promise<
       const drop = { stale: 0, duplicate: 0, invalid: 0 };
       const stats: Record<string, number>[] = [];
       let batchCursor = cursor;
+      let batchConsumed = consumed;
       d.idle.idle();
+      const waitStart = performance.now();
       while (batch.length < config.learner.batchSize && !d.stopping()) {
         const items = await readExperience(d.redis, ctx.id, batchCursor, 16, Math.min(d.cfg.SPAR_POLL_MS, 1000));
         if (items.length === 0) {
+          // Waiting on the stream: trajectories read and dropped (stale, duplicate, invalid) are
+          // resolved, so they no longer count against the admission budget; only the usable ones in
+          // this incomplete batch (fewer than batchSize) still do. Without this, a backlog of stale
+          // entries could hold the whole budget while the learner waits for more.
+          const resolved = batchConsumed - batch.length;
+          if (resolved > advertised) {
+            advertised = resolved;
+            await d.redis.hset(keys.counters(ctx.id), 'learner_consumed_trajectories', resolved);
+          }
           if (leaseLost) break;
           const r = await store.get(ctx.id);
           if (r.stopRequested || r.state !== 'running') break;
           continue;
         }
-        for (const { id, entry } of items) {
+        for (const { id, entry, cumulative } of items) {
           batchCursor = id;
+          if (cumulative !== undefined) batchConsumed = cumulative;
           if (entry.stats && typeof entry.stats === 'object') stats.push(entry.stats as Record<string, number>);
           for (const t of entry.trajectories ?? []) {
             const h = idHash64(String(t?.trajectoryId));
@@ -192,6 +216,7 @@ export async function runExperiment(rec: ExperimentRecord, d: RunDeps): Promise<
         }
       }
       d.idle.busy();
+      waitMs += performance.now() - waitStart;
       if (batch.length < config.learner.batchSize) continue; // partial: re-read from `cursor` next time
       for (const h of seen) ledger.add(h);
       for (const s of stats) {
@@ -219,6 +244,7 @@ export async function runExperiment(rec: ExperimentRecord, d: RunDeps): Promise<
       d.metrics.counter('spar_zero_variance_groups_total').inc({ experiment: ctx.id }, est.zeroVarianceGroups);
       const m = samples.length ? await learner.step(samples) : undefined;
       cursor = batchCursor;
+      consumed = batchConsumed;
       counters.ingested += batch.length;
       d.metrics.counter('spar_trajectories_ingested_total').inc({ experiment: ctx.id }, batch.length);
       if (!m || m.skipped) {
@@ -241,7 +267,10 @@ export async function runExperiment(rec: ExperimentRecord, d: RunDeps): Promise<
       const meanReward = batch.reduce((s, t) => s + t.reward, 0) / batch.length;
       await store.update(ctx.id, (r) => ({
         ...r, step, policyVersion: policy.version,
-        metrics: { loss: m.loss, kl: m.kl, entropy: m.entropy, clipFrac: m.clipFrac, gradNorm: m.gradNorm, meanReward, ingested: counters.ingested, droppedStale: counters.droppedStale },
+        metrics: {
+          loss: m.loss, kl: m.kl, entropy: m.entropy, clipFrac: m.clipFrac, gradNorm: m.gradNorm, meanReward, ingested: counters.ingested,
+          droppedStale: counters.droppedStale, learnerBusy: 1 - waitMs / Math.max(1, performance.now() - runStart),
+        },
       }));
       if (config.eval.every > 0 && step % config.eval.every === 0 && step < config.budget.maxSteps) await evaluate(step);
       if (step % config.learner.checkpointEvery === 0) await checkpoint();

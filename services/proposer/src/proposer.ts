@@ -3,7 +3,7 @@ import { groupId, keys, PayloadTooLargeError, queues, taskId, type Envelope, typ
 import { seededRng } from '@spar/recipes/games';
 import type { ProposedTask, RecipeRegistry } from '@spar/recipes';
 import {
-  closeRedis, connectRedis, enqueue, experimentContext, ExperimentStore, FollowedPolicy, grpc, makeQueue, RunningExperiments,
+  Admission, admissionBudget, closeRedis, connectRedis, enqueue, experimentContext, ExperimentStore, FollowedPolicy, grpc, makeQueue, RunningExperiments,
   type ExperimentContext, type Logger, type Metrics, type Redis,
 } from '@spar/service-kit';
 import type { ProposerConfig } from './config.ts';
@@ -16,6 +16,8 @@ interface Served {
   /** The judge's queue, for proposals whose task was invalid (recipes that train them). */
   readonly rollouts?: Queue;
   readonly connection: Redis;
+  /** The experiment's admission budget (absent with rollout.admission: off): read only, for backpressure. */
+  readonly admission?: Admission;
   stop: boolean;
   loop?: Promise<void>;
 }
@@ -48,8 +50,10 @@ export class Proposer {
       ? await FollowedPolicy.create(id, ctx.model, ctx.vocab, this.redis, log, this.metrics, this.cfg.SPAR_THREADS || undefined)
       : undefined;
     const connection = connectRedis(this.cfg.REDIS_URL, `proposer-${id}`);
+    const budget = admissionBudget(ctx.config);
     const s: Served = {
       ctx, policy, queue: makeQueue(queues.tasks(id), connection), connection, stop: false,
+      ...(budget !== undefined ? { admission: new Admission(connection, id, { budget, perGroupGuess: ctx.config.rollout.groupSize, ttlMs: 30000 }) } : {}),
       ...(ctx.recipe.trainsInvalidProposals ? { rollouts: makeQueue(queues.rollouts(id), connection) } : {}),
     };
     this.served.set(id, s);
@@ -72,12 +76,20 @@ export class Proposer {
   private async loop(s: Served, log: Logger): Promise<void> {
     if (s.policy) await Promise.race([s.policy.ready(), new Promise((r) => { const t = setInterval(() => { if (s.stop) { clearInterval(t); r(undefined); } }, 100); })]);
     const bound = s.ctx.config.rollout.maxQueuedTasks;
+    // With admission, keep only enough tasks queued for the solvers to start at once when the
+    // budget frees up: tasks proposed with the policy age in the queue like rollouts do.
+    const floor = Math.min(bound, s.ctx.config.rollout.concurrency);
     while (!s.stop) {
       try {
         const c = await s.queue.getJobCounts('waiting', 'delayed', 'prioritized');
         const depth = (c.waiting ?? 0) + (c.delayed ?? 0) + (c.prioritized ?? 0);
         if (depth >= bound) {
-          this.metrics.counter('spar_proposer_paused_total').inc({ experiment: s.ctx.id });
+          this.metrics.counter('spar_proposer_paused_total').inc({ experiment: s.ctx.id, reason: 'queue' });
+          await sleep(100);
+          continue;
+        }
+        if (s.admission && depth >= floor && !(await s.admission.headroom()).admitted) {
+          this.metrics.counter('spar_proposer_paused_total').inc({ experiment: s.ctx.id, reason: 'admission' });
           await sleep(100);
           continue;
         }
@@ -98,7 +110,7 @@ export class Proposer {
     const references = refsRaw.map((r) => JSON.parse(r) as unknown);
     const proposed: ProposedTask[] = await s.ctx.recipe.propose({
       config: s.ctx.config, references, count, rng,
-      policy: s.policy && { vocab: s.ctx.vocab, get version() { return s.policy!.version; }, generate: (p, o) => s.policy!.generate(p, o), score: (q) => s.policy!.policy.score(q) },
+      policy: s.policy && { vocab: s.ctx.vocab, get version() { return s.policy!.version; }, generate: (p, o) => s.policy!.generate(p, o), score: (q) => s.policy!.score(q) },
     });
     if (proposed.length === 0) return;
     const t0 = performance.now();

@@ -2,8 +2,8 @@ import { UnrecoverableError, type Queue, type Worker } from 'bullmq';
 import { groupId, PayloadTooLargeError, queues, type RolloutJob, type TaskJob } from '@spar/core';
 import type { RecipeRegistry } from '@spar/recipes';
 import {
-  closeRedis, connectRedis, enqueue, experimentContext, ExperimentStore, FollowedPolicy, IdleTracker, makeQueue, makeWorker,
-  RunningExperiments, type ExperimentContext, type Logger, type Metrics, type Redis,
+  Admission, admissionBudget, AdmissionGate, closeRedis, connectRedis, enqueue, experimentContext, ExperimentStore, FollowedPolicy, IdleTracker,
+  makeQueue, makeWorker, RunningExperiments, type ExperimentContext, type Logger, type Metrics, type Redis,
 } from '@spar/service-kit';
 import type { SolverConfig } from './config.ts';
 
@@ -13,6 +13,8 @@ interface Served {
   readonly worker: Worker<TaskJob>;
   readonly out: Queue;
   readonly connection: Redis;
+  /** Staleness-aware admission (absent with rollout.admission: off). */
+  readonly gate?: AdmissionGate;
 }
 
 /** The solver: takes tasks, samples a group of rollouts with the current policy, enqueues them. */
@@ -43,9 +45,12 @@ export class Solver {
     const connection = connectRedis(this.cfg.REDIS_URL, `solver-${id}`);
     const out = makeQueue(queues.rollouts(id), connection);
     const concurrency = Math.min(ctx.config.rollout.concurrency, this.cfg.SPAR_MAX_CONCURRENCY);
-    const worker = makeWorker<TaskJob>(queues.tasks(id), connection, (job) => this.solve(ctx, policy, out, job.data), { concurrency, autorun: false });
+    const budget = admissionBudget(ctx.config);
+    const gate = budget === undefined ? undefined
+      : new AdmissionGate(new Admission(connection, id, { budget, perGroupGuess: ctx.config.rollout.groupSize, ttlMs: this.cfg.SPAR_ADMISSION_TTL_MS }));
+    const worker = makeWorker<TaskJob>(queues.tasks(id), connection, (job) => this.solve(ctx, policy, out, job.data, gate), { concurrency, autorun: false });
     worker.on('failed', (job, err) => log.warn({ jobId: job?.id, err: err.message }, 'solving failed'));
-    this.served.set(id, { ctx, policy, worker, out, connection });
+    this.served.set(id, { ctx, policy, worker, out, connection, gate });
     // Start taking tasks once the learner's weights have arrived (never solve with random init by accident).
     policy.ready().then(() => { if (this.served.get(id)?.worker === worker) void worker.run(); });
     log.info({ concurrency }, 'solving experiment');
@@ -55,28 +60,44 @@ export class Solver {
     const s = this.served.get(id);
     this.served.delete(id);
     if (!s) return;
+    s.gate?.cancel();
     await s.worker.close();
+    await s.gate?.close();
     await s.out.close();
     await s.policy.close();
     await closeRedis(s.connection);
   }
 
-  private async solve(ctx: ExperimentContext, policy: FollowedPolicy, out: Queue, job: TaskJob): Promise<void> {
+  private async solve(ctx: ExperimentContext, policy: FollowedPolicy, out: Queue, job: TaskJob, gate?: AdmissionGate): Promise<void> {
+    if (!job?.envelope?.taskId) {
+      this.metrics.counter('spar_bad_input_total').inc({ service: 'solver', kind: 'malformed_job' });
+      this.metrics.counter('spar_jobs_total').inc({ service: 'solver', queue: 'tasks', outcome: 'failed' });
+      throw new UnrecoverableError('malformed task job');
+    }
+    const gid = groupId(job.envelope.taskId, 0);
+    if (gate) {
+      // Wait (not busy) until a group started now can still be trained within maxStaleness.
+      const entry = await gate.enter(gid);
+      if (!entry) throw new Error(`experiment ${ctx.id} is no longer served; task left for a later attempt`);
+      this.metrics.histogram('spar_admission_wait_seconds').observe({ experiment: ctx.id }, entry.waitedMs / 1000);
+      // Generate with the version the learner has published, not an older copy still syncing.
+      if (policy.version < entry.publishedVersion && !(await policy.waitForVersion(entry.publishedVersion, this.cfg.SPAR_SYNC_WAIT_MS))) {
+        this.metrics.counter('spar_admission_sync_timeouts_total').inc({ experiment: ctx.id });
+      }
+    }
+    let handedOn = false;
     if (this.active++ === 0) this.idle.busy();
     try {
-      if (!job?.envelope?.taskId) {
-        this.metrics.counter('spar_bad_input_total').inc({ service: 'solver', kind: 'malformed_job' });
-        throw new UnrecoverableError('malformed task job');
-      }
       const G = ctx.config.rollout.groupSize;
-      const rollouts = await ctx.recipe.rollout({ config: ctx.config, policy: { vocab: ctx.vocab, get version() { return policy.version; }, generate: (p, o) => policy.generate(p, o), score: (s) => policy.policy.score(s) }, rng: Math.random }, job.task, G);
-      const gid = groupId(job.envelope.taskId, 0);
+      const rollouts = await ctx.recipe.rollout({ config: ctx.config, policy: { vocab: ctx.vocab, get version() { return policy.version; }, generate: (p, o) => policy.generate(p, o), score: (s) => policy.score(s) }, rng: Math.random }, job.task, G);
       const data: RolloutJob = {
         envelope: { ...job.envelope, role: 'solver', policyVersion: policy.version, groupId: gid, trajectoryId: '', parentIds: [job.envelope.taskId], createdAt: new Date().toISOString() },
         task: job.task, proposal: job.proposal, rollouts,
       };
       try {
         await enqueue(out, gid, data);
+        handedOn = true;
+        await gate?.handedOn(gid).catch(() => undefined);
       } catch (err) {
         if (err instanceof PayloadTooLargeError) {
           this.metrics.counter('spar_payload_rejected_total').inc({ service: 'solver', queue: 'rollouts' });
@@ -90,6 +111,7 @@ export class Solver {
       this.metrics.counter('spar_jobs_total').inc({ service: 'solver', queue: 'tasks', outcome: 'failed' });
       throw err;
     } finally {
+      if (!handedOn) await gate?.abandon(gid).catch(() => undefined);
       if (--this.active === 0) this.idle.idle();
     }
   }

@@ -1,7 +1,7 @@
 import { NonFiniteError, ShapeError } from '../errors.ts';
 import type { TensorData } from '../graph/types.ts';
 import type { ModelConfig } from '../model/config.ts';
-import { pow2Bucket, stepBucket } from './sessions.ts';
+import { rowBucket, stepBucket } from './sessions.ts';
 
 /** One training sequence. Per-token arrays are aligned with `tokens` (index i is about token i). */
 export interface TrainSample {
@@ -60,7 +60,7 @@ export interface PackedBatch {
 
 /**
  * Pack samples into padded [B,T] feeds: position t predicts token t+1. Rows are padded to a
- * power-of-two batch and columns to a multiple of LENGTH_STEP; padding is masked out.
+ * rowBucket and columns to a multiple of LENGTH_STEP; padding is masked out.
  */
 export function packTrainBatch(samples: readonly TrainSample[], c: ModelConfig, withRef: boolean, minBatch = 1): PackedBatch {
   if (samples.length === 0) throw new ShapeError('samples', 'empty batch');
@@ -93,7 +93,7 @@ export function packTrainBatch(samples: readonly TrainSample[], c: ModelConfig, 
     if (withRef && !s.refLogprobs) throw new ShapeError(`samples[${i}].refLogprobs`, 'required when klCoef > 0');
     maxLen = Math.max(maxLen, s.tokens.length - 1);
   });
-  const B = pow2Bucket(samples.length, minBatch);
+  const B = rowBucket(samples.length, minBatch);
   const T = stepBucket(maxLen, LENGTH_STEP, c.context);
   const n = B * T;
   const ids = new BigInt64Array(n);

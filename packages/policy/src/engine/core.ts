@@ -9,7 +9,7 @@ import type { LossConfig } from '../train/loss.ts';
 import type { OptimizerConfig } from '../train/optimizer.ts';
 import { buildTrainGraph, METRIC_OUTPUTS } from '../train/step-graph.ts';
 import { checkTokens, LENGTH_STEP, maskRow, packTrainBatch, type AllowedSets, type TrainSample } from './batch.ts';
-import { pow2Bucket, SessionCache, stepBucket } from './sessions.ts';
+import { pow2Bucket, rowBucket, SessionCache, stepBucket } from './sessions.ts';
 
 export interface StepMetrics {
   loss: number; pgLoss: number; kl: number; entropy: number; clipFrac: number; gradNorm: number;
@@ -100,7 +100,7 @@ export class EngineCore {
     sequences.forEach((s, i) => checkTokens(`sequences[${i}]`, s, this.config));
     if (allowed && allowed.length !== sequences.length) throw new ShapeError('allowed', `${allowed.length} rows for ${sequences.length} sequences`);
     const masked = !!allowed?.some((a) => a && Array.prototype.some.call(a, (x) => !!x));
-    const B = pow2Bucket(sequences.length);
+    const B = rowBucket(sequences.length);
     const T = stepBucket(Math.max(1, ...sequences.map((s) => s.length - 1)), LENGTH_STEP, this.config.context);
     const c = this.config;
     const V = c.vocabSize;

@@ -40,6 +40,18 @@ export function pow2Bucket(n: number, min = 1): number {
   return b;
 }
 
+/**
+ * Batch rows for the learner's graphs (train step, scoring): the smallest m·2^e ≥ n with
+ * m ∈ {4, 5, 6, 7} — four shapes per octave, so at most 25 % of the rows are padding (a power of
+ * two wastes up to 50 %: 721 trajectories ran as 1024 rows). Below 8, powers of two.
+ */
+export function rowBucket(n: number, min = 1): number {
+  const x = Math.max(n, min, 1);
+  if (x <= 8) return pow2Bucket(x);
+  const step = 2 ** (Math.floor(Math.log2(x - 1)) - 2);
+  return Math.ceil(x / step) * step;
+}
+
 /** Smallest multiple of `step` ≥ n, capped at `cap`. */
 export function stepBucket(n: number, step: number, cap: number): number {
   return Math.min(cap, Math.max(step, Math.ceil(n / step) * step));

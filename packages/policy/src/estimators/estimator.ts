@@ -120,13 +120,20 @@ export function feeds(b: PreparedBatch, rows: number, members: number): Record<s
   rewards.set(b.rewards);
   const valid = new Float32Array(rows);
   valid.fill(1, 0, b.rows);
-  const member = new Float32Array(rows * members);
-  for (let i = 0; i < b.rows; i++) member[i * members + b.member[i]!] = 1;
   const f: Record<string, TensorData> = {
     rewards: { dtype: 'float32', shape: [rows], data: rewards },
     valid: { dtype: 'float32', shape: [rows], data: valid },
-    member: { dtype: 'float32', shape: [rows, members], data: member },
   };
-  if (b.state) f.state = { dtype: 'float32', shape: [members], data: b.state };
+  if (b.state) {
+    // rae: the key index of each row (a tabular baseline can have thousands of keys; no one-hot).
+    const key = new BigInt64Array(rows);
+    for (let i = 0; i < b.rows; i++) key[i] = BigInt(b.member[i]!);
+    f.key = { dtype: 'int64', shape: [rows], data: key };
+    f.state = { dtype: 'float32', shape: [members], data: b.state };
+  } else {
+    const member = new Float32Array(rows * members);
+    for (let i = 0; i < b.rows; i++) member[i * members + b.member[i]!] = 1;
+    f.member = { dtype: 'float32', shape: [rows, members], data: member };
+  }
   return f;
 }

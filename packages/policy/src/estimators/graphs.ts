@@ -8,7 +8,7 @@ import { Graph, int, type Value } from '../graph/index.ts';
  * and masks `member` by `valid` itself, so padded rows cannot reach any statistic: whatever
  * finite values they carry, results on the real rows are unchanged.
  * Per-group statistics are MatMuls with the one-hot matrix: sums = r^T M, and a per-group value
- * v is read back per row as M v.
+ * v is read back per row as M v. The rae graph takes key indices instead (see buildRaeGraph).
  */
 
 export type GroupedMode = 'grpo' | 'drgrpo' | 'rloo' | 'whiten';
@@ -86,16 +86,21 @@ export interface RaeGraphOptions {
 /**
  * SPIRAL / prime-rl role-conditioned advantage with sequential in-batch semantics: rows are
  * processed in batch order and each row sees its key's baseline after the EMA updates of all
- * earlier rows of that key in the batch (identical to one call per row). Extra input
- *   state [K]  baselines before the batch;  outputs advantages [B], state_out [K].
+ * earlier rows of that key in the batch (identical to one call per row). Inputs
+ *   rewards [B], valid [B], key [B] int64 (the row's baseline index in 0..K-1), state [K]
+ * (baselines before the batch); outputs advantages [B], state_out [K].
  *
  * Closed form (d = decay). Let m_j be the number of earlier rows with row j's key (its rank
  * within the key) and n_k the number of rows with key k. Unrolling b <- d b + (1 - d) R:
  *   b_before(j) = d^m_j b0[k] + (1 - d) sum_{i<j, key i = k} d^(m_j - m_i - 1) R_i
  *   b_after[k]  = d^n_k b0[k] + (1 - d) sum_{key i = k}      d^(n_k - m_i - 1) R_i
  *   A_j         = R_j - b_before(j).
- * "Earlier, same key" is the strict lower triangle of K K^T (Trilu, k = -1), so m is its row
- * sum; powers are exp(x ln d) with exponents clamped at 0 off the mask (so nothing overflows).
+ * "Same key" is the [B,B] equality of the row keys (padding rows excluded), "earlier, same key"
+ * its strict lower triangle (Trilu, k = -1), so m is that row sum. Nothing is [B,K]: the cost is
+ * O(B^2) whatever the number of keys (a tabular baseline has thousands). b_after is computed
+ * per row (identical for every row of a key) and scattered into the state; padding rows write
+ * into an extra slot K that is sliced off. Powers are exp(x ln d) with exponents clamped at 0
+ * off the mask (so nothing overflows).
  */
 export function buildRaeGraph(o: RaeGraphOptions): Graph {
   const B = o.rows;
@@ -104,25 +109,28 @@ export function buildRaeGraph(o: RaeGraphOptions): Graph {
   const g = new Graph('float32');
   const r = g.input('rewards', 'float32', [B]);
   const valid = g.input('valid', 'float32', [B]);
-  const M = g.mul(g.input('member', 'float32', [B, K]), g.reshape(valid, [B, 1]));
+  const keyIn = g.input('key', 'int64', [B]);
   const b0 = g.input('state', 'float32', [K]);
   const pow = (x: Value): Value => g.exp(g.mul(g.max(x, 0), lnd));
-  const perRow = (v: Value): Value => g.reshape(g.matmul(M, g.reshape(v, [K, 1])), [B]);
+  const col = (v: Value): Value => g.reshape(v, [B, 1]);
+  const row = (v: Value): Value => g.reshape(v, [1, B]);
 
-  const sameKey = g.matmul(M, g.transposeLast(M));
+  const key = g.where(g.greater(valid, 0), keyIn, g.constant(BigInt64Array.of(BigInt(K)), [], 'int64', 'rae_pad_key'));
+  const same = g.mul(g.cast(g.equal(col(key), row(key)), 'float32'), g.mul(col(valid), row(valid)));
   const k = g.constant(BigInt64Array.from([-1n]), [], 'int64', 'trilu_k');
-  const earlier = g.op('Trilu', [sameKey, k], { upper: int(0) }, 'float32', [B, B]);
+  const earlier = g.op('Trilu', [same, k], { upper: int(0) }, 'float32', [B, B]);
   const m = g.reduceSum(earlier, [1]);
-  const lag = g.sub(g.sub(g.reshape(m, [B, 1]), g.reshape(m, [1, B])), 1);
+  const lag = g.sub(g.sub(col(m), row(m)), 1);
   const weights = g.mul(g.mul(earlier, pow(lag)), 1 - o.decay);
-  const fromBatch = g.reshape(g.matmul(weights, g.reshape(r, [B, 1])), [B]);
-  const before = g.add(g.mul(pow(m), perRow(b0)), fromBatch);
+  const fromBatch = g.reshape(g.matmul(weights, col(r)), [B]);
+  const slots = g.concat([b0, g.zeros([1])], 0); // [K+1], slot K for padding rows
+  const b0Row = g.gather(slots, key);
+  const before = g.add(g.mul(pow(m), b0Row), fromBatch);
   g.output(g.mul(g.sub(r, before), valid), 'advantages');
 
-  const n = g.reduceSum(M, [0]);
-  const tail = g.sub(g.sub(perRow(n), m), 1);
-  const w = g.mul(g.mul(pow(tail), valid), 1 - o.decay);
-  const fromRows = g.reshape(g.matmul(g.reshape(g.mul(w, r), [1, B]), M), [K]);
-  g.output(g.add(g.mul(pow(n), b0), fromRows), 'state_out');
+  const n = g.reduceSum(same, [1]);
+  const w = g.mul(g.mul(pow(g.sub(g.sub(n, m), 1)), valid), 1 - o.decay);
+  const after = g.add(g.mul(pow(n), b0Row), g.reshape(g.matmul(same, col(g.mul(w, r))), [B]));
+  g.output(g.slice(g.scatterElements(slots, key, after, 0), 0, 0, K), 'state_out');
   return g;
 }

@@ -74,10 +74,17 @@ export const GRADIENT_RULES: Record<string, GradientRule> = {
     return [g.mul(gy, g.add(g.add(g.mul(t, 0.5), 0.5), term2))];
   },
   Sign: () => [undefined],
-  MatMul: ({ g, x: [a, b], gy }) => [
-    ub(g, g.matmul(gy, g.transposeLast(b!)), a!.shape),
-    ub(g, g.matmul(g.transposeLast(a!), gy), b!.shape),
-  ],
+  MatMul: ({ g, x: [a, b], gy }) => {
+    const ga = ub(g, g.matmul(gy, g.transposeLast(b!)), a!.shape);
+    if (b!.shape.length === 2 && a!.shape.length > 2) {
+      // A weight [d,n] applied to activations [..., d]: one [d,M]·[M,n] product over all M rows,
+      // not a batched product per leading index followed by a ReduceSum (B× the memory traffic).
+      const d = a!.shape.at(-1)!;
+      const m = a!.shape.slice(0, -1).reduce((x, y) => x * y, 1);
+      return [ga, g.matmul(g.transposeLast(g.reshape(a!, [m, d])), g.reshape(gy, [m, b!.shape[1]!]))];
+    }
+    return [ga, ub(g, g.matmul(g.transposeLast(a!), gy), b!.shape)];
+  },
   Transpose: ({ g, node, gy }) => {
     const perm = node.attrs.perm!.value as number[];
     const inv = new Array<number>(perm.length);
