@@ -9,6 +9,8 @@
 // {"bench":"time-to-target","asyncSeconds":…,"syncSeconds":…,"speedup":sync/async,"staleDropFraction":…,
 //  "learnerStepsPerMin":…,"asyncStepsToTarget":…,"syncStepsToTarget":…, …}
 // (a run that never reaches the target prints null for its seconds and steps).
+// Flags: --config FILE, --max-minutes N (each run's budget), --modes async,sync, --async-staleness N
+// (the async run's learner.maxStaleness instead of the config's), --keep (keep the run folders).
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -21,6 +23,7 @@ const { values } = parseArgs({
     config: { type: 'string', default: DEFAULT_CONFIG },
     'max-minutes': { type: 'string' },
     modes: { type: 'string', default: 'async,sync' },
+    'async-staleness': { type: 'string' },
     keep: { type: 'boolean', default: false },
   },
 });
@@ -81,7 +84,8 @@ for (const mode of values.modes.split(',').map((x) => x.trim()).filter(Boolean))
       config: values.config, dataDir, summary: false,
       override: (cfg) => {
         const c = cfg as { learner?: Record<string, unknown>; budget?: Record<string, unknown> };
-        const learner = mode === 'sync' ? { ...(c.learner ?? {}), maxStaleness: 0 } : c.learner;
+        const staleness = mode === 'sync' ? 0 : values['async-staleness'] !== undefined ? Number(values['async-staleness']) : undefined;
+        const learner = staleness !== undefined ? { ...(c.learner ?? {}), maxStaleness: staleness } : c.learner;
         const budget = values['max-minutes'] ? { ...(c.budget ?? {}), maxMinutes: Number(values['max-minutes']) } : c.budget;
         return { ...cfg, ...(learner ? { learner } : {}), ...(budget ? { budget } : {}) };
       },

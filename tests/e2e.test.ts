@@ -40,7 +40,12 @@ async function waitFor(id: string, timeoutMs: number): Promise<ExperimentRecord>
   for (;;) {
     const r = (await (await fetch(`${stack.baseUrl}/v1/experiments/${id}`)).json()) as ExperimentRecord;
     if (TERMINAL_STATES.includes(r.state)) return r;
-    if (Date.now() > until) throw new Error(`experiment ${id} still ${r.state} at step ${r.step}`);
+    if (Date.now() > until) {
+      // Where the pipeline stands, for the post-mortem (SPAR_TEST_KEEP=1 keeps the services' logs).
+      const c = await redis.hgetall(keys.counters(id));
+      const inflight = await redis.zcard(keys.inflight(id));
+      throw new Error(`experiment ${id} still ${r.state} at step ${r.step}; counters ${JSON.stringify(c)}; admission tokens ${inflight}`);
+    }
     await new Promise((res) => setTimeout(res, 250));
   }
 }

@@ -65,8 +65,13 @@ export interface AdmissionCheck {
 
 export interface AdmissionOptions {
   readonly budget: number;
-  /** Trajectories one group is assumed to hold before the judge has measured any (e.g. groupSize). */
-  readonly perGroupGuess: number;
+  /**
+   * Trajectories a token counts for before the judge has appended any group (after that, the
+   * measured mean). Default: the whole budget, i.e. one group at a time until the first is
+   * measured — a low guess would admit a burst of groups at the initial weights that turn stale
+   * (a TicTacToe group of 4 games holds up to 36 trajectories, not 4).
+   */
+  readonly perGroupGuess?: number;
   /** Token lifetime without renewal. */
   readonly ttlMs: number;
 }
@@ -78,7 +83,7 @@ export class Admission {
   private async run(groupId: string): Promise<AdmissionCheck> {
     const exp = this.experimentId;
     const [ok, used, published] = (await this.redis.eval(ACQUIRE_LUA, 3, keys.inflight(exp), keys.counters(exp), keys.policy(exp),
-      groupId, String(this.opts.budget), String(this.opts.perGroupGuess), String(this.opts.ttlMs))) as [number, number, number];
+      groupId, String(this.opts.budget), String(this.opts.perGroupGuess ?? this.opts.budget), String(this.opts.ttlMs))) as [number, number, number];
     return { admitted: ok === 1, used, budget: this.opts.budget, publishedVersion: published };
   }
 

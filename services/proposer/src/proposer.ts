@@ -53,7 +53,7 @@ export class Proposer {
     const budget = admissionBudget(ctx.config);
     const s: Served = {
       ctx, policy, queue: makeQueue(queues.tasks(id), connection), connection, stop: false,
-      ...(budget !== undefined ? { admission: new Admission(connection, id, { budget, perGroupGuess: ctx.config.rollout.groupSize, ttlMs: 30000 }) } : {}),
+      ...(budget !== undefined ? { admission: new Admission(connection, id, { budget, ttlMs: 30000 }) } : {}),
       ...(ctx.recipe.trainsInvalidProposals ? { rollouts: makeQueue(queues.rollouts(id), connection) } : {}),
     };
     this.served.set(id, s);

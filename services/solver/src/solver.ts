@@ -7,6 +7,9 @@ import {
 } from '@spar/service-kit';
 import type { SolverConfig } from './config.ts';
 
+/** A task taken while the experiment was being unserved: failed on purpose, BullMQ retries it later. */
+class NotServedError extends Error {}
+
 interface Served {
   readonly ctx: ExperimentContext;
   readonly policy: FollowedPolicy;
@@ -47,9 +50,12 @@ export class Solver {
     const concurrency = Math.min(ctx.config.rollout.concurrency, this.cfg.SPAR_MAX_CONCURRENCY);
     const budget = admissionBudget(ctx.config);
     const gate = budget === undefined ? undefined
-      : new AdmissionGate(new Admission(connection, id, { budget, perGroupGuess: ctx.config.rollout.groupSize, ttlMs: this.cfg.SPAR_ADMISSION_TTL_MS }));
+      : new AdmissionGate(new Admission(connection, id, { budget, ttlMs: this.cfg.SPAR_ADMISSION_TTL_MS }));
     const worker = makeWorker<TaskJob>(queues.tasks(id), connection, (job) => this.solve(ctx, policy, out, job.data, gate), { concurrency, autorun: false });
-    worker.on('failed', (job, err) => log.warn({ jobId: job?.id, err: err.message }, 'solving failed'));
+    worker.on('failed', (job, err) => {
+      if (err instanceof NotServedError) log.debug({ jobId: job?.id }, 'task left for a later attempt (experiment no longer served)');
+      else log.warn({ jobId: job?.id, err: err.message }, 'solving failed');
+    });
     this.served.set(id, { ctx, policy, worker, out, connection, gate });
     // Start taking tasks once the learner's weights have arrived (never solve with random init by accident).
     policy.ready().then(() => { if (this.served.get(id)?.worker === worker) void worker.run(); });
@@ -78,7 +84,7 @@ export class Solver {
     if (gate) {
       // Wait (not busy) until a group started now can still be trained within maxStaleness.
       const entry = await gate.enter(gid);
-      if (!entry) throw new Error(`experiment ${ctx.id} is no longer served; task left for a later attempt`);
+      if (!entry) throw new NotServedError(`experiment ${ctx.id} is no longer served; task left for a later attempt`);
       this.metrics.histogram('spar_admission_wait_seconds').observe({ experiment: ctx.id }, entry.waitedMs / 1000);
       // Generate with the version the learner has published, not an older copy still syncing.
       if (policy.version < entry.publishedVersion && !(await policy.waitForVersion(entry.publishedVersion, this.cfg.SPAR_SYNC_WAIT_MS))) {
