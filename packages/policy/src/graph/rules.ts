@@ -64,14 +64,16 @@ export const GRADIENT_RULES: Record<string, GradientRule> = {
   Relu: ({ g, x: [a], gy }) => [g.where(g.greater(a!, 0), gy, 0)],
   Abs: ({ g, x: [a], gy }) => [g.mul(gy, g.sign(a!))],
   Gelu: ({ g, x: [a], gy }) => {
-    // y = ½x(1 + tanh u), u = k(x + c x³): y' = ½(1 + t) + ½ k x (1 − t²)(1 + 3c x²).
+    // y = ½x(1 + tanh u), u = k(x + c x³). With s = σ(2u) = ½(1 + tanh u):
+    //   y' = s + 2x·s(1 − s)·(k + 3kc x²)
+    // 13 element-wise ops on the activation (the tanh form took 17; they are most of the MLP's
+    // non-MatMul time in the backward pass).
     const k = Math.sqrt(2 / Math.PI);
     const c = 0.044715;
     const x2 = g.mul(a!, a!);
-    const t = g.tanh(g.mul(g.add(g.mul(g.mul(x2, a!), c), a!), k));
-    const dt = g.sub(1, g.mul(t, t));
-    const term2 = g.mul(g.mul(g.mul(a!, dt), g.add(g.mul(x2, 3 * c), 1)), 0.5 * k);
-    return [g.mul(gy, g.add(g.add(g.mul(t, 0.5), 0.5), term2))];
+    const s = g.sigmoid(g.mul(a!, g.add(g.mul(x2, 2 * k * c), 2 * k)));
+    const slope = g.mul(a!, g.add(g.mul(x2, 6 * k * c), 2 * k));
+    return [g.mul(gy, g.add(g.mul(g.mul(s, g.sub(1, s)), slope), s))];
   },
   Sign: () => [undefined],
   MatMul: ({ g, x: [a, b], gy }) => {

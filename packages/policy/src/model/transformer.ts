@@ -19,6 +19,14 @@ function P(params: Params, name: string): Value {
   return v;
 }
 
+/** x [..., k] · w [k, n] as one 2-D product over all leading rows (then the leading shape back). */
+export function linear(g: Graph, x: Value, w: Value): Value {
+  if (x.shape.length <= 2) return g.matmul(x, w);
+  const lead = x.shape.slice(0, -1);
+  const rows = lead.reduce((a, b) => a * b, 1);
+  return g.reshape(g.matmul(g.reshape(x, [rows, x.shape.at(-1)!]), w), [...lead, w.shape[1]!]);
+}
+
 export function rmsNorm(g: Graph, x: Value, w: Value, eps: number): Value {
   const ms = g.reduceMean(g.mul(x, x), [-1], true);
   return g.mul(g.div(x, g.sqrt(g.add(ms, eps))), w);
@@ -31,11 +39,11 @@ export function gelu(g: Graph, x: Value): Value {
 
 function mlp(g: Graph, c: ModelConfig, params: Params, l: number, h: Value): Value {
   const p = `layer${l}.`;
-  const a = g.matmul(h, P(params, `${p}w1`));
+  const a = linear(g, h, P(params, `${p}w1`));
   const act = c.activation === 'swiglu'
-    ? g.mul(g.mul(a, g.sigmoid(a)), g.matmul(h, P(params, `${p}w3`)))
+    ? g.mul(g.mul(a, g.sigmoid(a)), linear(g, h, P(params, `${p}w3`)))
     : gelu(g, a);
-  return g.matmul(act, P(params, `${p}w2`));
+  return linear(g, act, P(params, `${p}w2`));
 }
 
 /** cos/sin tables [context, headDim/2] for rotary positions. */
@@ -80,9 +88,9 @@ function mergeHeads(g: Graph, c: ModelConfig, x: Value): Value {
 function projectQkv(g: Graph, c: ModelConfig, params: Params, l: number, x: Value, cos?: Value, sin?: Value): { q: Value; k: Value; v: Value } {
   const p = `layer${l}.`;
   const h = rmsNorm(g, x, P(params, `${p}attnNorm`), c.normEps);
-  let q = splitHeads(g, c, g.matmul(g.mul(h, 1 / Math.sqrt(headDim(c))), P(params, `${p}wq`)));
-  let k = splitHeads(g, c, g.matmul(h, P(params, `${p}wk`)));
-  const v = splitHeads(g, c, g.matmul(h, P(params, `${p}wv`)));
+  let q = splitHeads(g, c, linear(g, g.mul(h, 1 / Math.sqrt(headDim(c))), P(params, `${p}wq`)));
+  let k = splitHeads(g, c, linear(g, h, P(params, `${p}wk`)));
+  const v = splitHeads(g, c, linear(g, h, P(params, `${p}wv`)));
   if (cos && sin) {
     q = rotate(g, q, cos, sin);
     k = rotate(g, k, cos, sin);
@@ -96,7 +104,7 @@ function embed(g: Graph, params: Params, ids: Value): Value {
 
 function head(g: Graph, c: ModelConfig, params: Params, x: Value): Value {
   const w = c.tieEmbeddings ? g.transposeLast(P(params, 'embed')) : P(params, 'head');
-  return g.matmul(rmsNorm(g, x, P(params, 'finalNorm'), c.normEps), w);
+  return linear(g, rmsNorm(g, x, P(params, 'finalNorm'), c.normEps), w);
 }
 
 export interface ForwardResult {
@@ -126,7 +134,7 @@ export function forward(g: Graph, c: ModelConfig, params: Params, ids: Value): F
     keys.push(k);
     values.push(v);
     const att = g.softmax(g.add(g.matmul(q, g.transposeLast(k)), causal), -1);
-    x = g.add(x, g.matmul(mergeHeads(g, c, g.matmul(att, v)), P(params, `${p}wo`)));
+    x = g.add(x, linear(g, mergeHeads(g, c, g.matmul(att, v)), P(params, `${p}wo`)));
     x = g.add(x, mlp(g, c, params, l, rmsNorm(g, x, P(params, `${p}mlpNorm`), c.normEps)));
   }
   return { logits: head(g, c, params, x), keys, values };
@@ -173,7 +181,7 @@ export function decodeStep(
     const sSelf = g.reduceSum(g.mul(q, k), [-1], true); // [B,H,1,1]
     const pr = g.softmax(g.concat([sCache, sSelf], -1), -1);
     const o = g.add(g.matmul(g.slice(pr, -1, 0, C), vCache[l]!), g.mul(g.slice(pr, -1, C, C + 1), v));
-    x = g.add(x, g.matmul(mergeHeads(g, c, o), P(params, `${p}wo`)));
+    x = g.add(x, linear(g, mergeHeads(g, c, o), P(params, `${p}wo`)));
     x = g.add(x, mlp(g, c, params, l, rmsNorm(g, x, P(params, `${p}mlpNorm`), c.normEps)));
   }
   return { logits: g.reshape(head(g, c, params, x), [b, c.vocabSize]), keys, values };
