@@ -1,5 +1,5 @@
 import * as ort from 'onnxruntime-node';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { parseModelConfig, parseLossConfig, parseOptimizerConfig, serialize, paramSpecs, initParams } from '../packages/policy/src/index.ts';
 import { buildTrainGraph } from '../packages/policy/src/train/step-graph.ts';
 // Per-op profile of one train-step graph (onnxruntime's profiler). Defaults: bench:learner's shape.
@@ -9,7 +9,7 @@ const B = e('B', 16), T = e('T', 128);
 const c = parseModelConfig({ layers: e('L', 4), dModel: e('D', 256), heads: e('H', 8), vocabSize: e('V', 256), context: T + 1 });
 const withRef = process.env.KL === '1';
 const tg = buildTrainGraph(c, parseLossConfig({ entropyCoef: 0.01, klCoef: withRef ? 0.1 : 0 }), parseOptimizerConfig({}), { batch: B, length: T, withRef });
-for (const f of (await import('node:fs')).readdirSync('/tmp')) if (f.startsWith('sparprof')) (await import('node:fs')).rmSync('/tmp/' + f);
+for (const f of readdirSync('/tmp')) if (f.startsWith('sparprof')) rmSync('/tmp/' + f);
 const threads = e('THREADS', 0);
 const s = await ort.InferenceSession.create(serialize(tg.graph), { enableProfiling: true, graphOptimizationLevel: 'all', profileFilePrefix: '/tmp/sparprof', ...(threads ? { intraOpNumThreads: threads } : {}) } as any);
 const feeds: Record<string, ort.Tensor> = {};
@@ -21,7 +21,7 @@ for (const k of ['mask', 'advantages', 'oldLogp', ...(withRef ? ['refLogp'] : []
 feeds.logitMask = new ort.Tensor('float32', new Float32Array(B * T * c.vocabSize), [B, T, c.vocabSize]);
 for (const k of ['lr', 'bc1', 'bc2']) feeds[k] = new ort.Tensor('float32', Float32Array.of(0.001), []);
 for (let i = 0; i < 4; i++) await s.run(feeds);
-await (s as any).endProfiling(); const { readdirSync } = await import('node:fs'); const file = '/tmp/' + readdirSync('/tmp').find((f) => f.startsWith('sparprof'));
+await (s as any).endProfiling(); const file = '/tmp/' + readdirSync('/tmp').find((f) => f.startsWith('sparprof'));
 const ev = JSON.parse(readFileSync(file, 'utf8')) as any[];
 const by = new Map<string, number>(); let tot = 0;
 for (const e of ev) if (e.cat === 'Node' && e.name.endsWith('_kernel_time')) { const k = e.args.op_name; by.set(k, (by.get(k) ?? 0) + e.dur); tot += e.dur; }

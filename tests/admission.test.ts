@@ -3,8 +3,9 @@ import { resolve } from 'node:path';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
-import { keys, TERMINAL_STATES, type ExperimentRecord } from '@spar/core';
+import { keys } from '@spar/core';
 import { startStack, type Stack } from '@spar/testing';
+import { experimentsApi } from './experiments-api.ts';
 
 // Staleness-aware admission on a real stack: while the learner is frozen (SIGSTOP), solvers stop
 // at the shared budget instead of filling the stream; without admission they do not stop.
@@ -22,30 +23,17 @@ const experiment = (name: string, admission: 'staleness' | 'off') => ({
 
 let stack: Stack;
 let redis: Redis;
+let api: ReturnType<typeof experimentsApi>;
 before(async () => {
   stack = await startStack(ROOT);
   redis = new Redis(stack.redis.url);
+  api = experimentsApi(stack);
 });
 after(async () => {
   redis?.disconnect();
   await stack?.stop();
 });
 
-const get = async (id: string) => (await (await fetch(`${stack.baseUrl}/v1/experiments/${id}`)).json()) as ExperimentRecord;
-async function submit(body: object): Promise<string> {
-  const r = await fetch(`${stack.baseUrl}/v1/experiments`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
-  assert.equal(r.status, 201);
-  return ((await r.json()) as ExperimentRecord).id;
-}
-async function until(id: string, pred: (r: ExperimentRecord) => boolean, ms = 120000): Promise<ExperimentRecord> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const r = await get(id);
-    if (pred(r)) return r;
-    if (Date.now() > end) throw new Error(`timed out: ${r.state} step ${r.step}`);
-    await new Promise((res) => setTimeout(res, 100));
-  }
-}
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Trajectories judged but not consumed, and admission tokens in flight. */
@@ -72,23 +60,18 @@ async function freezeLearner(ms: number, id: string) {
   }
 }
 
-async function stop(id: string): Promise<ExperimentRecord> {
-  await fetch(`${stack.baseUrl}/v1/experiments/${id}/stop`, { method: 'POST' });
-  return until(id, (r) => TERMINAL_STATES.includes(r.state));
-}
-
 test('admission: a frozen learner stops the solvers at the shared budget; after it thaws the run goes on with few stale drops', async (t) => {
-  const id = await submit(experiment('admission on', 'staleness'));
-  await until(id, (r) => r.step >= 3);
+  const id = await api.submit(experiment('admission on', 'staleness'));
+  await api.until(id, (r) => r.step >= 3);
   const frozen = await freezeLearner(4000, id);
   // One group of slack: a token is taken while used < budget, and a TicTacToe group of 4 games
   // holds at most 4 × 9 trajectories.
   const used = frozen.unconsumed + frozen.inflight * frozen.perGroup;
   t.diagnostic(`frozen backlog ${JSON.stringify(frozen)}: ${used.toFixed(0)} trajectories, budget ${BUDGET}`);
   assert.ok(used <= BUDGET + 36, `backlog ${JSON.stringify(frozen)} = ${used} trajectories over the budget ${BUDGET}`);
-  const step = (await get(id)).step;
-  await until(id, (r) => r.step >= step + 5);
-  const done = await stop(id);
+  const step = (await api.get(id)).step;
+  await api.until(id, (r) => r.step >= step + 5);
+  const done = await api.stop(id);
   assert.equal(done.state, 'stopped');
   const stale = done.metrics.droppedStale ?? 0;
   t.diagnostic(`stale drops ${stale} of ${stale + done.metrics.ingested!}`);
@@ -96,11 +79,11 @@ test('admission: a frozen learner stops the solvers at the shared budget; after 
 });
 
 test('admission off: a frozen learner does not stop the solvers (the contrast that makes the first test meaningful)', async (t) => {
-  const id = await submit(experiment('admission off', 'off'));
-  await until(id, (r) => r.step >= 3);
+  const id = await api.submit(experiment('admission off', 'off'));
+  await api.until(id, (r) => r.step >= 3);
   const frozen = await freezeLearner(4000, id);
   t.diagnostic(`frozen backlog without admission: ${frozen.unconsumed} trajectories`);
   assert.equal(frozen.inflight, 0, 'no tokens without admission');
   assert.ok(frozen.unconsumed > 2 * BUDGET, `backlog of ${frozen.unconsumed} trajectories while frozen (budget would be ${BUDGET})`);
-  assert.equal((await stop(id)).state, 'stopped');
+  assert.equal((await api.stop(id)).state, 'stopped');
 });

@@ -6,8 +6,9 @@ import { join, resolve } from 'node:path';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
-import { keys, TERMINAL_STATES, type ExperienceEntry, type ExperimentRecord } from '@spar/core';
+import { keys, type ExperienceEntry, type ExperimentRecord } from '@spar/core';
 import { freePort, startStack, type Stack } from '@spar/testing';
+import { experimentsApi } from './experiments-api.ts';
 
 const ROOT = resolve(fileURLToPath(new URL('..', import.meta.url)));
 const experiment = {
@@ -25,40 +26,31 @@ const experiment = {
 let stack: Stack;
 let redis: Redis;
 let finished: ExperimentRecord;
+let api: ReturnType<typeof experimentsApi>;
 
 before(async () => {
   stack = await startStack(ROOT);
   redis = new Redis(stack.redis.url);
+  api = experimentsApi(stack);
 });
 after(async () => {
   redis?.disconnect();
   await stack?.stop();
 });
 
+/** Wait for a terminal state; on timeout say where the pipeline stands (SPAR_TEST_KEEP=1 keeps the services' logs). */
 async function waitFor(id: string, timeoutMs: number): Promise<ExperimentRecord> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const r = (await (await fetch(`${stack.baseUrl}/v1/experiments/${id}`)).json()) as ExperimentRecord;
-    if (TERMINAL_STATES.includes(r.state)) return r;
-    if (Date.now() > until) {
-      // Where the pipeline stands, for the post-mortem (SPAR_TEST_KEEP=1 keeps the services' logs).
-      const c = await redis.hgetall(keys.counters(id));
-      const inflight = await redis.zcard(keys.inflight(id));
-      throw new Error(`experiment ${id} still ${r.state} at step ${r.step}; counters ${JSON.stringify(c)}; admission tokens ${inflight}`);
-    }
-    await new Promise((res) => setTimeout(res, 250));
+  try {
+    return await api.finished(id, timeoutMs);
+  } catch (err) {
+    const c = await redis.hgetall(keys.counters(id));
+    const inflight = await redis.zcard(keys.inflight(id));
+    throw new Error(`${(err as Error).message}; counters ${JSON.stringify(c)}; admission tokens ${inflight}`);
   }
 }
 
-/** POST an experiment; it must be accepted (201). Returns its id. */
-async function submit(body: object): Promise<string> {
-  const res = await fetch(`${stack.baseUrl}/v1/experiments`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
-  assert.equal(res.status, 201);
-  return ((await res.json()) as ExperimentRecord).id;
-}
-
 test('e2e: an experiment submitted over HTTP runs through all five services to completion', async () => {
-  finished = await waitFor(await submit(experiment), 240000);
+  finished = await waitFor(await api.submit(experiment), 240000);
   assert.equal(finished.state, 'completed', `ended ${finished.state}: ${finished.reason ?? ''}`);
   assert.equal(finished.step, 8);
   assert.ok(finished.policyVersion >= 8, 'policy version advanced');
@@ -79,7 +71,7 @@ test('e2e: r-zero records the judge\'s pseudo-label and true accuracy over train
     eval: { every: 2, episodes: 10 },
     budget: { maxSteps: 4, maxMinutes: 5 },
   };
-  const done = await waitFor(await submit(rzero), 240000);
+  const done = await waitFor(await api.submit(rzero), 240000);
   assert.equal(done.state, 'completed', `ended ${done.state}: ${done.reason ?? ''}`);
   const windows = done.evaluations.filter((e) => e.judgeStats);
   assert.ok(windows.length >= 2, `judge stats in ${windows.length} evaluations`);
@@ -103,7 +95,7 @@ test('e2e: absolute-zero proposals whose task is invalid reach the learner with 
     eval: { every: 0, episodes: 3 },
     budget: { maxSteps: 1000, maxMinutes: 5 },
   };
-  const id = await submit(azr);
+  const id = await api.submit(azr);
   let invalid: ExperienceEntry['trajectories'][number] | undefined;
   for (let i = 0; i < 240 && !invalid; i++) {
     const stream = (await redis.xrange(keys.experience(id), '-', '+')) as [string, string[]][];

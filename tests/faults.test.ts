@@ -3,8 +3,9 @@ import { resolve } from 'node:path';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
-import { keys, TERMINAL_STATES, type ExperienceEntry, type ExperimentRecord } from '@spar/core';
+import { keys, type ExperienceEntry } from '@spar/core';
 import { startStack, waitHttp, type Stack } from '@spar/testing';
+import { experimentsApi } from './experiments-api.ts';
 
 // Restart and hang scenarios on a real stack: the learner resumes from its checkpoint and nothing
 // is lost or double-counted; a frozen judge makes proposer RPCs time out without crashing anything.
@@ -19,30 +20,17 @@ const experiment = (name: string, maxSteps: number) => ({
 
 let stack: Stack;
 let redis: Redis;
+let api: ReturnType<typeof experimentsApi>;
 before(async () => {
   stack = await startStack(ROOT, { env: { learner: { SPAR_LEASE_MS: '2000', SPAR_POLL_MS: '100' }, proposer: { SPAR_JUDGE_DEADLINE_MS: '300' } } });
   redis = new Redis(stack.redis.url);
+  api = experimentsApi(stack);
 });
 after(async () => {
   redis?.disconnect();
   await stack?.stop();
 });
 
-const get = async (id: string) => (await (await fetch(`${stack.baseUrl}/v1/experiments/${id}`)).json()) as ExperimentRecord;
-async function submit(body: object): Promise<string> {
-  const r = await fetch(`${stack.baseUrl}/v1/experiments`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
-  assert.equal(r.status, 201);
-  return ((await r.json()) as ExperimentRecord).id;
-}
-async function until(id: string, pred: (r: ExperimentRecord) => boolean, ms = 180000): Promise<ExperimentRecord> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const r = await get(id);
-    if (pred(r)) return r;
-    if (Date.now() > end) throw new Error(`timed out: ${r.state} step ${r.step}`);
-    await new Promise((res) => setTimeout(res, 100));
-  }
-}
 async function exactlyOnce(id: string) {
   const [[, c], [, stream]] = (await redis.multi().hgetall(keys.counters(id)).xrange(keys.experience(id), '-', '+').exec()) as [[null, Record<string, string>], [null, [string, string[]][]]];
   const n = (x: string) => x.split('-').map(Number) as [number, number];
@@ -59,33 +47,33 @@ async function exactlyOnce(id: string) {
 const RESUME_STEPS = 80;
 
 test('learner: SIGTERM mid-run checkpoints and releases; a restarted learner resumes and finishes exactly once', async () => {
-  const id = await submit(experiment('resume sigterm', RESUME_STEPS));
-  await until(id, (r) => r.step >= 5);
+  const id = await api.submit(experiment('resume sigterm', RESUME_STEPS));
+  await api.until(id, (r) => r.step >= 5);
   await stack.kill('learner', 'SIGTERM');
-  const mid = await get(id);
+  const mid = await api.get(id);
   assert.equal(mid.state, 'running', 'a released experiment stays running for the next learner');
   await stack.restart('learner');
-  const done = await until(id, (r) => TERMINAL_STATES.includes(r.state));
+  const done = await api.finished(id);
   assert.equal(done.state, 'completed', done.reason);
   assert.equal(done.step, RESUME_STEPS);
   await exactlyOnce(id);
 });
 
 test('learner: kill -9 mid-run; after the lease lapses a new learner resumes from the last checkpoint, exactly once', async () => {
-  const id = await submit(experiment('resume kill9', RESUME_STEPS));
-  await until(id, (r) => r.step >= 5);
+  const id = await api.submit(experiment('resume kill9', RESUME_STEPS));
+  await api.until(id, (r) => r.step >= 5);
   await stack.kill('learner', 'SIGKILL');
-  assert.equal((await get(id)).state, 'running', 'killed mid-run');
+  assert.equal((await api.get(id)).state, 'running', 'killed mid-run');
   await stack.restart('learner');
-  const done = await until(id, (r) => TERMINAL_STATES.includes(r.state));
+  const done = await api.finished(id);
   assert.equal(done.state, 'completed', done.reason);
   assert.equal(done.step, RESUME_STEPS);
   await exactlyOnce(id);
 });
 
 test('a hung judge (SIGSTOP) makes ValidateTasks miss its deadline: counted, nothing crashes, work resumes on SIGCONT', async () => {
-  const id = await submit(experiment('hung judge', 1000000));
-  await until(id, (r) => r.step >= 1);
+  const id = await api.submit(experiment('hung judge', 1000000));
+  await api.until(id, (r) => r.step >= 1);
   const judge = stack.services.find((s) => s.name === 'judge')!;
   judge.child.kill('SIGSTOP');
   const metric = async () => {
@@ -99,11 +87,9 @@ test('a hung judge (SIGSTOP) makes ValidateTasks miss its deadline: counted, not
     await new Promise((r) => setTimeout(r, 100));
   }
   judge.child.kill('SIGCONT');
-  const step = (await get(id)).step;
-  await until(id, (r) => r.step > step + 1, 60000);
+  const step = (await api.get(id)).step;
+  await api.until(id, (r) => r.step > step + 1, 60000);
   for (const s of stack.services) assert.equal(s.child.exitCode, null, `${s.name} exited`);
   await waitHttp(`http://127.0.0.1:${stack.ports.metrics.proposer}/readyz`);
-  await fetch(`${stack.baseUrl}/v1/experiments/${id}/stop`, { method: 'POST' });
-  const done = await until(id, (r) => TERMINAL_STATES.includes(r.state));
-  assert.equal(done.state, 'stopped');
+  assert.equal((await api.stop(id)).state, 'stopped');
 });

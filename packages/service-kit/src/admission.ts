@@ -48,6 +48,12 @@ local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 for i = 2, #ARGV do redis.call('ZADD', KEYS[1], 'XX', now + tonumber(ARGV[1]), ARGV[i]) end
 return #ARGV - 1`;
 
+/** Give admission tokens back (the judge, for groups it drops for good; a solver, for groups it abandons). */
+export async function releaseAdmission(redis: Redis, experimentId: string, groupIds: readonly string[]): Promise<void> {
+  if (groupIds.length === 0) return;
+  await redis.zrem(keys.inflight(experimentId), ...groupIds);
+}
+
 /** The shared trajectory budget of an experiment, or undefined when admission is off. */
 export function admissionBudget(config: Pick<ExperimentConfig, 'rollout' | 'learner'>): number | undefined {
   if (config.rollout.admission === 'off') return undefined;
@@ -104,9 +110,8 @@ export class Admission {
     await this.redis.eval(RENEW_LUA, 1, keys.inflight(this.experimentId), String(ttlMs), ...groupIds);
   }
 
-  async release(groupIds: readonly string[]): Promise<void> {
-    if (groupIds.length === 0) return;
-    await this.redis.zrem(keys.inflight(this.experimentId), ...groupIds);
+  release(groupIds: readonly string[]): Promise<void> {
+    return releaseAdmission(this.redis, this.experimentId, groupIds);
   }
 
   /** Tokens in flight now (expired ones excluded). */
@@ -169,10 +174,6 @@ export class AdmissionGate {
   async abandon(groupId: string): Promise<void> {
     this.held.delete(groupId);
     await this.admission.release([groupId]);
-  }
-
-  get holding(): number {
-    return this.held.size;
   }
 
   /** Make waiting and future enter() calls return undefined (the experiment is no longer served). */

@@ -14,4 +14,4 @@ export { FollowedPolicy } from './followed-policy.ts';
 export * from './queues.ts';
 export { experimentContext, type ExperimentContext } from './experiment-context.ts';
 export { runWorkerService, type WorkerBaseConfig, type WorkerService } from './worker-main.ts';
-export { Admission, admissionBudget, AdmissionGate, type AdmissionCheck, type AdmissionOptions, type GateEntry } from './admission.ts';
+export { Admission, admissionBudget, AdmissionGate, releaseAdmission, type AdmissionCheck, type AdmissionOptions, type GateEntry } from './admission.ts';

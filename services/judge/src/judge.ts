@@ -1,10 +1,10 @@
 import { UnrecoverableError, type Worker } from 'bullmq';
-import { keys, queues, trajectoryId, type ExperienceEntry, type RolloutJob, type Validity } from '@spar/core';
+import { queues, trajectoryId, type ExperienceEntry, type RolloutJob, type Validity } from '@spar/core';
 import type { JudgedGroup } from '@spar/recipes';
 import { JudgeSandbox, JudgeTimeoutError } from './sandbox.ts';
 import type { RecipeRegistry } from '@spar/recipes';
 import {
-  appendExperience, closeRedis, connectRedis, experimentContext, ExperimentStore, grpc, grpcStatusOf, makeWorker,
+  appendExperience, closeRedis, releaseAdmission, connectRedis, experimentContext, ExperimentStore, grpc, grpcStatusOf, makeWorker,
   RunningExperiments, sparProto, startGrpcServer, type ExperimentContext, type GrpcServerHandle, type Logger, type Metrics, type Redis,
 } from '@spar/service-kit';
 import type { JudgeConfig } from './config.ts';
@@ -98,7 +98,7 @@ export class Judge {
       this.logger.warn({ experimentId: id, jobId: job?.id, err: err.message }, 'judging failed');
       // A group that will not be retried never reaches the stream: give its admission token back.
       const final = err instanceof UnrecoverableError || (job && job.attemptsMade >= (job.opts.attempts ?? 1));
-      if (final && job?.data?.envelope?.groupId) void connection.zrem(keys.inflight(id), job.data.envelope.groupId).catch(() => undefined);
+      if (final && job?.data?.envelope?.groupId) void releaseAdmission(connection, id, [job.data.envelope.groupId]).catch(() => undefined);
     });
     this.served.set(id, { ctx, worker, connection });
     this.logger.info({ experimentId: id }, 'judging experiment');

@@ -102,12 +102,15 @@ export async function runExperiment(rec: ExperimentRecord, d: RunDeps): Promise<
     await d.redis.hset(keys.policy(ctx.id), { address: d.advertise, version: String(w.version), sha256: w.sha256 });
     d.metrics.gauge('spar_policy_version').set({ service: 'learner', experiment: ctx.id }, w.version);
   };
-  let advertised = 0; // learner_consumed_trajectories as last written
-  const mirrorCounters = () => (advertised = Math.max(advertised, consumed), d.redis.hset(keys.counters(ctx.id), {
-    ingested_trajectories: counters.ingested, dropped_stale: counters.droppedStale, dropped_duplicate: counters.droppedDuplicate,
-    dropped_invalid: counters.droppedInvalid, skipped_steps: counters.skippedSteps, learner_cursor: cursor,
-    learner_consumed_trajectories: Math.max(advertised, consumed),
-  }));
+  let advertised = 0; // learner_consumed_trajectories as last written by this run
+  const mirrorCounters = () => {
+    advertised = Math.max(advertised, consumed);
+    return d.redis.hset(keys.counters(ctx.id), {
+      ingested_trajectories: counters.ingested, dropped_stale: counters.droppedStale, dropped_duplicate: counters.droppedDuplicate,
+      dropped_invalid: counters.droppedInvalid, skipped_steps: counters.skippedSteps, learner_cursor: cursor,
+      learner_consumed_trajectories: advertised,
+    });
+  };
   const checkpoint = async () => {
     const st = await policy.state(false);
     const dir = checkpointDir(ckRoot, st.step);
