@@ -11,9 +11,16 @@ export function check<T extends TSchema>(schema: T, input: unknown, prefix = '')
     const key = `${e.path}|${e.message}`;
     if (seen.has(key)) continue;
     seen.add(key);
-    issues.push({ path: prefix + e.path, message: e.message });
+    issues.push({ path: prefix + e.path, message: describe(e.schema, e.value, e.message) });
   }
   return { value, issues };
+}
+
+/** A choice among literals names the choices ("Expected union value" alone does not help). */
+function describe(schema: TSchema, value: unknown, message: string): string {
+  const options = (schema as { anyOf?: { const?: unknown }[] }).anyOf;
+  if (!options?.length || !options.every((o) => 'const' in o)) return message;
+  return `expected one of ${options.map((o) => JSON.stringify(o.const)).join(', ')}, got ${JSON.stringify(value) ?? 'nothing'}`;
 }
 
 export function parseWith<T extends TSchema>(schema: T, input: unknown, what: string): Static<T> {

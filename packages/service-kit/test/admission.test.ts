@@ -24,6 +24,11 @@ test('admission budget: (maxStaleness + 1) × batchSize, none when off', () => {
   assert.equal(admissionBudget(on), 1536);
   assert.equal(admissionBudget(parseExperiment({ name: 'x', recipe: 'spiral-games', learner: { batchSize: 64, maxStaleness: 0 } }, recipes)), 64);
   assert.equal(admissionBudget(parseExperiment({ name: 'x', recipe: 'spiral-games', rollout: { admission: 'off' } }, recipes)), undefined);
+  assert.throws(() => parseExperiment({ name: 'x', recipe: 'spiral-games', rollout: { admission: 'maybe' } }, recipes),
+    (err: Error & { issues?: { path: string; message: string }[] }) => {
+      assert.deepEqual(err.issues, [{ path: '/rollout/admission', message: 'expected one of "staleness", "off", got "maybe"' }]);
+      return true;
+    });
 });
 
 test('admission: tokens in flight and judged-but-unconsumed trajectories share one budget; the learner cursor frees it', async () => {
