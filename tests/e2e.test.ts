@@ -118,7 +118,7 @@ test('e2e: every trajectory the judge appended was ingested (or dropped) exactly
   assert.ok(finished, 'needs the completed run');
   // Read counters, the stream and the dedupe set atomically: the services are still running.
   const [[, c], [, stream], [, groups]] = (await redis.multi()
-    .hgetall(keys.counters(finished.id)).xrange(keys.experience(finished.id), '-', '+').scard(keys.appended(finished.id))
+    .hgetall(keys.counters(finished.id)).xrange(keys.experience(finished.id), '-', '+').zcard(keys.appended(finished.id))
     .exec()) as [[null, Record<string, string>], [null, [string, string[]][]], [null, number]];
   const appended = Number(c.appended_trajectories);
   const ingested = Number(c.ingested_trajectories);

@@ -9,9 +9,10 @@ export function experimentsApi(stack: Stack) {
   const until = async (id: string, pred: (r: ExperimentRecord) => boolean, ms = 180000): Promise<ExperimentRecord> => {
     const end = Date.now() + ms;
     for (;;) {
-      const r = await get(id);
-      if (pred(r)) return r;
-      if (Date.now() > end) throw new Error(`experiment ${id} timed out: ${r.state} at step ${r.step}`);
+      // A controller being restarted refuses connections for a moment: keep polling.
+      const r = await get(id).catch(() => undefined);
+      if (r?.state && pred(r)) return r;
+      if (Date.now() > end) throw new Error(`experiment ${id} timed out: ${r?.state} at step ${r?.step}`);
       await new Promise((res) => setTimeout(res, 100));
     }
   };

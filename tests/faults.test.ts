@@ -3,12 +3,14 @@ import { resolve } from 'node:path';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
-import { keys, type ExperienceEntry } from '@spar/core';
+import { keys } from '@spar/core';
 import { startStack, waitHttp, type Stack } from '@spar/testing';
+import { assertExactlyOnce, watchPolicyVersions } from './accounting.ts';
 import { experimentsApi } from './experiments-api.ts';
 
-// Restart and hang scenarios on a real stack: the learner resumes from its checkpoint and nothing
-// is lost or double-counted; a frozen judge makes proposer RPCs time out without crashing anything.
+// Learner restart, takeover and hang scenarios on a real stack: the learner resumes from its
+// checkpoint and nothing is lost or double-counted; a learner paused past its lease is fenced out
+// by a standby; a frozen judge makes proposer RPCs time out without crashing anything.
 const ROOT = resolve(fileURLToPath(new URL('..', import.meta.url)));
 const experiment = (name: string, maxSteps: number) => ({
   name, recipe: 'spiral-games', options: { games: ['tictactoe'] },
@@ -31,16 +33,7 @@ after(async () => {
   await stack?.stop();
 });
 
-async function exactlyOnce(id: string) {
-  const [[, c], [, stream]] = (await redis.multi().hgetall(keys.counters(id)).xrange(keys.experience(id), '-', '+').exec()) as [[null, Record<string, string>], [null, [string, string[]][]]];
-  const n = (x: string) => x.split('-').map(Number) as [number, number];
-  const [cms, cseq] = n(c.learner_cursor!);
-  const unread = stream.filter(([e]) => { const [ms, s] = n(e); return ms > cms || (ms === cms && s > cseq); })
-    .reduce((s, [, f]) => s + (JSON.parse(f[f.indexOf('d') + 1]!) as ExperienceEntry).trajectories.length, 0);
-  const accounted = Number(c.ingested_trajectories) + Number(c.dropped_stale) + Number(c.dropped_duplicate) + Number(c.dropped_invalid) + unread;
-  assert.equal(Number(c.dropped_duplicate), 0, 'no trajectory reached the learner twice');
-  assert.equal(Number(c.appended_trajectories), accounted, `appended ${c.appended_trajectories} vs accounted ${accounted}`);
-}
+const exactlyOnce = (id: string) => assertExactlyOnce(redis, id);
 
 // Steps of this tiny model take milliseconds: the budget leaves room for the steps taken between
 // seeing step 5 and the signal landing, so the run is still going when it is interrupted.
@@ -69,6 +62,40 @@ test('learner: kill -9 mid-run; after the lease lapses a new learner resumes fro
   assert.equal(done.state, 'completed', done.reason);
   assert.equal(done.step, RESUME_STEPS);
   await exactlyOnce(id);
+});
+
+test('learner: SIGSTOP past its lease while a standby takes over; on SIGCONT it writes nothing more and exits 3; the run completes exactly once', async (t) => {
+  const steps = 120;
+  const id = await api.submit(experiment('fenced', steps));
+  const versions = watchPolicyVersions(redis, id);
+  await api.until(id, (r) => r.step >= 5);
+  const standby = await stack.startReplica('learner', { SPAR_LEARNER_ID: 'standby' });
+  const primary = stack.services.find((s) => s.name === 'learner')!;
+  primary.child.kill('SIGSTOP');
+  const pausedAt = Date.now();
+  const lease = async () => (await redis.get(keys.lease(id))) ?? '';
+  for (const end = Date.now() + 30000; !(await lease()).startsWith('standby#');) {
+    assert.ok(Date.now() < end, `standby did not take over (lease ${await lease()})`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  const tookOverMs = Date.now() - pausedAt;
+  const at = (await api.get(id)).step;
+  await api.until(id, (r) => r.step >= Math.min(steps - 10, at + 3) || r.state !== 'running');
+  // Wake the paused learner: its next write meets the new fencing token.
+  primary.child.kill('SIGCONT');
+  const code = await Promise.race([primary.exited, new Promise((r) => setTimeout(() => r('timeout'), 30000))]);
+  assert.equal(code, 3, 'the fenced learner exits with code 3');
+  assert.ok((await lease()).startsWith('standby#') || (await api.get(id)).state !== 'running', 'the standby still holds the lease');
+  const address = await redis.hget(keys.policy(id), 'address');
+  assert.ok(!address?.endsWith(`:${stack.ports.learnerGrpc}`), `the fenced learner did not publish itself again (address ${address})`);
+  const done = await api.finished(id);
+  assert.equal(done.state, 'completed', done.reason);
+  assert.equal(done.step, steps);
+  const seen = await versions.stop();
+  const acct = await exactlyOnce(id);
+  t.diagnostic(`fenced learner: standby took over after ${tookOverMs} ms; versions ${seen[0]}..${seen.at(-1)} monotone over ${seen.length} publications; ${JSON.stringify(acct)}`);
+  assert.equal(standby.child.exitCode, null, 'the standby keeps serving');
+  await stack.restart('learner'); // the stack's own learner back, as a standby now
 });
 
 test('a hung judge (SIGSTOP) makes ValidateTasks miss its deadline: counted, nothing crashes, work resumes on SIGCONT', async () => {

@@ -8,10 +8,16 @@ export const keys = {
   running: `${PREFIX}:running`,
   /** Pub/sub channel announcing lifecycle changes. */
   events: `${PREFIX}:events`,
+  /** String: `<holder>#<fencing token>` of the learner holding the experiment (expires unless renewed). */
   lease: (exp: string) => `${PREFIX}:{${exp}}:lease`,
+  /** Counter: the last fencing token handed out by a claim of the experiment's lease. */
+  fence: (exp: string) => `${PREFIX}:{${exp}}:fence`,
   /** Stream of judged trajectories (the learner's input log). */
   experience: (exp: string) => `${PREFIX}:{${exp}}:experience`,
-  /** Set of trajectory ids appended to the experience stream (producer-side dedupe). */
+  /**
+   * Sorted set: ids of the groups appended to the experience stream (producer-side dedupe), score =
+   * append time in ms. The learner trims it to a time window when it trims the stream.
+   */
   appended: (exp: string) => `${PREFIX}:{${exp}}:appended`,
   /** Hash of counters (produced, duplicates, ...). */
   counters: (exp: string) => `${PREFIX}:{${exp}}:counters`,

@@ -1,13 +1,15 @@
 import { keys, type ExperienceEntry } from '@spar/core';
 import type { Redis } from 'ioredis';
 
-// Append a judged group exactly once: the group id is recorded in a set in the same atomic script.
+// Append a judged group exactly once: the group id is recorded in a sorted set (score = append time,
+// so the learner can trim it to a window) in the same atomic script.
 // The entry carries `c`, the experiment's cumulative trajectory count through this entry, so the
 // learner can say how many appended trajectories its committed cursor covers (admission control).
 // The group's admission token moves from "in flight" to "in the stream" in the same script.
 const APPEND_LUA = `
 redis.call('ZREM', KEYS[4], ARGV[1])
-if redis.call('SADD', KEYS[1], ARGV[1]) == 0 then
+local t = redis.call('TIME')
+if redis.call('ZADD', KEYS[1], 'NX', t[1] * 1000 + math.floor(t[2] / 1000), ARGV[1]) == 0 then
   redis.call('HINCRBY', KEYS[3], 'duplicate_groups', 1)
   return 0
 end
@@ -49,7 +51,10 @@ export async function readExperience(redis: Redis, exp: string, after: string, c
   return out;
 }
 
-/** Drop stream entries at or below a checkpointed cursor (they are folded into saved weights). */
+/**
+ * Drop stream entries at or below a checkpointed cursor (they are folded into saved weights).
+ * Unfenced: tests and tools; the learner trims through its ExperimentLease.
+ */
 export async function trimExperience(redis: Redis, exp: string, upTo: string): Promise<void> {
   if (upTo === '0-0') return;
   // MINID keeps entries >= the id; the next id after upTo is kept.

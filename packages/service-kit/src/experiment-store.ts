@@ -1,8 +1,12 @@
 import { ConflictError, NotFoundError, TERMINAL_STATES, keys, newExperimentId, type ExperimentConfig, type ExperimentRecord, type ExperimentState } from '@spar/core';
 import type { Redis } from 'ioredis';
+import { ExperimentLease, LeaseLostError } from './lease.ts';
 
-const RENEW_LUA = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) else return 0 end`;
-const RELEASE_LUA = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) else return 0 end`;
+/** A learner's claim: the record as claimed and the fenced lease every later write goes through. */
+export interface Claim {
+  readonly record: ExperimentRecord;
+  readonly lease: ExperimentLease;
+}
 
 /** Experiment records and lifecycle in Redis (the controller writes; learners claim and report). */
 export class ExperimentStore {
@@ -32,16 +36,26 @@ export class ExperimentStore {
     return all.map((r) => JSON.parse(r) as ExperimentRecord).sort((a, b) => a.createdAt.localeCompare(b.createdAt));
   }
 
-  /** Read-modify-write with optimistic locking (WATCH/MULTI), retried on contention. */
-  update(id: string, fn: (r: ExperimentRecord) => ExperimentRecord): Promise<ExperimentRecord> {
-    const run = this.lock.then(() => this.updateNow(id, fn));
+  /**
+   * Read-modify-write with optimistic locking (WATCH/MULTI), retried on contention. With a lease,
+   * the write happens only while that lease is held (its key is watched with the record), else
+   * LeaseLostError.
+   */
+  update(id: string, fn: (r: ExperimentRecord) => ExperimentRecord, lease?: ExperimentLease): Promise<ExperimentRecord> {
+    const run = this.lock.then(() => this.updateNow(id, fn, lease));
     this.lock = run.catch(() => undefined);
     return run;
   }
 
-  private async updateNow(id: string, fn: (r: ExperimentRecord) => ExperimentRecord): Promise<ExperimentRecord> {
+  private async updateNow(id: string, fn: (r: ExperimentRecord) => ExperimentRecord, lease?: ExperimentLease): Promise<ExperimentRecord> {
     for (let attempt = 0; attempt < 50; attempt++) {
-      await this.redis.watch(keys.experiments);
+      if (lease) {
+        await this.redis.watch(keys.experiments, lease.key);
+        if ((await this.redis.get(lease.key)) !== lease.value) {
+          await this.redis.unwatch();
+          throw new LeaseLostError(id);
+        }
+      } else await this.redis.watch(keys.experiments);
       const raw = await this.redis.hget(keys.experiments, id);
       if (!raw) {
         await this.redis.unwatch();
@@ -54,10 +68,12 @@ export class ExperimentStore {
         await this.redis.unwatch();
         throw err;
       }
-      const res = await this.redis.multi().hset(keys.experiments, id, JSON.stringify(next)).exec();
-      if (res) {
-        if (TERMINAL_STATES.includes(next.state)) await this.redis.srem(keys.running, id);
-        else if (next.state === 'running') await this.redis.sadd(keys.running, id);
+      // The record and the running set change in one transaction: a crash between them would leave
+      // a running experiment that no worker serves.
+      const tx = this.redis.multi().hset(keys.experiments, id, JSON.stringify(next));
+      if (TERMINAL_STATES.includes(next.state)) tx.srem(keys.running, id);
+      else if (next.state === 'running') tx.sadd(keys.running, id);
+      if (await tx.exec()) {
         await this.redis.publish(keys.events, JSON.stringify({ id, state: next.state, step: next.step }));
         return next;
       }
@@ -65,12 +81,12 @@ export class ExperimentStore {
     throw new ConflictError(`experiment ${id}: too much contention`);
   }
 
-  async transition(id: string, to: ExperimentState, patch: Partial<ExperimentRecord> = {}): Promise<ExperimentRecord> {
+  async transition(id: string, to: ExperimentState, patch: Partial<ExperimentRecord> = {}, lease?: ExperimentLease): Promise<ExperimentRecord> {
     return this.update(id, (r) => {
       if (TERMINAL_STATES.includes(r.state)) throw new ConflictError(`experiment ${id} is already ${r.state}`);
       const now = new Date().toISOString();
       return { ...r, ...patch, state: to, ...(to === 'running' && !r.startedAt ? { startedAt: now } : {}), ...(TERMINAL_STATES.includes(to) ? { finishedAt: now } : {}) };
-    });
+    }, lease);
   }
 
   /** Ask for a stop: a queued experiment stops at once; a running one at its learner's next step. */
@@ -87,7 +103,7 @@ export class ExperimentStore {
     if (!TERMINAL_STATES.includes(r.state)) throw new ConflictError(`experiment ${id} is ${r.state}; stop it first`);
     await this.redis.multi()
       .hdel(keys.experiments, id).srem(keys.running, id)
-      .del(keys.experience(id), keys.appended(id), keys.counters(id), keys.taskBuffer(id), keys.taskSeen(id), keys.policy(id), keys.lease(id))
+      .del(keys.experience(id), keys.appended(id), keys.counters(id), keys.taskBuffer(id), keys.taskSeen(id), keys.policy(id), keys.lease(id), keys.fence(id), keys.inflight(id))
       .exec();
   }
 
@@ -98,23 +114,16 @@ export class ExperimentStore {
 
   /**
    * Learner: take the oldest experiment that is queued, or running without a live lease (its
-   * learner died), by acquiring its lease. Returns undefined when there is nothing to take.
+   * learner died), by acquiring its lease with a new fencing token. Undefined when there is nothing
+   * to take.
    */
-  async claim(holder: string, leaseMs: number): Promise<ExperimentRecord | undefined> {
+  async claim(holder: string, leaseMs: number): Promise<Claim | undefined> {
     for (const r of await this.list()) {
       if (r.state !== 'queued' && r.state !== 'running') continue;
-      const ok = await this.redis.set(keys.lease(r.id), holder, 'PX', leaseMs, 'NX');
-      if (!ok) continue;
-      return r.state === 'queued' ? this.transition(r.id, 'running') : r;
+      const lease = await ExperimentLease.claim(this.redis, r.id, holder, leaseMs);
+      if (!lease) continue;
+      return { record: r.state === 'queued' ? await this.transition(r.id, 'running', {}, lease) : r, lease };
     }
     return undefined;
-  }
-
-  async renewLease(id: string, holder: string, leaseMs: number): Promise<boolean> {
-    return (await this.redis.eval(RENEW_LUA, 1, keys.lease(id), holder, String(leaseMs))) === 1;
-  }
-
-  async releaseLease(id: string, holder: string): Promise<void> {
-    await this.redis.eval(RELEASE_LUA, 1, keys.lease(id), holder);
   }
 }

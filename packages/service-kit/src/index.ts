@@ -7,6 +7,7 @@ export { METRIC_CATALOG, type MetricDef } from './metric-catalog.ts';
 export * from './grpc.ts';
 export * from './policy-sync.ts';
 export * from './experiment-store.ts';
+export { ExperimentLease, LeaseLostError } from './lease.ts';
 export * from './experience.ts';
 export { loadServiceConfig } from './env-config.ts';
 export { RunningExperiments, type RunningHandlers } from './running.ts';

@@ -43,6 +43,7 @@ export const METRIC_CATALOG: Record<string, MetricDef> = {
   spar_trajectories_duplicate_total: { type: 'counter', help: 'Re-delivered groups whose trajectories were already appended (dropped)', labels: ['experiment'], services: ['judge'] },
   // learner
   spar_learner_steps_total: { type: 'counter', help: 'Learner optimizer steps (skipped: non-finite, rejected)', labels: ['experiment', 'result'], services: ['learner'] },
+  spar_learner_lease_lost_total: { type: 'counter', help: 'Experiments this learner stopped training because another learner claimed the lease (fenced: nothing more written)', labels: ['experiment'], services: ['learner'] },
   spar_learner_step_seconds: { type: 'histogram', help: 'Wall time of one learner step (estimator + train graph)', labels: [], buckets: LAT, services: ['learner'] },
   spar_learner_loss: { type: 'gauge', help: 'Latest training loss', labels: ['experiment'], services: ['learner'] },
   spar_learner_kl: { type: 'gauge', help: 'Latest token-mean k3 KL to the reference policy', labels: ['experiment'], services: ['learner'] },

@@ -27,15 +27,20 @@ export interface WorkerService {
  */
 export async function runWorkerService<C extends WorkerBaseConfig>(
   name: string, config: C,
-  create: (deps: { config: C; redis: Redis; recipes: RecipeRegistry; logger: Logger; metrics: Metrics }) => WorkerService,
+  create: (deps: { config: C; redis: Redis; recipes: RecipeRegistry; logger: Logger; metrics: Metrics; exit: (code: number) => void }) => WorkerService,
   graceMs = 15000,
 ): Promise<void> {
   const logger = createLogger(name, config.SPAR_LOG_LEVEL);
   const redis = connectRedis(config.REDIS_URL, name);
   const metrics = new Metrics(name);
-  const service = create({ config, redis, recipes: builtinRecipes(), logger, metrics });
+  // The service asks to end the process (e.g. a fenced learner): the same ordered shutdown, then `code`.
+  const exit = (code: number) => {
+    logger.info({ code }, 'shutting down');
+    void shutdown().finally(() => process.exit(code));
+  };
+  const service = create({ config, redis, recipes: builtinRecipes(), logger, metrics, exit });
   const ops = await OpsServer.start({ port: config.SPAR_OPS_PORT, registry: metrics.registry, ready: () => redis.status === 'ready' && (service.ready?.() ?? true) });
-  const shutdown = shutdownSequence([
+  const shutdown: () => Promise<void> = shutdownSequence([
     { name: 'redis', close: () => closeRedis(redis) },
     { name: 'ops', close: () => ops.close() },
     { name, close: () => service.close() },

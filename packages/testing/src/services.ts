@@ -18,10 +18,10 @@ export interface RunningService {
  * log goes to `<logDir>/<name>.log`; warnings and errors are echoed to stderr with a prefix.
  */
 export function startService(
-  root: string, name: ServiceName, env: NodeJS.ProcessEnv, logDir: string, echo: (line: string) => void, opts: { nice?: number } = {},
+  root: string, name: ServiceName, env: NodeJS.ProcessEnv, logDir: string, echo: (line: string) => void, opts: { nice?: number; logName?: string } = {},
 ): RunningService {
   mkdirSync(logDir, { recursive: true });
-  const log = createWriteStream(join(logDir, `${name}.log`), { flags: 'a' });
+  const log = createWriteStream(join(logDir, `${opts.logName ?? name}.log`), { flags: 'a' });
   const node = [process.execPath, '--import', 'tsx', join(root, 'services', name, 'src', 'bin.ts')];
   // `nice` execs node in place (same pid), so every thread the service ever starts inherits the priority.
   const argv = opts.nice ? ['nice', '-n', String(opts.nice), ...node] : node;

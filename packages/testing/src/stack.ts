@@ -22,6 +22,11 @@ export interface Stack {
   readonly baseUrl: string;
   /** Restart one service (e.g. after kill -9). */
   restart(name: ServiceName): Promise<void>;
+  /**
+   * Start another replica of a service (e.g. a standby learner) on fresh ports, with `env` on top
+   * of the service's stack environment; stopped with the stack.
+   */
+  startReplica(name: ServiceName, env?: NodeJS.ProcessEnv): Promise<RunningService>;
   kill(name: ServiceName, signal?: NodeJS.Signals): Promise<void>;
   stop(): Promise<void>;
 }
@@ -65,6 +70,7 @@ export async function startStack(root: string, opts: { appendOnly?: boolean; ech
   const base = stackEnv(redis.url, ports, join(dataDir, 'runs'));
   const env = Object.fromEntries(SERVICES.map((n) => [n, { ...base[n], ...(opts.env?.[n] ?? {}) }])) as Record<ServiceName, NodeJS.ProcessEnv>;
   const echo = opts.echo ?? (() => undefined);
+  const replicas: RunningService[] = [];
   const stack: Stack = {
     redis, ports, dataDir, logDir, baseUrl: `http://127.0.0.1:${ports.http}`,
     services: SERVICES.map((n) => startService(root, n, env[n], logDir, echo)),
@@ -79,8 +85,16 @@ export async function startStack(root: string, opts: { appendOnly?: boolean; ech
       if (old.child.exitCode === null) { old.child.kill('SIGTERM'); await old.exited; }
       stack.services[i] = startService(root, name, env[name], logDir, echo);
     },
+    async startReplica(name, extra = {}) {
+      const [grpc, ops] = await Promise.all([freePort(), freePort()]);
+      const e = { ...env[name], SPAR_OPS_PORT: String(ops), ...(env[name]!.SPAR_GRPC_PORT ? { SPAR_GRPC_PORT: String(grpc) } : {}), ...extra };
+      const replica = { ...startService(root, name, e, logDir, echo, { logName: `${name}-${replicas.length + 2}` }) };
+      replicas.push(replica);
+      await waitHttp(`http://127.0.0.1:${ops}/healthz`);
+      return replica;
+    },
     async stop() {
-      await stopServices(stack.services);
+      await stopServices([...stack.services, ...replicas]);
       await redis.stop();
       // SPAR_TEST_KEEP=1 keeps the stack's folder (logs, checkpoints) for a post-mortem.
       if (process.env.SPAR_TEST_KEEP === '1') process.stderr.write(`stack kept in ${dataDir}\n`);

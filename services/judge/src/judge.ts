@@ -93,7 +93,9 @@ export class Judge {
   private async serve(id: string): Promise<void> {
     const ctx = await this.context(id);
     const connection = connectRedis(this.cfg.REDIS_URL, `judge-worker-${id}`);
-    const worker = makeWorker<RolloutJob>(queues.rollouts(id), connection, (job) => this.judgeGroup(ctx, job.data), { concurrency: this.cfg.SPAR_CONCURRENCY });
+    const worker = makeWorker<RolloutJob>(queues.rollouts(id), connection, (job) => this.judgeGroup(ctx, job.data), {
+      concurrency: this.cfg.SPAR_CONCURRENCY, lockDuration: this.cfg.SPAR_JOB_LOCK_MS, stalledInterval: this.cfg.SPAR_STALLED_INTERVAL_MS,
+    });
     worker.on('failed', (job, err) => {
       this.logger.warn({ experimentId: id, jobId: job?.id, err: err.message }, 'judging failed');
       // A group that will not be retried never reaches the stream: give its admission token back.

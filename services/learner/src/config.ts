@@ -10,6 +10,7 @@ export const LearnerConfigSchema = Type.Object({
   SPAR_OPS_PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 9468, description: '/metrics, /healthz, /readyz' }),
   SPAR_DATA_DIR: Type.String({ default: './runs', description: 'checkpoints (<dir>/<experiment>/checkpoints) and exports (<dir>/<experiment>/export)' }),
   SPAR_LEASE_MS: Type.Integer({ minimum: 1000, maximum: 600000, default: 15000, description: 'experiment lease; another learner takes over after it lapses' }),
+  SPAR_DEDUPE_WINDOW_MS: Type.Integer({ minimum: 1000, maximum: 86400000, default: 600000, description: 'how long the judge remembers an appended group id (a re-delivery within it is refused as a duplicate); trimmed at each checkpoint' }),
   SPAR_POLL_MS: Type.Integer({ minimum: 10, maximum: 60000, default: 500, description: 'how often an idle learner looks for experiments' }),
   SPAR_EP: Type.Union([Type.Literal('cpu'), Type.Literal('cuda')], { default: 'cpu', description: 'onnxruntime execution provider for the train step' }),
   SPAR_THREADS: Type.Integer({ minimum: 0, maximum: 256, default: 0, description: 'onnxruntime intra-op threads (0 = all cores)' }),

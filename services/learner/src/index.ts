@@ -8,7 +8,9 @@ export { LearnerService };
 export function main(): Promise<void> {
   // A learner's SIGTERM finishes its step, checkpoints and releases the lease: allow 60 s.
   return runWorkerService('learner', loadConfig(), (d) => {
-    const learner = new LearnerService(d.config, d.redis, d.recipes, d.logger, d.metrics);
+    // Fenced out by a standby: exit non-zero so a supervisor (local mode, compose, Kubernetes)
+    // starts a fresh learner from the committed checkpoint.
+    const learner = new LearnerService(d.config, d.redis, d.recipes, d.logger, d.metrics, () => d.exit(3));
     return { start: () => learner.start(), close: () => learner.close(), ready: () => learner.grpcPort !== undefined, describe: () => ({ grpcPort: learner.grpcPort }) };
   }, 60000);
 }

@@ -1,13 +1,15 @@
 import type { RecipeRegistry } from '@spar/recipes';
 import {
-  ExperimentStore, IdleTracker, PolicyPublisher, sparProto, startGrpcServer, type GrpcServerHandle, type Logger, type Metrics, type Redis,
+  ExperimentStore, IdleTracker, LeaseLostError, PolicyPublisher, sparProto, startGrpcServer, type GrpcServerHandle, type Logger, type Metrics, type Redis,
 } from '@spar/service-kit';
 import type { LearnerConfig } from './config.ts';
 import { runExperiment } from './run.ts';
 
 /**
- * The learner process: serves PolicyService, claims one experiment at a time (Redis lease),
- * trains it, and on SIGTERM finishes the current step, checkpoints and releases the lease.
+ * The learner process: serves PolicyService, claims one experiment at a time (a Redis lease with a
+ * fencing token), trains it, and on SIGTERM finishes the current step, checkpoints and releases
+ * the lease. A learner that finds its lease taken (paused past it while a standby claimed the
+ * experiment) writes nothing more and calls `onFenced`: its in-memory state is not the run's.
  */
 export class LearnerService {
   readonly publisher = new PolicyPublisher();
@@ -19,7 +21,10 @@ export class LearnerService {
   private idleTimer?: NodeJS.Timeout;
   private closed?: Promise<void>;
 
-  constructor(private readonly cfg: LearnerConfig, private readonly redis: Redis, private readonly recipes: RecipeRegistry, private readonly logger: Logger, private readonly metrics: Metrics) {}
+  constructor(
+    private readonly cfg: LearnerConfig, private readonly redis: Redis, private readonly recipes: RecipeRegistry, private readonly logger: Logger,
+    private readonly metrics: Metrics, private readonly onFenced: (experimentId: string) => void = () => undefined,
+  ) {}
 
   get grpcPort(): number | undefined {
     return this.grpc?.port;
@@ -43,32 +48,46 @@ export class LearnerService {
     const store = new ExperimentStore(this.redis);
     const advertise = `${this.cfg.SPAR_ADVERTISE_HOST}:${this.grpc!.port}`;
     while (!this.stopping) {
-      let rec;
+      let claim;
       try {
-        rec = await store.claim(this.cfg.SPAR_LEARNER_ID, this.cfg.SPAR_LEASE_MS);
+        claim = await store.claim(this.cfg.SPAR_LEARNER_ID, this.cfg.SPAR_LEASE_MS);
       } catch (err) {
         this.logger.warn({ err: (err as Error).message }, 'claim failed');
       }
-      if (!rec) {
+      if (!claim) {
         this.idle.idle();
         await new Promise((r) => setTimeout(r, this.cfg.SPAR_POLL_MS));
         continue;
       }
+      const { record: rec, lease } = claim;
+      lease.startRenewing(this.cfg.SPAR_LEASE_MS);
       this.current = rec.id;
       const log = this.logger.child({ experimentId: rec.id });
-      log.info('experiment claimed');
+      log.info({ fence: lease.token }, 'experiment claimed');
+      let fenced = false;
       try {
         const end = await runExperiment(rec, {
-          cfg: this.cfg, redis: this.redis, recipes: this.recipes, publisher: this.publisher, advertise, logger: this.logger,
+          cfg: this.cfg, redis: this.redis, lease, recipes: this.recipes, publisher: this.publisher, advertise, logger: this.logger,
           metrics: this.metrics, idle: this.idle, stopping: () => this.stopping,
         });
+        fenced = end === 'lease-lost';
         log.info({ end }, 'experiment run ended');
       } catch (err) {
-        log.error({ err }, 'experiment failed');
-        await store.transition(rec.id, 'failed', { reason: (err as Error).message.slice(0, 500) }).catch(() => undefined);
+        if (err instanceof LeaseLostError) fenced = true;
+        else {
+          log.error({ err }, 'experiment failed');
+          // Fenced too: a learner that lost its lease cannot fail the run the new holder is training.
+          await store.transition(rec.id, 'failed', { reason: (err as Error).message.slice(0, 500) }, lease).catch(() => undefined);
+        }
       } finally {
-        await store.releaseLease(rec.id, this.cfg.SPAR_LEARNER_ID).catch(() => undefined);
+        await lease.release().catch(() => undefined);
         this.current = undefined;
+      }
+      if (fenced) {
+        log.error({ fence: lease.token }, 'lease lost to another learner: this learner wrote nothing more and stops');
+        this.metrics.counter('spar_learner_lease_lost_total').inc({ experiment: rec.id });
+        this.stopping = true;
+        this.onFenced(rec.id);
       }
     }
   }

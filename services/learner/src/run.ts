@@ -1,16 +1,17 @@
-import { mkdir } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { idHash64, keys, type ExperimentRecord, type Trajectory } from '@spar/core';
 import {
-  AdvantageEstimator, checkpointDir, exportOnnx, latestCheckpoint, Learner, loadPolicy, Policy, policyWeights, pruneCheckpoints, savePolicy,
+  AdvantageEstimator, checkpointDir, discardCheckpointsAbove, exportOnnx, latestCheckpoint, Learner, loadPolicy, Policy, policyWeights, pruneCheckpoints, savePolicy,
   type CheckpointTensor, type EstimatorSpec,
 } from '@spar/policy';
 import type { PolicyHandle, RecipeRegistry } from '@spar/recipes';
 import {
-  experimentContext, ExperimentStore, readExperience, trimExperience, type ExperimentContext, type IdleTracker, type Logger, type Metrics,
+  experimentContext, ExperimentStore, readExperience, type ExperimentContext, type ExperimentLease, type IdleTracker, type Logger, type Metrics,
   type PolicyPublisher, type Redis,
 } from '@spar/service-kit';
 import { estimatorBatch, trainSamples, wellFormed } from './batch.ts';
+import { Ledger } from './ledger.ts';
 import { ReferencePolicy, referenceFromTensors } from './reference.ts';
 import type { LearnerConfig } from './config.ts';
 
@@ -26,6 +27,8 @@ interface LearnerCounters {
 export interface RunDeps {
   readonly cfg: LearnerConfig;
   readonly redis: Redis;
+  /** The fenced lease of this claim: every write to shared state goes through it. */
+  readonly lease: ExperimentLease;
   readonly recipes: RecipeRegistry;
   readonly publisher: PolicyPublisher;
   readonly advertise: string;
@@ -40,7 +43,9 @@ export type RunEnd = 'completed' | 'stopped' | 'released' | 'lease-lost';
 
 /**
  * Train one experiment until its budget is spent, it is stopped, or this process shuts down.
- * Resumes from the latest checkpoint: weights, moments, estimator state, stream cursor, ledger.
+ * Resumes from the latest committed checkpoint: weights, moments, estimator state, stream cursor,
+ * ledger. Every write to shared state is fenced by the lease: once another learner has claimed
+ * the experiment, the next write throws LeaseLostError and nothing more is written.
  */
 export async function runExperiment(rec: ExperimentRecord, d: RunDeps): Promise<RunEnd> {
   const ctx: ExperimentContext = experimentContext(rec, d.recipes);
@@ -58,13 +63,20 @@ export async function runExperiment(rec: ExperimentRecord, d: RunDeps): Promise<
   const spec: EstimatorSpec = config.learner.estimator.kind === 'rae'
     ? { ...config.learner.estimator, numKeys: config.learner.estimator.numKeys ?? Math.max(1, segments.length) } as EstimatorSpec
     : config.learner.estimator as EstimatorSpec;
+  // A checkpoint counts once its step is recorded (a fenced write) in the counters: folders above
+  // that step were saved by a learner that crashed or lost its lease before committing them.
+  const committed = await d.redis.hget(keys.counters(ctx.id), 'checkpoint_step');
+  if (committed !== null) {
+    const orphans = await discardCheckpointsAbove(ckRoot, Number(committed));
+    if (orphans.length) log.warn({ steps: orphans.map((o) => o.step), committed: Number(committed) }, 'discarded uncommitted checkpoints');
+  }
   const latest = await latestCheckpoint(ckRoot);
   let policy: Policy;
   let cursor = '0-0';
   // Trajectories appended to the stream through `cursor` (entries carry the running count): what
   // admission control counts as consumed.
   let consumed = 0;
-  let ledger = new Set<bigint>();
+  let ledger = new Ledger();
   let counters: LearnerCounters = { ingested: 0, droppedStale: 0, droppedDuplicate: 0, droppedInvalid: 0, skippedSteps: 0 };
   let estState: Float32Array | undefined;
   let loadedExtra: Record<string, CheckpointTensor> = {};
@@ -79,12 +91,20 @@ export async function runExperiment(rec: ExperimentRecord, d: RunDeps): Promise<
     counters = { ...counters, ...(m.counters ?? {}) };
     loadedExtra = loaded.extraTensors;
     const l = loaded.extraTensors.ledger;
-    if (l) ledger = new Set(l.data as BigInt64Array);
+    if (l) ledger = new Ledger(l.data as BigInt64Array);
     const e = loaded.extraTensors.estimator;
     if (e) estState = e.data as Float32Array;
     log.info({ step: latest.step, cursor, version: policy.version }, 'resumed from checkpoint');
   } else {
     policy = await Policy.create(ctx.model, runtime);
+  }
+  // A version names one weight set: after a resume from a checkpoint older than what a previous
+  // holder published, continue above that number, so versions stay monotone and none is reused.
+  const published = await d.redis.hget(keys.policy(ctx.id), 'version');
+  if (published !== null && Number(published) > policy.version) {
+    const st = await policy.state(true);
+    await policy.setState({ ...st, version: Number(published) + 1 });
+    log.info({ step: st.step, version: policy.version, published: Number(published) }, 'policy version continues above the last published one');
   }
   const learner = await Learner.create(policy, config.learner.loss, config.learner.optimizer);
   // KL reference (loss.klCoef > 0): the initial weights, or — refreshed every referenceRefreshEvery
@@ -98,14 +118,15 @@ export async function runExperiment(rec: ExperimentRecord, d: RunDeps): Promise<
 
   const publish = async () => {
     const w = await policyWeights(policy);
+    await d.lease.assertHeld();
     d.publisher.publish(ctx.id, w);
-    await d.redis.hset(keys.policy(ctx.id), { address: d.advertise, version: String(w.version), sha256: w.sha256 });
+    await d.lease.hset(keys.policy(ctx.id), { address: d.advertise, version: String(w.version), sha256: w.sha256 });
     d.metrics.gauge('spar_policy_version').set({ service: 'learner', experiment: ctx.id }, w.version);
   };
   let advertised = 0; // learner_consumed_trajectories as last written by this run
   const mirrorCounters = () => {
     advertised = Math.max(advertised, consumed);
-    return d.redis.hset(keys.counters(ctx.id), {
+    return d.lease.hset(keys.counters(ctx.id), {
       ingested_trajectories: counters.ingested, dropped_stale: counters.droppedStale, dropped_duplicate: counters.droppedDuplicate,
       dropped_invalid: counters.droppedInvalid, skipped_steps: counters.skippedSteps, learner_cursor: cursor,
       learner_consumed_trajectories: advertised,
@@ -114,19 +135,27 @@ export async function runExperiment(rec: ExperimentRecord, d: RunDeps): Promise<
   const checkpoint = async () => {
     const st = await policy.state(false);
     const dir = checkpointDir(ckRoot, st.step);
-    // A checkpoint of this step exists (resumed here, or only skipped steps since): keep the stream
-    // untrimmed so the batches folded since are re-read after a restart rather than lost.
-    if ((await latestCheckpoint(ckRoot))?.step === st.step) return;
+    // A committed checkpoint of this step exists (resumed here, or only skipped steps since): keep
+    // the stream untrimmed so the batches folded since are re-read after a restart rather than lost.
+    const last = await d.redis.hget(keys.counters(ctx.id), 'checkpoint_step');
+    if (last !== null && Number(last) === st.step) return;
+    // An uncommitted folder of this step (a fenced-out learner's) is not ours to keep.
+    await d.lease.assertHeld();
+    await rm(dir, { recursive: true, force: true });
+    const snapshot = ledger.snapshot();
     await savePolicy(policy, dir, {
-      metadata: { experimentId: ctx.id, cursor, consumed, counters },
+      metadata: { experimentId: ctx.id, cursor, consumed, counters, fence: d.lease.token },
       extraTensors: {
-        ledger: { dtype: 'int64', shape: [ledger.size], data: BigInt64Array.from(ledger) },
+        ledger: { dtype: 'int64', shape: [snapshot.length], data: snapshot },
         ...(estState ? { estimator: { dtype: 'float32', shape: [estState.length], data: estState } } : {}),
         ...(reference ? await reference.tensors() : {}),
       },
     });
+    // The commit point: only now may the stream below the cursor go.
+    await d.lease.hset(keys.counters(ctx.id), { checkpoint_step: st.step });
+    ledger.rotate();
     await pruneCheckpoints(ckRoot, config.learner.keepCheckpoints);
-    await trimExperience(d.redis, ctx.id, cursor);
+    await d.lease.trimExperience(cursor, d.cfg.SPAR_DEDUPE_WINDOW_MS);
     d.metrics.counter('spar_checkpoints_total').inc({ experiment: ctx.id });
   };
   // Judge-side measurements of the groups trained since the last evaluation (a measurement window,
@@ -146,7 +175,7 @@ export async function runExperiment(rec: ExperimentRecord, d: RunDeps): Promise<
     const judgeStats = windowStats();
     await store.update(ctx.id, (r) => ({
       ...r, eval: report, evaluations: [...r.evaluations, { step, at: new Date().toISOString(), eval: report, ...(judgeStats ? { judgeStats } : {}) }].slice(-200),
-    }));
+    }), d.lease);
     log.info({ step, eval: report, judgeStats }, 'evaluation');
     return report;
   };
@@ -155,17 +184,13 @@ export async function runExperiment(rec: ExperimentRecord, d: RunDeps): Promise<
   await mirrorCounters();
   const startedAt = Date.parse(rec.startedAt ?? new Date().toISOString());
   let end: RunEnd | undefined;
-  let leaseLost = false;
-  const renew = setInterval(() => {
-    store.renewLease(ctx.id, d.cfg.SPAR_LEARNER_ID, d.cfg.SPAR_LEASE_MS).then((ok) => { if (!ok) leaseLost = true; }, () => undefined);
-  }, Math.max(250, Math.floor(d.cfg.SPAR_LEASE_MS / 3)));
   // Busy share of this process's time on the experiment: everything but waiting for experience.
   const runStart = performance.now();
   let waitMs = 0;
   try {
     let step = (await policy.state(false)).step;
     while (!end) {
-      if (leaseLost) { end = 'lease-lost'; break; }
+      if (d.lease.lost) { end = 'lease-lost'; break; }
       const now = await store.get(ctx.id);
       if (now.state !== 'running') { end = 'released'; break; }
       if (now.stopRequested) { end = 'stopped'; break; }
@@ -193,9 +218,9 @@ export async function runExperiment(rec: ExperimentRecord, d: RunDeps): Promise<
           const resolved = batchConsumed - batch.length;
           if (resolved > advertised) {
             advertised = resolved;
-            await d.redis.hset(keys.counters(ctx.id), 'learner_consumed_trajectories', resolved);
+            await d.lease.hset(keys.counters(ctx.id), { learner_consumed_trajectories: resolved });
           }
-          if (leaseLost) break;
+          if (d.lease.lost) break;
           const r = await store.get(ctx.id);
           if (r.stopRequested || r.state !== 'running') break;
           continue;
@@ -274,7 +299,7 @@ export async function runExperiment(rec: ExperimentRecord, d: RunDeps): Promise<
           loss: m.loss, kl: m.kl, entropy: m.entropy, clipFrac: m.clipFrac, gradNorm: m.gradNorm, meanReward, ingested: counters.ingested,
           droppedStale: counters.droppedStale, learnerBusy: 1 - waitMs / Math.max(1, performance.now() - runStart),
         },
-      }));
+      }), d.lease);
       if (config.eval.every > 0 && step % config.eval.every === 0 && step < config.budget.maxSteps) await evaluate(step);
       if (step % config.learner.checkpointEvery === 0) await checkpoint();
     }
@@ -285,7 +310,7 @@ export async function runExperiment(rec: ExperimentRecord, d: RunDeps): Promise<
       const exportDir = join(root, 'export');
       const exp = await exportOnnx(policy, exportDir, { tokenizer: ctx.vocab });
       await mirrorCounters();
-      await store.transition(ctx.id, end, { eval: report, step, policyVersion: policy.version, artifacts: { onnx: exp.model, sha256: exp.sha256, checkpoints: ckRoot } });
+      await store.transition(ctx.id, end, { eval: report, step, policyVersion: policy.version, artifacts: { onnx: exp.model, sha256: exp.sha256, checkpoints: ckRoot } }, d.lease);
       log.info({ end, step, eval: report }, 'experiment finished');
     } else if (end === 'released') {
       await checkpoint();
@@ -293,7 +318,6 @@ export async function runExperiment(rec: ExperimentRecord, d: RunDeps): Promise<
     }
     return end;
   } finally {
-    clearInterval(renew);
     d.publisher.release(ctx.id);
     await estimator.close();
     await reference?.close();

@@ -51,7 +51,9 @@ export class Solver {
     const budget = admissionBudget(ctx.config);
     const gate = budget === undefined ? undefined
       : new AdmissionGate(new Admission(connection, id, { budget, ttlMs: this.cfg.SPAR_ADMISSION_TTL_MS }));
-    const worker = makeWorker<TaskJob>(queues.tasks(id), connection, (job) => this.solve(ctx, policy, out, job.data, gate), { concurrency, autorun: false });
+    const worker = makeWorker<TaskJob>(queues.tasks(id), connection, (job) => this.solve(ctx, policy, out, job.data, gate), {
+      concurrency, autorun: false, lockDuration: this.cfg.SPAR_JOB_LOCK_MS, stalledInterval: this.cfg.SPAR_STALLED_INTERVAL_MS,
+    });
     worker.on('failed', (job, err) => {
       if (err instanceof NotServedError) log.debug({ jobId: job?.id }, 'task left for a later attempt (experiment no longer served)');
       else log.warn({ jobId: job?.id, err: err.message }, 'solving failed');

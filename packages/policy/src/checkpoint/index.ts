@@ -3,7 +3,7 @@ export {
   type CheckpointDType, type CheckpointTensor, type DecodedSafetensors,
 } from './safetensors.ts';
 export {
-  canonicalJson, checkpointDir, contentHash, latestCheckpoint, listCheckpoints, loadCheckpoint, pruneCheckpoints,
+  canonicalJson, checkpointDir, contentHash, discardCheckpointsAbove, latestCheckpoint, listCheckpoints, loadCheckpoint, pruneCheckpoints,
   requireTensor, saveCheckpoint, CHECKPOINT_FORMAT, MANIFEST_FILE, METADATA_KEY, MODEL_FILE,
   type CheckpointContent, type CheckpointManifest, type CheckpointRef, type JsonObject, type JsonValue,
   type LoadedCheckpoint, type SavedCheckpoint,

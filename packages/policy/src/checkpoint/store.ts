@@ -305,6 +305,25 @@ export async function latestCheckpoint(root: string): Promise<CheckpointRef | un
 }
 
 /**
+ * Delete the complete checkpoints with a step above `step` (saved but never committed, e.g. by a
+ * learner that lost its lease); returns those removed.
+ */
+export async function discardCheckpointsAbove(root: string, step: number): Promise<CheckpointRef[]> {
+  const removed = (await listCheckpoints(root)).filter((r) => r.step > step);
+  await removeAll(root, removed);
+  return removed;
+}
+
+async function removeAll(root: string, refs: readonly CheckpointRef[]): Promise<void> {
+  for (const ref of refs) {
+    const doomed = join(root, `.${basename(ref.dir)}.del-${tempSuffix()}`);
+    await rename(ref.dir, doomed);
+    await rm(doomed, { recursive: true, force: true });
+  }
+  if (refs.length) await syncDir(root);
+}
+
+/**
  * Delete all but the `keep` newest complete checkpoints; returns those removed. Each folder is
  * first renamed to a hidden name (atomic), so listings never see a half-deleted checkpoint.
  */
@@ -314,11 +333,6 @@ export async function pruneCheckpoints(root: string, keep: number): Promise<Chec
   }
   const refs = await listCheckpoints(root);
   const removed = refs.slice(0, Math.max(0, refs.length - keep));
-  for (const ref of removed) {
-    const doomed = join(root, `.${basename(ref.dir)}.del-${tempSuffix()}`);
-    await rename(ref.dir, doomed);
-    await rm(doomed, { recursive: true, force: true });
-  }
-  if (removed.length) await syncDir(root);
+  await removeAll(root, removed);
   return removed;
 }
