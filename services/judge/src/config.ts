@@ -9,6 +9,8 @@ export const JudgeConfigSchema = Type.Object({
   SPAR_CONCURRENCY: Type.Integer({ minimum: 1, maximum: 256, default: 4, description: 'rollout groups judged at once per experiment' }),
   SPAR_JUDGE_TIMEOUT_MS: Type.Integer({ minimum: 10, maximum: 600000, default: 10000, description: 'hard limit for judging one group or validating one batch; the sandbox thread is terminated on overrun' }),
   SPAR_SANDBOX_THREADS: Type.Integer({ minimum: 1, maximum: 64, default: 2, description: 'worker threads that execute recipe judges' }),
+  SPAR_SANDBOX_HEAP_MB: Type.Integer({ minimum: 32, maximum: 65536, default: 256, description: 'V8 heap limit of each sandbox thread (MiB); a call that needs more fails alone and the thread is replaced' }),
+  SPAR_SANDBOX_QUEUE: Type.Integer({ minimum: 0, maximum: 100000, default: 256, description: 'calls that may wait for a free sandbox thread; more are refused (retryable)' }),
   SPAR_MAX_TASKS_PER_CALL: Type.Integer({ minimum: 1, maximum: 10000, default: 256 }),
   SPAR_LOG_LEVEL: Type.Union([Type.Literal('debug'), Type.Literal('info'), Type.Literal('warn'), Type.Literal('error')], { default: 'info' }),
 }, { additionalProperties: false });
