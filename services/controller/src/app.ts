@@ -1,4 +1,5 @@
 import { timingSafeEqual } from 'node:crypto';
+import { STATUS_CODES } from 'node:http';
 import Fastify, { type FastifyBaseLogger } from "fastify";
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
@@ -67,9 +68,10 @@ export async function buildApp(o: AppOptions) {
       return problem(reply, 400, 'Malformed request body', e.message, { errors: [{ path: '', message: e.message }] });
     }
     if (typeof e.statusCode === 'number' && e.statusCode >= 400 && e.statusCode < 500) {
-      // Any other client error fastify raises (bad content-length, bad URL …) keeps its status.
+      // Any other client error keeps its status, e.g. the /docs static files' 403 (path
+      // traversal), 412 (If-Match) and 416 (Range).
       badInput('bad_request');
-      return problem(reply, e.statusCode, 'Bad request', e.message);
+      return problem(reply, e.statusCode, STATUS_CODES[e.statusCode] ?? 'Bad request', e.message);
     }
     if (e instanceof SparError) {
       const status = e.code === 'NOT_FOUND' ? 404 : e.code === 'CONFLICT' ? 409 : 500;
