@@ -2,7 +2,8 @@ import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { EstimatorSpecSchema, LossConfigSchema, ModelConfigSchema, OptimizerConfigSchema } from '@spar/policy';
 import YAML from 'yaml';
 import { ValidationError, type FieldIssue } from './errors.ts';
-import { check, deepFreeze } from './validate.ts';
+import { checkLimits, type ResourceLimits } from './limits.ts';
+import { check, deepFreeze, MAX_NESTING_DEPTH, nestsDeeperThan } from './validate.ts';
 
 const { vocabSize: _omit, seed: _seed, ...baseModelProps } = ModelConfigSchema.properties;
 const modelProps = { ...baseModelProps, seed: Type.Optional(Type.Integer({ minimum: 0, maximum: 2 ** 31 - 1, description: 'model initialisation seed (default: the experiment seed)' })) };
@@ -74,21 +75,43 @@ export interface RecipeSchemas {
   defaultEstimator?(recipe: string): object | undefined;
   /** Cross-field checks a recipe needs (e.g. eval suites it knows); returns issues. */
   checkConfig?(config: ExperimentConfig): FieldIssue[];
+  /** Parameters of the policy the config builds (with the recipe's vocabulary); needed for limits. */
+  modelParams?(config: ExperimentConfig): number;
 }
 
-/** Parse a YAML or JSON text (JSON is YAML) into a plain object; syntax errors are field issues. */
+/** Most alias expansions in one YAML document (an alias bomb expands exponentially). */
+export const MAX_YAML_ALIASES = 50;
+
+/**
+ * Parse a YAML or JSON text (JSON is YAML) into a plain object. Every failure is a ValidationError
+ * at path "": syntax errors, an alias to no anchor, more than MAX_YAML_ALIASES alias expansions,
+ * and nesting too deep for the parser (yaml reports its own stack overflow as a syntax error).
+ */
 export function parseConfigText(text: string): unknown {
   const doc = YAML.parseDocument(text, { uniqueKeys: true });
   if (doc.errors.length) {
     throw new ValidationError('experiment config', doc.errors.map((e) => ({ path: '', message: `syntax: ${e.message.split('\n')[0]}` })));
   }
-  return doc.toJS({ maxAliasCount: 50 });
+  try {
+    return doc.toJS({ maxAliasCount: MAX_YAML_ALIASES });
+  } catch (err) {
+    // yaml throws ReferenceError for an unresolved alias and for an alias count over the limit.
+    const why = (err as Error).message.startsWith('Excessive alias count') ? `more than ${MAX_YAML_ALIASES} alias expansions` : (err as Error).message;
+    throw new ValidationError('experiment config', [{ path: '', message: `alias: ${why}` }]);
+  }
 }
 
-/** Validate an experiment config against the common schema and the recipe's options schema. */
-export function parseExperiment(input: unknown, recipes: RecipeSchemas): ExperimentConfig {
+/**
+ * Validate an experiment config against the common schema and the recipe's options schema.
+ * With `limits` (the controller, at submission) the config must also fit the resource caps;
+ * those run last, once the config is otherwise valid, since the parameter count needs a valid model.
+ */
+export function parseExperiment(input: unknown, recipes: RecipeSchemas, limits?: ResourceLimits): ExperimentConfig {
   if (typeof input !== 'object' || input === null || Array.isArray(input)) {
     throw new ValidationError('experiment config', [{ path: '', message: 'must be an object' }]);
+  }
+  if (nestsDeeperThan(input, MAX_NESTING_DEPTH)) {
+    throw new ValidationError('experiment config', [{ path: '', message: `nested deeper than the limit of ${MAX_NESTING_DEPTH} levels (or cyclic)` }]);
   }
   const recipe = (input as { recipe?: unknown }).recipe;
   const learnerIn = (input as { learner?: { estimator?: unknown } }).learner;
@@ -109,6 +132,7 @@ export function parseExperiment(input: unknown, recipes: RecipeSchemas): Experim
   }
   const config = { ...value, options } as ExperimentConfig;
   if (!issues.length && recipes.checkConfig) issues.push(...recipes.checkConfig(config));
+  if (!issues.length && limits) issues.push(...checkLimits(config, recipes.modelParams?.(config) ?? 0, limits));
   if (issues.length) throw new ValidationError('experiment config', issues);
   return deepFreeze(config);
 }

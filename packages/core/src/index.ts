@@ -3,4 +3,5 @@ export * from './ids.ts';
 export * from './keys.ts';
 export * from './messages.ts';
 export * from './experiment.ts';
-export { check, parseWith, deepFreeze } from './validate.ts';
+export * from './limits.ts';
+export { check, parseWith, deepFreeze, nestsDeeperThan, MAX_NESTING_DEPTH } from './validate.ts';

@@ -2,8 +2,33 @@ import type { TSchema, Static } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import { ValidationError, type FieldIssue } from './errors.ts';
 
-/** Validate (after applying schema defaults); returns the value or every issue with its path. */
+/** Deepest nesting of objects/arrays accepted as input; a cyclic value (YAML `&a [*a]`) counts as deeper. */
+export const MAX_NESTING_DEPTH = 64;
+
+/**
+ * Whether `v` nests objects/arrays deeper than `max` levels. Iterative, so hostile input (10k nested
+ * arrays) cannot overflow the stack here; it stops at the first path that goes too deep.
+ */
+export function nestsDeeperThan(v: unknown, max: number): boolean {
+  const stack: [unknown, number][] = [[v, 1]];
+  while (stack.length) {
+    const [node, depth] = stack.pop()!;
+    if (node === null || typeof node !== 'object') continue;
+    if (depth > max) return true;
+    for (const child of Object.values(node)) if (child !== null && typeof child === 'object') stack.push([child, depth + 1]);
+  }
+  return false;
+}
+
+/**
+ * Validate (after applying schema defaults); returns the value or every issue with its path.
+ * Input nested deeper than MAX_NESTING_DEPTH is refused before it is cloned (structuredClone and
+ * the validator recurse and would overflow the stack on it).
+ */
 export function check<T extends TSchema>(schema: T, input: unknown, prefix = ''): { value: Static<T>; issues: FieldIssue[] } {
+  if (nestsDeeperThan(input, MAX_NESTING_DEPTH)) {
+    throw new ValidationError('input', [{ path: prefix, message: `nested deeper than the limit of ${MAX_NESTING_DEPTH} levels (or cyclic)` }]);
+  }
   const value = Value.Default(schema, structuredClone(input)) as Static<T>;
   const issues: FieldIssue[] = [];
   const seen = new Set<string>();

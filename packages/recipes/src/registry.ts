@@ -1,6 +1,6 @@
 import { Type, type TSchema } from '@sinclair/typebox';
 import { ExperimentBaseSchema, ValidationError, type ExperimentConfig, type FieldIssue, type RecipeSchemas } from '@spar/core';
-import { parseModelConfig, resolveSpec, Vocabulary, type ModelConfigInput } from '@spar/policy';
+import { countParams, parseModelConfig, resolveSpec, Vocabulary, type ModelConfigInput } from '@spar/policy';
 import type { Recipe } from './recipe.ts';
 
 /** The recipes a deployment knows, by name. */
@@ -58,6 +58,11 @@ export class RecipeRegistry implements RecipeSchemas {
     const ctx = config.policy.context ?? 64;
     if (config.rollout.maxNewTokens >= ctx) issues.push({ path: '/rollout/maxNewTokens', message: `must be < policy.context (${ctx})` });
     return issues;
+  }
+
+  /** Exact parameter count of the policy a (valid) config builds. */
+  modelParams(config: ExperimentConfig): number {
+    return countParams(parseModelConfig(modelConfigFor(config, vocabularyFor(this.get(config.recipe), config))));
   }
 
   /** The published JSON Schema: the common shape with `options` as one schema per recipe. */

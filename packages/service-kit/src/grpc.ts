@@ -39,7 +39,7 @@ export async function startGrpcServer(
   const server = new grpc.Server({ 'grpc.max_receive_message_length': MAX_MESSAGE_BYTES, 'grpc.max_send_message_length': MAX_MESSAGE_BYTES });
   const health = new HealthImplementation({ '': 'SERVING', ...Object.fromEntries(services.map((s) => [s.name, 'SERVING' as const])) });
   health.addToServer(server);
-  for (const s of services) server.addService(s.definition, s.impl);
+  for (const s of services) server.addService(tolerantDefinition(s.definition), rejectMalformed(s.definition, s.impl));
   const port = await new Promise<number>((resolve, reject) => {
     server.bindAsync(address, grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p)));
   });
@@ -55,6 +55,45 @@ export async function startGrpcServer(
       return closed;
     },
   };
+}
+
+const MALFORMED = Symbol('malformed request');
+type Malformed = { [MALFORMED]: string };
+const malformed = (req: unknown): string | undefined => (req as Partial<Malformed> | null)?.[MALFORMED];
+
+/**
+ * grpc-js answers INTERNAL when a request does not decode. Bytes that are not the declared
+ * message are the client's fault, so decoding never throws here: it yields a marker that
+ * rejectMalformed answers with INVALID_ARGUMENT.
+ */
+function tolerantDefinition(def: grpc.ServiceDefinition): grpc.ServiceDefinition {
+  return Object.fromEntries(Object.entries(def).map(([name, m]) => [name, {
+    ...m,
+    requestDeserialize: (bytes: Buffer) => {
+      try {
+        return m.requestDeserialize(bytes);
+      } catch (err) {
+        return { [MALFORMED]: (err as Error).message } satisfies Malformed;
+      }
+    },
+  }]));
+}
+
+function rejectMalformed(def: grpc.ServiceDefinition, impl: grpc.UntypedServiceImplementation): grpc.UntypedServiceImplementation {
+  const out: grpc.UntypedServiceImplementation = { ...impl };
+  for (const [name, m] of Object.entries(def)) {
+    const key = name in impl ? name : m.originalName && m.originalName in impl ? m.originalName : undefined;
+    if (!key || m.requestStream) continue; // no request on the call to check (none in spar.proto)
+    const handler = impl[key] as (call: { request: unknown; emit(e: string, v: unknown): boolean }, cb?: grpc.sendUnaryData<unknown>) => void;
+    out[key] = ((call: { request: unknown; emit(e: string, v: unknown): boolean }, cb?: grpc.sendUnaryData<unknown>) => {
+      const why = malformed(call.request);
+      if (why === undefined) return handler(call, cb);
+      const status = { code: grpc.status.INVALID_ARGUMENT, details: `request is not a valid ${m.path} message: ${why}` };
+      if (cb) cb(status);
+      else call.emit('error', status);
+    }) as grpc.UntypedHandleCall;
+  }
+  return out;
 }
 
 /** Client options shared by every spar client. */

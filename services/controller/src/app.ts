@@ -1,9 +1,10 @@
 import { timingSafeEqual } from 'node:crypto';
+import { STATUS_CODES } from 'node:http';
 import Fastify, { type FastifyBaseLogger } from "fastify";
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import { Type } from '@sinclair/typebox';
-import { parseConfigText, parseExperiment, SparError, ValidationError, type ExperimentRecord } from '@spar/core';
+import { DEFAULT_LIMITS, parseConfigText, parseExperiment, SparError, ValidationError, type ExperimentRecord, type ResourceLimits } from '@spar/core';
 import type { RecipeRegistry } from '@spar/recipes';
 import type { ExperimentStore, Logger, Metrics } from '@spar/service-kit';
 import { problem } from './problem.ts';
@@ -14,6 +15,8 @@ export interface AppOptions {
   readonly metrics: Metrics;
   readonly logger: Logger;
   readonly bodyLimit: number;
+  /** Resource caps a submitted config must fit (default DEFAULT_LIMITS). */
+  readonly limits?: ResourceLimits;
   readonly apiToken?: string;
   readonly ready: () => Promise<boolean>;
 }
@@ -64,6 +67,12 @@ export async function buildApp(o: AppOptions) {
       badInput('malformed_body');
       return problem(reply, 400, 'Malformed request body', e.message, { errors: [{ path: '', message: e.message }] });
     }
+    if (typeof e.statusCode === 'number' && e.statusCode >= 400 && e.statusCode < 500) {
+      // Any other client error keeps its status, e.g. the /docs static files' 403 (path
+      // traversal), 412 (If-Match) and 416 (Range).
+      badInput('bad_request');
+      return problem(reply, e.statusCode, STATUS_CODES[e.statusCode] ?? 'Bad request', e.message);
+    }
     if (e instanceof SparError) {
       const status = e.code === 'NOT_FOUND' ? 404 : e.code === 'CONFLICT' ? 409 : 500;
       return problem(reply, status, e.code, e.message);
@@ -96,7 +105,7 @@ export async function buildApp(o: AppOptions) {
     validatorCompiler: () => () => true,
     schema: { summary: 'Submit an experiment (JSON or YAML)', body: schemaDoc, security: [{ bearer: [] }], tags: ['experiments'] },
   }, async (req, reply) => {
-    const config = parseExperiment(req.body, o.recipes);
+    const config = parseExperiment(req.body, o.recipes, o.limits ?? DEFAULT_LIMITS);
     const rec = await o.store.create(config);
     req.log.info({ experimentId: rec.id, recipe: config.recipe }, 'experiment submitted');
     return reply.code(201).header('location', `/v1/experiments/${rec.id}`).send(rec);

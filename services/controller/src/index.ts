@@ -1,7 +1,7 @@
 import { builtinRecipes } from '@spar/recipes';
 import { closeRedis, connectRedis, createLogger, exitOnSignals, ExperimentStore, Metrics, shutdownSequence } from '@spar/service-kit';
 import { buildApp } from './app.ts';
-import { loadConfig } from './config.ts';
+import { limitsOf, loadConfig } from './config.ts';
 import { QueueMonitor } from './queue-monitor.ts';
 
 /** The controller: HTTP API, experiment lifecycle records, queue gauges. */
@@ -13,7 +13,7 @@ export async function main(): Promise<void> {
   const store = new ExperimentStore(redis);
   const monitor = new QueueMonitor(redis, store, metrics);
   const app = await buildApp({
-    store, recipes: builtinRecipes(), metrics, logger, bodyLimit: config.SPAR_BODY_LIMIT, apiToken: config.SPAR_API_TOKEN,
+    store, recipes: builtinRecipes(), metrics, logger, bodyLimit: config.SPAR_BODY_LIMIT, limits: limitsOf(config), apiToken: config.SPAR_API_TOKEN,
     ready: async () => (await redis.ping()) === 'PONG',
   });
   const shutdown = shutdownSequence([

@@ -9,6 +9,8 @@ export const JudgeConfigSchema = Type.Object({
   SPAR_CONCURRENCY: Type.Integer({ minimum: 1, maximum: 256, default: 4, description: 'rollout groups judged at once per experiment' }),
   SPAR_JUDGE_TIMEOUT_MS: Type.Integer({ minimum: 10, maximum: 600000, default: 10000, description: 'hard limit for judging one group or validating one batch; the sandbox thread is terminated on overrun' }),
   SPAR_SANDBOX_THREADS: Type.Integer({ minimum: 1, maximum: 64, default: 2, description: 'worker threads that execute recipe judges' }),
+  SPAR_SANDBOX_HEAP_MB: Type.Integer({ minimum: 32, maximum: 65536, default: 256, description: 'V8 heap limit of each sandbox thread (MiB); a call that needs more fails alone and the thread is replaced' }),
+  SPAR_SANDBOX_QUEUE: Type.Integer({ minimum: 0, maximum: 100000, default: 256, description: 'calls that may wait for a free sandbox thread; more are refused (retryable)' }),
   SPAR_MAX_TASKS_PER_CALL: Type.Integer({ minimum: 1, maximum: 10000, default: 256 }),
   SPAR_JOB_LOCK_MS: Type.Integer({ minimum: 1000, maximum: 3600000, default: 60000, description: 'BullMQ job lock: a job whose worker stops renewing it (crashed, paused) is redelivered after this' }),
   SPAR_STALLED_INTERVAL_MS: Type.Integer({ minimum: 500, maximum: 600000, default: 15000, description: 'how often BullMQ looks for jobs whose lock lapsed' }),

@@ -1,7 +1,7 @@
 import { UnrecoverableError, type Worker } from 'bullmq';
 import { queues, trajectoryId, type ExperienceEntry, type RolloutJob, type Validity } from '@spar/core';
 import type { JudgedGroup } from '@spar/recipes';
-import { JudgeSandbox, JudgeTimeoutError } from './sandbox.ts';
+import { JudgeCrashedError, JudgeSandbox, JudgeTimeoutError, SandboxBusyError } from './sandbox.ts';
 import type { RecipeRegistry } from '@spar/recipes';
 import {
   appendExperience, closeRedis, releaseAdmission, connectRedis, experimentContext, ExperimentStore, grpc, grpcStatusOf, makeWorker,
@@ -28,7 +28,9 @@ export class Judge {
     private readonly cfg: JudgeConfig, private readonly redis: Redis, private readonly recipes: RecipeRegistry,
     private readonly logger: Logger, private readonly metrics: Metrics,
   ) {
-    this.sandbox = new JudgeSandbox(cfg.SPAR_SANDBOX_THREADS, cfg.SPAR_JUDGE_TIMEOUT_MS);
+    this.sandbox = new JudgeSandbox({
+      threads: cfg.SPAR_SANDBOX_THREADS, timeoutMs: cfg.SPAR_JUDGE_TIMEOUT_MS, maxHeapMb: cfg.SPAR_SANDBOX_HEAP_MB, maxQueued: cfg.SPAR_SANDBOX_QUEUE,
+    });
   }
 
   get grpcPort(): number | undefined {
@@ -73,7 +75,8 @@ export class Judge {
       try {
         verdicts = toCheck.length ? await this.sandbox.run<Validity[]>('validate', ctx.config, toCheck) : [];
       } catch (err) {
-        if (err instanceof JudgeTimeoutError) this.metrics.counter('spar_judge_timeouts_total').inc({ recipe: ctx.recipe.name });
+        this.countSandboxFailure(ctx.recipe.name, err);
+        if (err instanceof SandboxBusyError) throw err; // UNAVAILABLE: the proposer retries later
         verdicts = toCheck.map(() => ({ valid: false, reason: err instanceof JudgeTimeoutError ? 'timeout: validation exceeded the executor limit' : `error: ${(err as Error).message}` }));
       }
       let k = 0;
@@ -125,10 +128,10 @@ export class Judge {
       // Executed in a sandbox thread with a hard time limit: the judge never trusts what it runs.
       judged = await this.sandbox.run<JudgedGroup>('judge', ctx.config, [job.task, job.rollouts, job.proposal]);
     } catch (err) {
-      if (err instanceof JudgeTimeoutError) {
-        this.metrics.counter('spar_judge_timeouts_total').inc({ recipe });
-        throw new UnrecoverableError(`judging exceeded ${this.cfg.SPAR_JUDGE_TIMEOUT_MS} ms; group dropped`);
-      }
+      this.countSandboxFailure(recipe, err);
+      if (err instanceof SandboxBusyError) throw err; // retried by BullMQ with backoff
+      if (err instanceof JudgeTimeoutError) throw new UnrecoverableError(`judging exceeded ${this.cfg.SPAR_JUDGE_TIMEOUT_MS} ms; group dropped`);
+      if (err instanceof JudgeCrashedError) throw new UnrecoverableError(`${err.message}; group dropped`);
       this.metrics.counter('spar_bad_input_total').inc({ service: 'judge', kind: 'bad_rollout' });
       throw new UnrecoverableError(`rejected rollout group: ${(err as Error).message}`);
     }
@@ -152,6 +155,12 @@ export class Judge {
     }
     for (const [stat, v] of Object.entries(judged.stats ?? {})) this.metrics.gauge('spar_judge_stat').set({ experiment: ctx.id, stat }, v);
     if (judged.stats?.solveRate !== undefined) this.metrics.histogram('spar_solve_rate').observe({ recipe }, judged.stats.solveRate);
+  }
+
+  private countSandboxFailure(recipe: string, err: unknown): void {
+    if (err instanceof JudgeTimeoutError) this.metrics.counter('spar_judge_timeouts_total').inc({ recipe });
+    else if (err instanceof JudgeCrashedError) this.metrics.counter('spar_judge_sandbox_failures_total').inc({ recipe, reason: 'crashed' });
+    else if (err instanceof SandboxBusyError) this.metrics.counter('spar_judge_sandbox_failures_total').inc({ recipe, reason: 'busy' });
   }
 
   close(): Promise<void> {
