@@ -3,12 +3,12 @@ import { after, before, test } from 'node:test';
 import { keys, parseExperiment, type ExperienceEntry } from '@spar/core';
 import { builtinRecipes } from '@spar/recipes';
 import { RedisServer } from '@spar/testing';
-import { appendExperience, closeRedis, connectRedis, counters, ExperimentStore, loadServiceConfig, readExperience, trimExperience, type Redis } from '../src/index.ts';
+import { appendExperience, closeRedis, connectRedis, counters, createLogger, ExperimentStore, loadServiceConfig, readExperience, trimExperience, type Redis } from '../src/index.ts';
 import { Type } from '@sinclair/typebox';
 
 let server: RedisServer;
 let redis: Redis;
-before(async () => { server = await RedisServer.start(); redis = connectRedis(server.url, 't'); });
+before(async () => { server = await RedisServer.start(); redis = connectRedis(server.url, 't', createLogger('test', 'error')); });
 after(async () => { await closeRedis(redis); await server.stop(); });
 
 const entry = (exp: string, group: string, n: number): ExperienceEntry => ({

@@ -1,6 +1,6 @@
 import { builtinRecipes } from '@spar/recipes';
-import { closeRedis, connectRedis, createLogger, exitOnSignals, ExperimentStore, Metrics, shutdownSequence } from '@spar/service-kit';
-import { buildApp } from './app.ts';
+import { closeRedis, connectRedis, createLogger, exitOnSignals, ExperimentStore, Metrics, redisReady, shutdownSequence, whenRedisReady } from '@spar/service-kit';
+import { API_REDIS, buildApp } from './app.ts';
 import { loadConfig } from './config.ts';
 import { QueueMonitor } from './queue-monitor.ts';
 
@@ -8,13 +8,15 @@ import { QueueMonitor } from './queue-monitor.ts';
 export async function main(): Promise<void> {
   const config = loadConfig();
   const logger = createLogger('controller', config.SPAR_LOG_LEVEL);
-  const redis = connectRedis(config.REDIS_URL, 'controller');
+  // The API answers 503 within 2 s while Redis is down: commands fail fast (see API_REDIS).
+  const redis = connectRedis(config.REDIS_URL, 'controller', logger, { failFastMs: API_REDIS.commandTimeoutMs });
   const metrics = new Metrics('controller');
   const store = new ExperimentStore(redis);
-  const monitor = new QueueMonitor(redis, store, metrics);
+  const monitor = new QueueMonitor(redis, store, metrics, logger.child({ component: 'queue-monitor' }));
   const app = await buildApp({
     store, recipes: builtinRecipes(), metrics, logger, bodyLimit: config.SPAR_BODY_LIMIT, apiToken: config.SPAR_API_TOKEN,
-    ready: async () => (await redis.ping()) === 'PONG',
+    ready: () => redisReady(redis),
+    available: () => whenRedisReady(redis, API_REDIS.reconnectGraceMs),
   });
   const shutdown = shutdownSequence([
     { name: 'redis', close: () => closeRedis(redis) },

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { builtinRecipes } from '@spar/recipes';
-import { closeRedis, connectRedis, createLogger, ExperimentStore, Metrics, type Redis } from '@spar/service-kit';
+import { closeRedis, connectRedis, createLogger, ExperimentStore, Metrics, redisReady, whenRedisReady, type Redis } from '@spar/service-kit';
 import { RedisServer } from '@spar/testing';
 import { buildApp } from '../src/app.ts';
 
@@ -14,11 +14,11 @@ const good = { name: 'ttt', recipe: 'spiral-games', options: { games: ['tictacto
 
 before(async () => {
   redis = await RedisServer.start();
-  conn = connectRedis(redis.url, 'test');
+  conn = connectRedis(redis.url, 'test', createLogger('controller', 'error'));
   metrics = new Metrics('controller', false);
   app = await buildApp({
     store: new ExperimentStore(conn), recipes: builtinRecipes(), metrics, logger: createLogger('controller', 'error'),
-    bodyLimit: 4096, apiToken: TOKEN, ready: async () => (await conn.ping()) === 'PONG',
+    bodyLimit: 4096, apiToken: TOKEN, ready: () => redisReady(conn), available: () => whenRedisReady(conn, 500),
   });
 });
 after(async () => {

@@ -1,5 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { loadServiceConfig } from '@spar/service-kit';
+import { GrpcTokenSetting, loadServiceConfig } from '@spar/service-kit';
 
 export const JudgeConfigSchema = Type.Object({
   REDIS_URL: Type.String({ default: 'redis://127.0.0.1:6379' }),
@@ -10,6 +10,7 @@ export const JudgeConfigSchema = Type.Object({
   SPAR_JUDGE_TIMEOUT_MS: Type.Integer({ minimum: 10, maximum: 600000, default: 10000, description: 'hard limit for judging one group or validating one batch; the sandbox thread is terminated on overrun' }),
   SPAR_SANDBOX_THREADS: Type.Integer({ minimum: 1, maximum: 64, default: 2, description: 'worker threads that execute recipe judges' }),
   SPAR_MAX_TASKS_PER_CALL: Type.Integer({ minimum: 1, maximum: 10000, default: 256 }),
+  SPAR_GRPC_TOKEN: GrpcTokenSetting,
   SPAR_LOG_LEVEL: Type.Union([Type.Literal('debug'), Type.Literal('info'), Type.Literal('warn'), Type.Literal('error')], { default: 'info' }),
 }, { additionalProperties: false });
 

@@ -98,8 +98,9 @@ export async function runExperiment(rec: ExperimentRecord, d: RunDeps): Promise<
 
   const publish = async () => {
     const w = await policyWeights(policy);
-    d.publisher.publish(ctx.id, w);
+    // Record first, then announce: followers install only the version and sha256 recorded here.
     await d.redis.hset(keys.policy(ctx.id), { address: d.advertise, version: String(w.version), sha256: w.sha256 });
+    d.publisher.publish(ctx.id, w);
     d.metrics.gauge('spar_policy_version').set({ service: 'learner', experiment: ctx.id }, w.version);
   };
   let advertised = 0; // learner_consumed_trajectories as last written by this run

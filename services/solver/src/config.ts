@@ -1,5 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { loadServiceConfig } from '@spar/service-kit';
+import { GrpcTokenSetting, loadServiceConfig } from '@spar/service-kit';
 
 export const SolverConfigSchema = Type.Object({
   REDIS_URL: Type.String({ default: 'redis://127.0.0.1:6379' }),
@@ -8,6 +8,7 @@ export const SolverConfigSchema = Type.Object({
   SPAR_THREADS: Type.Integer({ minimum: 0, maximum: 256, default: 1, description: 'onnxruntime intra-op threads per policy (0 = all cores)' }),
   SPAR_ADMISSION_TTL_MS: Type.Integer({ minimum: 1000, maximum: 3600000, default: 30000, description: 'lifetime of an admission token its holder stopped renewing (a crashed solver\'s share of the budget comes back after this)' }),
   SPAR_SYNC_WAIT_MS: Type.Integer({ minimum: 0, maximum: 60000, default: 2000, description: 'how long an admitted group waits for the learner\'s newest published weights before generating with the copy it has' }),
+  SPAR_GRPC_TOKEN: GrpcTokenSetting,
   SPAR_LOG_LEVEL: Type.Union([Type.Literal('debug'), Type.Literal('info'), Type.Literal('warn'), Type.Literal('error')], { default: 'info' }),
 }, { additionalProperties: false });
 
