@@ -16,17 +16,9 @@ export interface AppOptions {
   readonly bodyLimit: number;
   readonly apiToken?: string;
   readonly ready: () => Promise<boolean>;
-  /** Whether Redis can take commands now; may wait briefly through a reconnect (API_REDIS.reconnectGraceMs). */
+  /** Whether Redis can take commands now; may wait briefly through a reconnect (see api-redis.ts). */
   readonly available: () => Promise<boolean>;
 }
-
-/**
- * How the API answers 503 within 2 s while Redis is down: a request waits at most
- * `reconnectGraceMs` for a connection that is reconnecting (a blip passes unnoticed), and on a
- * connection without an offline queue every command fails after `commandTimeoutMs` (a half-open
- * socket). Nothing is queued to run after the client was told 503.
- */
-export const API_REDIS = { reconnectGraceMs: 500, commandTimeoutMs: 1000 } as const;
 
 const YAML_TYPES = ['application/yaml', 'application/x-yaml', 'text/yaml', 'text/plain'];
 

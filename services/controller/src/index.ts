@@ -1,6 +1,7 @@
 import { builtinRecipes } from '@spar/recipes';
-import { closeRedis, connectRedis, createLogger, exitOnSignals, ExperimentStore, Metrics, redisReady, shutdownSequence, whenRedisReady } from '@spar/service-kit';
-import { API_REDIS, buildApp } from './app.ts';
+import { closeRedis, createLogger, exitOnSignals, ExperimentStore, Metrics, shutdownSequence } from '@spar/service-kit';
+import { connectApiRedis, redisChecks } from './api-redis.ts';
+import { buildApp } from './app.ts';
 import { loadConfig } from './config.ts';
 import { QueueMonitor } from './queue-monitor.ts';
 
@@ -8,15 +9,13 @@ import { QueueMonitor } from './queue-monitor.ts';
 export async function main(): Promise<void> {
   const config = loadConfig();
   const logger = createLogger('controller', config.SPAR_LOG_LEVEL);
-  // The API answers 503 within 2 s while Redis is down: commands fail fast (see API_REDIS).
-  const redis = connectRedis(config.REDIS_URL, 'controller', logger, { failFastMs: API_REDIS.commandTimeoutMs });
+  const redis = connectApiRedis(config.REDIS_URL, logger);
   const metrics = new Metrics('controller');
   const store = new ExperimentStore(redis);
   const monitor = new QueueMonitor(redis, store, metrics, logger.child({ component: 'queue-monitor' }));
   const app = await buildApp({
     store, recipes: builtinRecipes(), metrics, logger, bodyLimit: config.SPAR_BODY_LIMIT, apiToken: config.SPAR_API_TOKEN,
-    ready: () => redisReady(redis),
-    available: () => whenRedisReady(redis, API_REDIS.reconnectGraceMs),
+    ...redisChecks(redis),
   });
   const shutdown = shutdownSequence([
     { name: 'redis', close: () => closeRedis(redis) },
