@@ -69,4 +69,6 @@ test('service config: env + flags, coercion, unknown SPAR_* settings and flags r
     const paths = e.issues.map((i) => i.path);
     return paths.includes('/SPAR_OPS_PORT') && paths.includes('/SPAR_TYPO') && paths.includes('--nope');
   });
+  // Shared tokens are set for a whole deployment: a service without gRPC (or without the API) ignores the other's.
+  assert.equal(loadServiceConfig(S, { SPAR_GRPC_TOKEN: 'x'.repeat(32), SPAR_API_TOKEN: 'y'.repeat(32) }).SPAR_OPS_PORT, 1);
 });
