@@ -24,6 +24,7 @@ export const PANELS: { title: string; exprs: string[]; unit?: string }[] = [
   { title: 'Admission wait p95 / proposer pauses', exprs: ['histogram_quantile(0.95, sum by (le) (rate(spar_admission_wait_seconds_bucket[5m])))', 'sum by (reason) (rate(spar_proposer_paused_total[1m]))'] },
   { title: 'Weight sync p95', exprs: ['histogram_quantile(0.95, sum by (le, service) (rate(spar_weight_sync_seconds_bucket[5m])))'], unit: 's' },
   { title: 'Bad input', exprs: ['sum by (service, kind) (rate(spar_bad_input_total[5m]))'] },
+  { title: 'Weights refused (not the learner\'s recorded sha256)', exprs: ['sum by (service, reason) (rate(spar_weights_rejected_total[5m]))'] },
 ];
 
 const dashboard = {

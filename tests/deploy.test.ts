@@ -21,6 +21,28 @@ test('docker-compose.yml is valid (docker-compose config) and wires every servic
   const redisCmd = compose.services.redis!.command!.join(' ');
   assert.match(redisCmd, /--appendonly yes/);
   assert.match(redisCmd, /--maxmemory-policy noeviction/);
+  assert.match(redisCmd, /--maxmemory \S+/, 'Redis is capped (noeviction alone lets it grow until the host kills it)');
+});
+
+test('docker-compose.yml: Redis capped at 2gb by default; tokens come from the shell, unset when it has none', () => {
+  const config = (env: Record<string, string>) => {
+    const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^SPAR_(API|GRPC)_TOKEN$|^SPAR_REDIS_MAXMEMORY$/.test(k)));
+    const r = spawnSync('docker-compose', ['-f', join(ROOT, 'docker-compose.yml'), 'config'], { encoding: 'utf8', env: { ...clean, ...env } });
+    assert.equal(r.status, 0, `docker-compose config failed: ${r.stderr}`);
+    return YAML.parse(r.stdout) as { services: Record<string, { command?: string[]; environment?: Record<string, string | null> }> };
+  };
+  const grpcServices = ['judge', 'learner', 'solver', 'proposer'];
+  const apiClients = ['controller', 'submit-default'];
+  const unset = config({});
+  assert.match(unset.services.redis!.command!.join(' '), /--maxmemory 2gb/);
+  for (const s of grpcServices) assert.equal(unset.services[s]!.environment!.SPAR_GRPC_TOKEN ?? undefined, undefined, `${s}: no token by default`);
+  for (const s of apiClients) assert.equal(unset.services[s]!.environment!.SPAR_API_TOKEN ?? undefined, undefined, `${s}: no token by default`);
+  const set = config({ SPAR_GRPC_TOKEN: 'g'.repeat(32), SPAR_API_TOKEN: 'a'.repeat(32), SPAR_REDIS_MAXMEMORY: '512mb' });
+  assert.match(set.services.redis!.command!.join(' '), /--maxmemory 512mb/);
+  for (const s of grpcServices) assert.equal(set.services[s]!.environment!.SPAR_GRPC_TOKEN, 'g'.repeat(32), `${s} gets SPAR_GRPC_TOKEN`);
+  for (const s of apiClients) assert.equal(set.services[s]!.environment!.SPAR_API_TOKEN, 'a'.repeat(32), `${s} gets SPAR_API_TOKEN`);
+  // The controller has no gRPC: a token there would be an unknown setting.
+  assert.equal('SPAR_GRPC_TOKEN' in set.services.controller!.environment!, false);
 });
 
 test('Prometheus config is valid (promtool) and scrapes every service port from docker-compose.yml', () => {

@@ -3,11 +3,29 @@ import { applyWeights, Policy, type GenerateOptions, type GenerateResult, type M
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Metrics } from './metrics.ts';
-import { PolicyFollower } from './policy-sync.ts';
+import { PolicyFollower, WeightHashError, type PolicyRecord } from './policy-sync.ts';
+
+export interface FollowedPolicyDeps {
+  readonly redis: Redis;
+  readonly logger: Logger;
+  readonly metrics: Metrics;
+  /** onnxruntime intra-op threads of the copy. */
+  readonly threads?: number;
+  /** Shared gRPC token (SPAR_GRPC_TOKEN). */
+  readonly grpcToken?: string;
+}
+
+/** The learner's record `{address, version, sha256}`, or undefined before its first publish. */
+export async function readPolicyRecord(redis: Redis, experimentId: string): Promise<PolicyRecord | undefined> {
+  const h = await redis.hgetall(keys.policy(experimentId));
+  if (!h.address || !h.sha256 || !/^\d+$/.test(h.version ?? '')) return undefined;
+  return { address: h.address, version: Number(h.version), sha256: h.sha256 };
+}
 
 /**
  * A worker's copy of an experiment's policy, kept on the learner's latest published version
- * (WatchPolicy + GetPolicy, sha256-verified, swapped between generations).
+ * (WatchPolicy + GetPolicy; installed only when its sha256 equals the learner's Redis record for
+ * that version; swapped between generations).
  */
 export class FollowedPolicy {
   private readonly follower: PolicyFollower;
@@ -20,16 +38,15 @@ export class FollowedPolicy {
   private applying?: Promise<void>;
   private versionWaiters: { version: number; resolve: () => void }[] = [];
 
-  private constructor(
-    readonly experimentId: string, readonly policy: Policy, readonly vocab: Vocabulary,
-    redis: Redis, private readonly logger: Logger, metrics: Metrics,
-  ) {
+  private constructor(readonly experimentId: string, readonly policy: Policy, readonly vocab: Vocabulary, d: FollowedPolicyDeps) {
     this.firstWeights = new Promise((r) => { this.resolveFirst = r; });
+    const { redis, logger, metrics } = d;
     const service = metrics.service;
     this.follower = new PolicyFollower({
       experimentId,
-      address: async () => (await redis.hget(keys.policy(experimentId), 'address')) ?? undefined,
+      record: () => readPolicyRecord(redis, experimentId),
       logger,
+      token: d.grpcToken,
       onWeights: async (w) => {
         const t0 = performance.now();
         this.applying = (async () => {
@@ -48,17 +65,18 @@ export class FollowedPolicy {
         this.versionWaiters = this.versionWaiters.filter((x) => (x.version <= this.policy.version ? (x.resolve(), false) : true));
       },
       onError: (err) => {
-        metrics.counter('spar_weight_sync_total').inc({ service, result: (err as { code?: string }).code === 'HASH_MISMATCH' ? 'hash_mismatch' : 'error' });
-        logger.warn({ err: err.message, experimentId }, 'weight sync failed');
+        if (err instanceof WeightHashError) {
+          metrics.counter('spar_weights_rejected_total').inc({ service, reason: err.against === 'record' ? 'record_mismatch' : 'hash_mismatch' });
+        }
+        metrics.counter('spar_weight_sync_total').inc({ service, result: err instanceof WeightHashError ? 'rejected' : 'error' });
+        logger.warn({ err: err.message, experimentId }, err instanceof WeightHashError ? 'weights refused' : 'weight sync failed');
       },
     });
   }
 
-  static async create(
-    experimentId: string, model: ModelConfigInput, vocab: Vocabulary, redis: Redis, logger: Logger, metrics: Metrics, threads?: number,
-  ): Promise<FollowedPolicy> {
-    const policy = await Policy.create(model, { worker: true, threads, spinning: false });
-    const f = new FollowedPolicy(experimentId, policy, vocab, redis, logger, metrics);
+  static async create(experimentId: string, model: ModelConfigInput, vocab: Vocabulary, d: FollowedPolicyDeps): Promise<FollowedPolicy> {
+    const policy = await Policy.create(model, { worker: true, threads: d.threads, spinning: false });
+    const f = new FollowedPolicy(experimentId, policy, vocab, d);
     f.follower.start();
     return f;
   }

@@ -2,6 +2,8 @@ import { fileURLToPath } from 'node:url';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import { HealthImplementation } from 'grpc-health-check';
+import type { Logger } from 'pino';
+import { clientAuthInterceptor, exposedBeyondLoopback, serverAuthInterceptor } from './grpc-auth.ts';
 import type { ProtoGrpcType } from '../../../proto/generated/spar.ts';
 
 export { grpc };
@@ -28,6 +30,13 @@ export interface GrpcServerHandle {
 /** Max gRPC message size both ways (weights travel in 1 MiB chunks, well below this). */
 export const MAX_MESSAGE_BYTES = 8 * 1024 * 1024;
 
+export interface GrpcServerOptions {
+  /** Shared bearer token required on every call but health (see grpc-auth.ts); unset = open. */
+  readonly token?: string;
+  /** Warned when the server listens beyond loopback without a token. */
+  readonly logger?: Logger;
+}
+
 /**
  * Start a gRPC server with the standard health service registered; every service name given
  * is marked SERVING (and '' for the whole server).
@@ -35,8 +44,15 @@ export const MAX_MESSAGE_BYTES = 8 * 1024 * 1024;
 export async function startGrpcServer(
   address: string,
   services: readonly { name: string; definition: grpc.ServiceDefinition; impl: grpc.UntypedServiceImplementation }[],
+  opts: GrpcServerOptions = {},
 ): Promise<GrpcServerHandle> {
-  const server = new grpc.Server({ 'grpc.max_receive_message_length': MAX_MESSAGE_BYTES, 'grpc.max_send_message_length': MAX_MESSAGE_BYTES });
+  const server = new grpc.Server({
+    'grpc.max_receive_message_length': MAX_MESSAGE_BYTES, 'grpc.max_send_message_length': MAX_MESSAGE_BYTES,
+    interceptors: opts.token ? [serverAuthInterceptor(opts.token)] : [],
+  });
+  if (!opts.token && exposedBeyondLoopback(address)) {
+    opts.logger?.warn({ address }, 'gRPC listens beyond loopback without SPAR_GRPC_TOKEN: anyone who reaches this port can call it');
+  }
   const health = new HealthImplementation({ '': 'SERVING', ...Object.fromEntries(services.map((s) => [s.name, 'SERVING' as const])) });
   health.addToServer(server);
   for (const s of services) server.addService(tolerantDefinition(s.definition), rejectMalformed(s.definition, s.impl));
@@ -102,6 +118,11 @@ export const CLIENT_OPTIONS: grpc.ClientOptions = {
   'grpc.max_send_message_length': MAX_MESSAGE_BYTES,
   'grpc.keepalive_time_ms': 20000,
 };
+
+/** CLIENT_OPTIONS, plus the bearer token on every call when one is configured. */
+export function clientOptions(token?: string): grpc.ClientOptions {
+  return token ? { ...CLIENT_OPTIONS, interceptors: [clientAuthInterceptor(token)] } : CLIENT_OPTIONS;
+}
 
 /** Map an error to a gRPC status for adapters: typed spar errors carry their meaning in `code`. */
 export function grpcStatusOf(err: unknown): grpc.status {

@@ -61,7 +61,8 @@ export const METRIC_CATALOG: Record<string, MetricDef> = {
   spar_eval_score: { type: 'gauge', help: 'Latest held-out evaluation score', labels: ['experiment', 'suite', 'metric'], services: ['learner'] },
   // weight sync
   spar_weight_sync_seconds: { type: 'histogram', help: 'Time to fetch, verify and swap a published policy version', labels: ['service'], buckets: LAT, services: ['proposer', 'solver'] },
-  spar_weight_sync_total: { type: 'counter', help: 'Weight swaps by result (ok, hash_mismatch, error)', labels: ['service', 'result'], services: ['proposer', 'solver'] },
+  spar_weight_sync_total: { type: 'counter', help: 'Weight swaps by result (ok, rejected, error)', labels: ['service', 'result'], services: ['proposer', 'solver'] },
+  spar_weights_rejected_total: { type: 'counter', help: 'Weights refused, never installed: record_mismatch (sha256 is not the one the learner recorded in Redis for that version), hash_mismatch (bytes do not match the sender\'s own announcement)', labels: ['service', 'reason'], services: ['proposer', 'solver'] },
   // controller
   spar_http_requests_total: { type: 'counter', help: 'HTTP requests by route and status code', labels: ['method', 'route', 'status'], services: ['controller'] },
   spar_experiments: { type: 'gauge', help: 'Experiments by lifecycle state', labels: ['state'], services: ['controller'] },

@@ -12,6 +12,20 @@ export interface OpsServerOptions {
   readonly ready: () => boolean | Promise<boolean>;
 }
 
+/** /readyz answers within this: a readiness check that hangs (Redis unreachable) counts as not ready. */
+export const READY_TIMEOUT_MS = 1500;
+
+/** `ready()`, or false when it throws or has not answered within `timeoutMs`. */
+export async function readyWithin(ready: () => boolean | Promise<boolean>, timeoutMs = READY_TIMEOUT_MS): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<boolean>((resolve) => { timer = setTimeout(() => resolve(false), timeoutMs); });
+  try {
+    return await Promise.race([Promise.resolve().then(ready).catch(() => false), late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /** /metrics, /healthz and /readyz for a worker service (the controller serves them through fastify). */
 export class OpsServer {
   private constructor(private readonly server: Server, readonly port: number) {}
@@ -30,7 +44,7 @@ export class OpsServer {
         const ok = o.live ? o.live() : true;
         send(ok ? 200 : 503, ok ? 'ok\n' : 'unhealthy\n');
       } else if (url === '/readyz') {
-        Promise.resolve(o.ready()).then((ok) => send(ok ? 200 : 503, ok ? 'ready\n' : 'not ready\n'), () => send(503, 'not ready\n'));
+        void readyWithin(o.ready).then((ok) => send(ok ? 200 : 503, ok ? 'ready\n' : 'not ready\n'));
       } else send(404, 'not found\n');
     });
     await new Promise<void>((resolve, reject) => {

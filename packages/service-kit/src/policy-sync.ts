@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Weights } from '@spar/policy';
-import { CLIENT_OPTIONS, grpc, sparProto } from './grpc.ts';
+import { SparError } from '@spar/core';
+import { clientOptions, grpc, sparProto } from './grpc.ts';
 import type { PolicyAnnouncement__Output } from '../../../proto/generated/spar/v1/PolicyAnnouncement.ts';
 import type { PolicyChunk__Output } from '../../../proto/generated/spar/v1/PolicyChunk.ts';
 import type { PolicyServiceClient } from '../../../proto/generated/spar/v1/PolicyService.ts';
@@ -85,12 +86,21 @@ export class PolicyPublisher {
   }
 }
 
-export class WeightHashError extends Error {
-  readonly code = 'HASH_MISMATCH';
+/** Received weights whose sha256 is not the one expected: the sender's announcement, or the learner's record. */
+export class WeightHashError extends SparError {
+  constructor(message: string, readonly against: 'sender' | 'record') {
+    super('HASH_MISMATCH', message, true);
+  }
 }
 
-/** Fetch one version over GetPolicy and verify its sha256 over all received bytes. */
-export function fetchWeights(client: PolicyServiceClient, experimentId: string, version: number, deadlineMs = 60000): Promise<Weights> {
+/**
+ * Fetch one version over GetPolicy and verify its sha256 over all received bytes: against what
+ * the sender declares (transfer integrity) and, when given, against `recordedSha256` (the hash
+ * the learner recorded in Redis for this version: what makes the weights trusted).
+ */
+export function fetchWeights(
+  client: PolicyServiceClient, experimentId: string, version: number, deadlineMs = 60000, recordedSha256?: string,
+): Promise<Weights> {
   return new Promise((resolve, reject) => {
     const call = client.GetPolicy({ experiment_id: experimentId, version: String(version) }, { deadline: Date.now() + deadlineMs });
     const parts: Buffer[] = [];
@@ -110,26 +120,40 @@ export function fetchWeights(client: PolicyServiceClient, experimentId: string, 
       const bytes = Buffer.concat(parts);
       const got = createHash('sha256').update(bytes).digest('hex');
       if (bytes.length !== expected.total || got !== expected.sha256) {
-        return reject(new WeightHashError(`weights v${version}: sha256 ${got} (${bytes.length} bytes) != announced ${expected.sha256} (${expected.total} bytes)`));
+        return reject(new WeightHashError(`weights v${version}: sha256 ${got} (${bytes.length} bytes) != announced ${expected.sha256} (${expected.total} bytes)`, 'sender'));
+      }
+      if (recordedSha256 !== undefined && got !== recordedSha256) {
+        return reject(new WeightHashError(`weights v${version}: sha256 ${got} != ${recordedSha256} recorded by the learner`, 'record'));
       }
       resolve({ version, sha256: got, bytes: new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength) });
     });
   });
 }
 
+/** The learner's record of its latest published version (`HSET keys.policy(exp)`). */
+export interface PolicyRecord {
+  readonly address: string;
+  readonly version: number;
+  readonly sha256: string;
+}
+
 export interface FollowerOptions {
   readonly experimentId: string;
-  /** Resolves the current learner address (it can move when a learner restarts). */
-  readonly address: () => Promise<string | undefined>;
+  /** The learner's current record: where it serves, and the version and sha256 it published. */
+  readonly record: () => Promise<PolicyRecord | undefined>;
   /** Called with verified weights for each new version, in order. */
   readonly onWeights: (w: Weights) => Promise<void>;
   readonly logger: Logger;
   readonly onError?: (err: Error) => void;
+  /** Shared gRPC token (SPAR_GRPC_TOKEN), sent on every call when set. */
+  readonly token?: string;
 }
 
 /**
- * Worker side: watches a learner's announcements and pulls every new version, reconnecting
- * with back-off when the learner goes away.
+ * Worker side: watches a learner's announcements and, on each, installs the version the
+ * learner recorded in Redis, fetched by that version and accepted only when its sha256 equals
+ * the recorded one. An announcement is only a cue: what a sender announces or declares is never
+ * trusted. Reconnects with back-off when the learner goes away or moves.
  */
 export class PolicyFollower {
   private client?: PolicyServiceClient;
@@ -137,6 +161,7 @@ export class PolicyFollower {
   private call?: grpc.ClientReadableStream<PolicyAnnouncement__Output>;
   private stopped = false;
   private current = -1;
+  private currentSha = '';
   private chain: Promise<void> = Promise.resolve();
   private retry?: NodeJS.Timeout;
   private attempts = 0;
@@ -155,33 +180,22 @@ export class PolicyFollower {
     if (this.stopped) return;
     let addr: string | undefined;
     try {
-      addr = await this.o.address();
+      addr = (await this.o.record())?.address;
     } catch (err) {
       this.o.onError?.(err as Error);
     }
-    if (!addr) return this.scheduleRetry();
+    if (!addr || this.stopped) return this.scheduleRetry();
     if (addr !== this.clientAddr) {
       this.client?.close();
       const { PolicyService } = sparProto();
-      this.client = new PolicyService(addr, grpc.credentials.createInsecure(), CLIENT_OPTIONS);
+      this.client = new PolicyService(addr, grpc.credentials.createInsecure(), clientOptions(this.o.token));
       this.clientAddr = addr;
     }
     const call = this.client!.WatchPolicy({ experiment_id: this.o.experimentId });
     this.call = call;
-    call.on('data', (a: PolicyAnnouncement__Output) => {
+    call.on('data', () => {
       this.attempts = 0;
-      const v = Number(a.version);
-      this.chain = this.chain.then(async () => {
-        // Any version other than the one held: a learner that resumed from a checkpoint may announce a lower one.
-        if (v === this.current || this.stopped) return;
-        try {
-          const w = await fetchWeights(this.client!, this.o.experimentId, v);
-          await this.o.onWeights(w);
-          this.current = v;
-        } catch (err) {
-          this.o.onError?.(err as Error);
-        }
-      });
+      this.chain = this.chain.then(() => this.sync());
     });
     const reconnect = () => {
       if (this.call !== call) return;
@@ -189,10 +203,36 @@ export class PolicyFollower {
       this.scheduleRetry();
     };
     call.on('error', (err) => {
-      if ((err as grpc.ServiceError).code !== grpc.status.CANCELLED) this.o.logger.debug({ err: err.message }, 'policy watch ended');
+      const code = (err as grpc.ServiceError).code;
+      if (code === grpc.status.UNAUTHENTICATED) this.o.logger.warn({ err: err.message }, 'policy watch refused: SPAR_GRPC_TOKEN differs from the learner\'s');
+      else if (code !== grpc.status.CANCELLED) this.o.logger.debug({ err: err.message }, 'policy watch ended');
       reconnect();
     });
     call.on('end', reconnect);
+  }
+
+  /**
+   * Install the recorded version unless it is the one held (same version and hash): a learner
+   * resumed from a checkpoint may record a lower version, or the same number with other weights.
+   */
+  private async sync(): Promise<void> {
+    if (this.stopped) return;
+    try {
+      const rec = await this.o.record();
+      if (!rec || (rec.version === this.current && rec.sha256 === this.currentSha)) return;
+      if (rec.address !== this.clientAddr) {
+        // The learner moved: drop this watch; the reconnect follows the record.
+        this.call?.cancel();
+        return;
+      }
+      const w = await fetchWeights(this.client!, this.o.experimentId, rec.version, 60000, rec.sha256);
+      if (this.stopped) return;
+      await this.o.onWeights(w);
+      this.current = w.version;
+      this.currentSha = w.sha256;
+    } catch (err) {
+      this.o.onError?.(err as Error);
+    }
   }
 
   private scheduleRetry(): void {

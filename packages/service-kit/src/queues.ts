@@ -1,6 +1,8 @@
 import { Queue, Worker, type JobsOptions, type Processor, type WorkerOptions } from 'bullmq';
 import { PayloadTooLargeError } from '@spar/core';
 import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import { logErrors } from './log-errors.ts';
 
 export const BULL_PREFIX = 'spar';
 
@@ -15,14 +17,20 @@ export const DEFAULT_JOB_OPTIONS: JobsOptions = {
 /** Default producer-side payload cap (bytes of JSON). */
 export const MAX_PAYLOAD_BYTES = 4 * 1024 * 1024;
 
-export function makeQueue(name: string, connection: Redis): Queue {
-  return new Queue(name, { connection, prefix: BULL_PREFIX, defaultJobOptions: DEFAULT_JOB_OPTIONS });
+/** A queue whose errors (a Redis outage, mostly) are logged through `logger` (component "queue"). */
+export function makeQueue(name: string, connection: Redis, logger: Logger): Queue {
+  const q = new Queue(name, { connection, prefix: BULL_PREFIX, defaultJobOptions: DEFAULT_JOB_OPTIONS });
+  logErrors(q, logger.child({ component: 'queue', queue: name }), 'queue error');
+  return q;
 }
 
-export function makeWorker<T>(name: string, connection: Redis, processor: Processor<T>, opts: Partial<WorkerOptions> = {}): Worker<T> {
-  return new Worker<T>(name, processor, {
+/** A worker whose errors (its own and its blocking connection's) are logged through `logger` (component "worker"). */
+export function makeWorker<T>(name: string, connection: Redis, processor: Processor<T>, logger: Logger, opts: Partial<WorkerOptions> = {}): Worker<T> {
+  const w = new Worker<T>(name, processor, {
     connection, prefix: BULL_PREFIX, concurrency: 1, lockDuration: 60000, stalledInterval: 15000, maxStalledCount: 2, ...opts,
   });
+  logErrors(w, logger.child({ component: 'worker', queue: name }), 'worker error');
+  return w;
 }
 
 /** Enqueue with a deterministic job id (re-adding the same id is a no-op) after checking the size cap. */

@@ -3,7 +3,7 @@ import { createLogger, type Logger } from './logger.ts';
 import { exitOnSignals, shutdownSequence } from './lifecycle.ts';
 import { Metrics } from './metrics.ts';
 import { OpsServer } from './ops-server.ts';
-import { closeRedis, connectRedis, type Redis } from './redis.ts';
+import { closeRedis, connectRedis, redisReady, type Redis } from './redis.ts';
 
 /** What every worker service's config has. */
 export interface WorkerBaseConfig {
@@ -31,7 +31,7 @@ export async function runWorkerService<C extends WorkerBaseConfig>(
   graceMs = 15000,
 ): Promise<void> {
   const logger = createLogger(name, config.SPAR_LOG_LEVEL);
-  const redis = connectRedis(config.REDIS_URL, name);
+  const redis = connectRedis(config.REDIS_URL, name, logger);
   const metrics = new Metrics(name);
   // The service asks to end the process (e.g. a fenced learner): the same ordered shutdown, then `code`.
   const exit = (code: number) => {
@@ -39,7 +39,7 @@ export async function runWorkerService<C extends WorkerBaseConfig>(
     void shutdown().finally(() => process.exit(code));
   };
   const service = create({ config, redis, recipes: builtinRecipes(), logger, metrics, exit });
-  const ops = await OpsServer.start({ port: config.SPAR_OPS_PORT, registry: metrics.registry, ready: () => redis.status === 'ready' && (service.ready?.() ?? true) });
+  const ops = await OpsServer.start({ port: config.SPAR_OPS_PORT, registry: metrics.registry, ready: async () => (service.ready?.() ?? true) && (await redisReady(redis)) });
   const shutdown: () => Promise<void> = shutdownSequence([
     { name: 'redis', close: () => closeRedis(redis) },
     { name: 'ops', close: () => ops.close() },

@@ -3,11 +3,11 @@ import { after, before, test } from 'node:test';
 import { keys, parseExperiment, type ExperienceEntry } from '@spar/core';
 import { builtinRecipes } from '@spar/recipes';
 import { RedisServer } from '@spar/testing';
-import { Admission, admissionBudget, AdmissionGate, appendExperience, closeRedis, connectRedis, readExperience, type Redis } from '../src/index.ts';
+import { Admission, admissionBudget, AdmissionGate, appendExperience, closeRedis, connectRedis, createLogger, readExperience, type Redis } from '../src/index.ts';
 
 let server: RedisServer;
 let redis: Redis;
-before(async () => { server = await RedisServer.start(); redis = connectRedis(server.url, 't'); });
+before(async () => { server = await RedisServer.start(); redis = connectRedis(server.url, 't', createLogger('test', 'error')); });
 after(async () => { await closeRedis(redis); await server.stop(); });
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

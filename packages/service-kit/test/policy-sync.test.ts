@@ -16,7 +16,9 @@ test('weights stream in chunks, are verified by sha256, and followers apply ever
     publisher.publish('exp', await policyWeights(learnerPolicy));
     const applied: number[] = [];
     const follower = new PolicyFollower({
-      experimentId: 'exp', address: async () => `127.0.0.1:${server.port}`, logger: createLogger('test', 'error'),
+      experimentId: 'exp', logger: createLogger('test', 'error'),
+      // What the learner records in Redis when it publishes (see followed-policy.test.ts for the real thing).
+      record: async () => { const w = publisher.latest('exp'); return w && { address: `127.0.0.1:${server.port}`, version: w.version, sha256: w.sha256 }; },
       onWeights: async (w) => { applied.push(w.version); const { applyWeights } = await import('@spar/policy'); await applyWeights(worker, w); },
     });
     follower.start();

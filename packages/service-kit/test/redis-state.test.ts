@@ -3,12 +3,12 @@ import { after, before, test } from 'node:test';
 import { keys, parseExperiment, type ExperienceEntry } from '@spar/core';
 import { builtinRecipes } from '@spar/recipes';
 import { RedisServer } from '@spar/testing';
-import { appendExperience, closeRedis, connectRedis, counters, ExperimentStore, LeaseLostError, loadServiceConfig, readExperience, trimExperience, type Redis } from '../src/index.ts';
+import { appendExperience, closeRedis, connectRedis, counters, createLogger, ExperimentStore, LeaseLostError, loadServiceConfig, readExperience, trimExperience, type Redis } from '../src/index.ts';
 import { Type } from '@sinclair/typebox';
 
 let server: RedisServer;
 let redis: Redis;
-before(async () => { server = await RedisServer.start(); redis = connectRedis(server.url, 't'); });
+before(async () => { server = await RedisServer.start(); redis = connectRedis(server.url, 't', createLogger('test', 'error')); });
 after(async () => { await closeRedis(redis); await server.stop(); });
 
 const entry = (exp: string, group: string, n: number): ExperienceEntry => ({
@@ -82,4 +82,6 @@ test('service config: env + flags, coercion, unknown SPAR_* settings and flags r
     const paths = e.issues.map((i) => i.path);
     return paths.includes('/SPAR_OPS_PORT') && paths.includes('/SPAR_TYPO') && paths.includes('--nope');
   });
+  // Shared tokens are set for a whole deployment: a service without gRPC (or without the API) ignores the other's.
+  assert.equal(loadServiceConfig(S, { SPAR_GRPC_TOKEN: 'x'.repeat(32), SPAR_API_TOKEN: 'y'.repeat(32) }).SPAR_OPS_PORT, 1);
 });

@@ -6,7 +6,7 @@ import swaggerUi from '@fastify/swagger-ui';
 import { Type } from '@sinclair/typebox';
 import { DEFAULT_LIMITS, parseConfigText, parseExperiment, SparError, ValidationError, type ExperimentRecord, type ResourceLimits } from '@spar/core';
 import type { RecipeRegistry } from '@spar/recipes';
-import type { ExperimentStore, Logger, Metrics } from '@spar/service-kit';
+import { isRedisUnavailable, readyWithin, type ExperimentStore, type Logger, type Metrics } from '@spar/service-kit';
 import { problem } from './problem.ts';
 
 export interface AppOptions {
@@ -19,6 +19,8 @@ export interface AppOptions {
   readonly limits?: ResourceLimits;
   readonly apiToken?: string;
   readonly ready: () => Promise<boolean>;
+  /** Whether Redis can take commands now; may wait briefly through a reconnect (see api-redis.ts). */
+  readonly available: () => Promise<boolean>;
 }
 
 const YAML_TYPES = ['application/yaml', 'application/x-yaml', 'text/yaml', 'text/plain'];
@@ -73,9 +75,13 @@ export async function buildApp(o: AppOptions) {
       badInput('bad_request');
       return problem(reply, e.statusCode, STATUS_CODES[e.statusCode] ?? 'Bad request', e.message);
     }
-    if (e instanceof SparError) {
+    if (e instanceof SparError && e.code !== 'UNAVAILABLE') {
       const status = e.code === 'NOT_FOUND' ? 404 : e.code === 'CONFLICT' ? 409 : 500;
       return problem(reply, status, e.code, e.message);
+    }
+    if ((e instanceof SparError && e.code === 'UNAVAILABLE') || isRedisUnavailable(e)) {
+      req.log.warn({ err: e.message }, 'redis unavailable');
+      return unavailable(reply);
     }
     req.log.error({ err: e }, 'unhandled error');
     return problem(reply, 500, 'Internal error');
@@ -96,11 +102,18 @@ export async function buildApp(o: AppOptions) {
     }
   };
 
+  const unavailable = (reply: Parameters<typeof problem>[0]) =>
+    problem(reply.header('retry-after', '1'), 503, 'Service unavailable', 'the experiment store (Redis) is unreachable; retry later');
+  // Routes that need Redis answer 503 at once while it is unreachable, instead of waiting on it.
+  const needsRedis = async (_req: unknown, reply: Parameters<typeof problem>[0]) => {
+    if (!(await o.available())) return unavailable(reply);
+  };
+
   const Id = Type.Object({ id: Type.String({ minLength: 1, maxLength: 128 }) });
   const schemaDoc = o.recipes.jsonSchema();
 
   app.post('/v1/experiments', {
-    preHandler: auth,
+    onRequest: needsRedis, preHandler: auth,
     // Validation is ours (every bad field listed); the schema is here for OpenAPI.
     validatorCompiler: () => () => true,
     schema: { summary: 'Submit an experiment (JSON or YAML)', body: schemaDoc, security: [{ bearer: [] }], tags: ['experiments'] },
@@ -111,17 +124,17 @@ export async function buildApp(o: AppOptions) {
     return reply.code(201).header('location', `/v1/experiments/${rec.id}`).send(rec);
   });
 
-  app.get('/v1/experiments', { schema: { summary: 'List experiments', tags: ['experiments'] } }, async () => ({
+  app.get('/v1/experiments', { onRequest: needsRedis, schema: { summary: 'List experiments', tags: ['experiments'] } }, async () => ({
     experiments: (await o.store.list()).map(summary),
   }));
 
-  app.get('/v1/experiments/:id', { schema: { summary: 'One experiment: state, step, policy version, metrics, evaluations', params: Id, tags: ['experiments'] } },
+  app.get('/v1/experiments/:id', { onRequest: needsRedis, schema: { summary: 'One experiment: state, step, policy version, metrics, evaluations', params: Id, tags: ['experiments'] } },
     async (req) => o.store.get((req.params as { id: string }).id));
 
-  app.post('/v1/experiments/:id/stop', { preHandler: auth, schema: { summary: 'Stop an experiment', params: Id, security: [{ bearer: [] }], tags: ['experiments'] } },
+  app.post('/v1/experiments/:id/stop', { onRequest: needsRedis, preHandler: auth, schema: { summary: 'Stop an experiment', params: Id, security: [{ bearer: [] }], tags: ['experiments'] } },
     async (req, reply) => reply.code(202).send(await o.store.requestStop((req.params as { id: string }).id)));
 
-  app.delete('/v1/experiments/:id', { preHandler: auth, schema: { summary: 'Delete a finished experiment and its data', params: Id, security: [{ bearer: [] }], tags: ['experiments'] } },
+  app.delete('/v1/experiments/:id', { onRequest: needsRedis, preHandler: auth, schema: { summary: 'Delete a finished experiment and its data', params: Id, security: [{ bearer: [] }], tags: ['experiments'] } },
     async (req, reply) => {
       await o.store.delete((req.params as { id: string }).id);
       return reply.code(204).send();
@@ -130,7 +143,7 @@ export async function buildApp(o: AppOptions) {
   app.get('/v1/schema', { schema: { summary: 'The experiment config JSON Schema', tags: ['experiments'] } }, async () => schemaDoc);
   app.get('/metrics', { schema: { hide: true } }, async (_req, reply) => reply.type(o.metrics.registry.contentType).send(await o.metrics.registry.metrics()));
   app.get('/healthz', { schema: { hide: true } }, async () => 'ok\n');
-  app.get('/readyz', { schema: { hide: true } }, async (_req, reply) => ((await o.ready().catch(() => false)) ? 'ready\n' : reply.code(503).send('not ready\n')));
+  app.get('/readyz', { schema: { hide: true } }, async (_req, reply) => ((await readyWithin(o.ready)) ? 'ready\n' : reply.code(503).send('not ready\n')));
   app.setNotFoundHandler((req, reply) => problem(reply, 404, 'Not found', `${req.method} ${req.url}`));
   return app;
 }

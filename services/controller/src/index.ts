@@ -1,5 +1,6 @@
 import { builtinRecipes } from '@spar/recipes';
-import { closeRedis, connectRedis, createLogger, exitOnSignals, ExperimentStore, Metrics, shutdownSequence } from '@spar/service-kit';
+import { closeRedis, createLogger, exitOnSignals, ExperimentStore, Metrics, shutdownSequence } from '@spar/service-kit';
+import { connectApiRedis, redisChecks } from './api-redis.ts';
 import { buildApp } from './app.ts';
 import { limitsOf, loadConfig } from './config.ts';
 import { QueueMonitor } from './queue-monitor.ts';
@@ -8,13 +9,13 @@ import { QueueMonitor } from './queue-monitor.ts';
 export async function main(): Promise<void> {
   const config = loadConfig();
   const logger = createLogger('controller', config.SPAR_LOG_LEVEL);
-  const redis = connectRedis(config.REDIS_URL, 'controller');
+  const redis = connectApiRedis(config.REDIS_URL, logger);
   const metrics = new Metrics('controller');
   const store = new ExperimentStore(redis);
-  const monitor = new QueueMonitor(redis, store, metrics);
+  const monitor = new QueueMonitor(redis, store, metrics, logger.child({ component: 'queue-monitor' }));
   const app = await buildApp({
     store, recipes: builtinRecipes(), metrics, logger, bodyLimit: config.SPAR_BODY_LIMIT, limits: limitsOf(config), apiToken: config.SPAR_API_TOKEN,
-    ready: async () => (await redis.ping()) === 'PONG',
+    ...redisChecks(redis),
   });
   const shutdown = shutdownSequence([
     { name: 'redis', close: () => closeRedis(redis) },

@@ -1,6 +1,6 @@
-import { Queue } from 'bullmq';
+import type { Queue } from 'bullmq';
 import { keys, queues, type ExperimentState } from '@spar/core';
-import type { ExperimentStore, Metrics, Redis } from '@spar/service-kit';
+import { makeQueue, type ExperimentStore, type Logger, type Metrics, type Redis } from '@spar/service-kit';
 
 /**
  * Refreshes queue depth/age gauges for running experiments and the experiments-by-state gauge.
@@ -11,7 +11,7 @@ export class QueueMonitor {
   private timer?: NodeJS.Timeout;
   private closed = false;
 
-  constructor(private readonly redis: Redis, private readonly store: ExperimentStore, private readonly metrics: Metrics, private readonly everyMs = 2000) {}
+  constructor(private readonly redis: Redis, private readonly store: ExperimentStore, private readonly metrics: Metrics, private readonly logger: Logger, private readonly everyMs = 2000) {}
 
   start(): void {
     const tick = () => {
@@ -23,7 +23,7 @@ export class QueueMonitor {
   private queue(name: string): Queue {
     let q = this.queues.get(name);
     if (!q) {
-      q = new Queue(name, { connection: this.redis, prefix: 'spar' });
+      q = makeQueue(name, this.redis, this.logger);
       this.queues.set(name, q);
     }
     return q;

@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { builtinRecipes } from '@spar/recipes';
-import { closeRedis, connectRedis, createLogger, ExperimentStore, Metrics, type Redis } from '@spar/service-kit';
+import { closeRedis, createLogger, ExperimentStore, Metrics, type Redis } from '@spar/service-kit';
 import { RedisServer } from '@spar/testing';
+import { connectApiRedis, redisChecks } from '../src/api-redis.ts';
 import { buildApp } from '../src/app.ts';
 
 let redis: RedisServer;
@@ -14,11 +15,11 @@ const good = { name: 'ttt', recipe: 'spiral-games', options: { games: ['tictacto
 
 before(async () => {
   redis = await RedisServer.start();
-  conn = connectRedis(redis.url, 'test');
+  conn = connectApiRedis(redis.url, createLogger('controller', 'error'));
   metrics = new Metrics('controller', false);
   app = await buildApp({
     store: new ExperimentStore(conn), recipes: builtinRecipes(), metrics, logger: createLogger('controller', 'error'),
-    bodyLimit: 4096, apiToken: TOKEN, ready: async () => (await conn.ping()) === 'PONG',
+    bodyLimit: 4096, apiToken: TOKEN, ...redisChecks(conn),
   });
 });
 after(async () => {

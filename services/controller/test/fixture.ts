@@ -1,6 +1,7 @@
 import { builtinRecipes } from '@spar/recipes';
-import { closeRedis, connectRedis, createLogger, ExperimentStore, Metrics } from '@spar/service-kit';
+import { closeRedis, createLogger, ExperimentStore, Metrics } from '@spar/service-kit';
 import { RedisServer } from '@spar/testing';
+import { connectApiRedis, redisChecks } from '../src/api-redis.ts';
 import { buildApp, type AppOptions } from '../src/app.ts';
 
 export const TOKEN = 'secret-token-123';
@@ -17,11 +18,11 @@ export interface ControllerFixture {
 /** The controller's app over a real Redis of its own, for inject() tests. */
 export async function startController(opts: Partial<Pick<AppOptions, 'bodyLimit' | 'limits'>> = {}): Promise<ControllerFixture> {
   const redis = await RedisServer.start();
-  const conn = connectRedis(redis.url, 'test');
+  const conn = connectApiRedis(redis.url, createLogger('controller', 'error'));
   const metrics = new Metrics('controller', false);
   const app = await buildApp({
     store: new ExperimentStore(conn), recipes: builtinRecipes(), metrics, logger: createLogger('controller', 'error'),
-    bodyLimit: opts.bodyLimit ?? 262144, limits: opts.limits, apiToken: TOKEN, ready: async () => (await conn.ping()) === 'PONG',
+    bodyLimit: opts.bodyLimit ?? 262144, limits: opts.limits, apiToken: TOKEN, ...redisChecks(conn),
   });
   return {
     app, metrics,

@@ -41,7 +41,7 @@ export class Judge {
     const { JudgeService } = sparProto();
     this.grpc = await startGrpcServer(`${this.cfg.SPAR_GRPC_HOST}:${this.cfg.SPAR_GRPC_PORT}`, [
       { name: 'spar.v1.JudgeService', definition: JudgeService.service, impl: { ValidateTasks: this.validateTasks } },
-    ]);
+    ], { token: this.cfg.SPAR_GRPC_TOKEN, logger: this.logger });
     this.running = new RunningExperiments(this.redis, {
       start: (rec) => this.serve(rec.id),
       stop: (id) => this.unserve(id),
@@ -95,8 +95,8 @@ export class Judge {
 
   private async serve(id: string): Promise<void> {
     const ctx = await this.context(id);
-    const connection = connectRedis(this.cfg.REDIS_URL, `judge-worker-${id}`);
-    const worker = makeWorker<RolloutJob>(queues.rollouts(id), connection, (job) => this.judgeGroup(ctx, job.data), {
+    const connection = connectRedis(this.cfg.REDIS_URL, `judge-worker-${id}`, this.logger);
+    const worker = makeWorker<RolloutJob>(queues.rollouts(id), connection, (job) => this.judgeGroup(ctx, job.data), this.logger.child({ experimentId: id }), {
       concurrency: this.cfg.SPAR_CONCURRENCY, lockDuration: this.cfg.SPAR_JOB_LOCK_MS, stalledInterval: this.cfg.SPAR_STALLED_INTERVAL_MS,
     });
     worker.on('failed', (job, err) => {

@@ -27,7 +27,7 @@ let expId: string;
 
 before(async () => {
   server = await RedisServer.start();
-  redis = connectRedis(server.url, 'test');
+  redis = connectRedis(server.url, 'test', createLogger('test', 'error'));
   const cfg = loadConfig({ REDIS_URL: server.url, SPAR_GRPC_HOST: '127.0.0.1', SPAR_GRPC_PORT: '0', SPAR_MAX_TASKS_PER_CALL: '8' }, []);
   judge = new Judge(cfg, redis, builtinRecipes(), createLogger('judge', 'error'), new Metrics('judge', false));
   await judge.start();

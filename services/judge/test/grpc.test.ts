@@ -16,7 +16,7 @@ let expId: string;
 
 before(async () => {
   server = await RedisServer.start();
-  redis = connectRedis(server.url, 'test');
+  redis = connectRedis(server.url, 'test', createLogger('test', 'error'));
   metrics = new Metrics('judge', false);
   const cfg = loadConfig({ REDIS_URL: server.url, SPAR_GRPC_HOST: '127.0.0.1', SPAR_GRPC_PORT: '0', SPAR_MAX_TASKS_PER_CALL: '4' }, []);
   judge = new Judge(cfg, redis, builtinRecipes(), createLogger('judge', 'error'), metrics);

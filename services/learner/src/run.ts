@@ -118,9 +118,9 @@ export async function runExperiment(rec: ExperimentRecord, d: RunDeps): Promise<
 
   const publish = async () => {
     const w = await policyWeights(policy);
-    await d.lease.assertHeld();
-    d.publisher.publish(ctx.id, w);
+    // Record first (fenced), then announce: followers install only the version and sha256 recorded here.
     await d.lease.hset(keys.policy(ctx.id), { address: d.advertise, version: String(w.version), sha256: w.sha256 });
+    d.publisher.publish(ctx.id, w);
     d.metrics.gauge('spar_policy_version').set({ service: 'learner', experiment: ctx.id }, w.version);
   };
   let advertised = 0; // learner_consumed_trajectories as last written by this run

@@ -25,7 +25,7 @@ let raw: grpc.Client;
 
 before(async () => {
   server = await RedisServer.start();
-  redis = connectRedis(server.url, 'test');
+  redis = connectRedis(server.url, 'test', createLogger('test', 'error'));
   const cfg = loadConfig({ REDIS_URL: server.url, SPAR_GRPC_HOST: '127.0.0.1', SPAR_GRPC_PORT: '0', SPAR_POLL_MS: '200' }, []);
   learner = new LearnerService(cfg, redis, builtinRecipes(), createLogger('learner', 'error'), new Metrics('learner', false));
   await learner.start();

@@ -32,7 +32,7 @@ test('reference: scores under the samples\' allowed sets, pulls through the KL t
     assert.ok(saved);
     const restored = await ReferencePolicy.create(policy.config, { worker: false }, saved, policy);
     const [a, b] = [await ref.annotate(samples), await restored.annotate(samples)];
-    assert.deepEqual([...a[0]!.refLogprobs!], [...b[0]!.refLogprobs!]);
+    assert.deepEqual(Array.from(a[0]!.refLogprobs!), Array.from(b[0]!.refLogprobs!));
     await restored.refresh(policy);
     const moved = await restored.annotate(samples);
     const now = await policy.score([samples[0]!.tokens], [samples[0]!.allowed!]);

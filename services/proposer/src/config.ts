@@ -1,5 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { loadServiceConfig } from '@spar/service-kit';
+import { GrpcTokenSetting, loadServiceConfig } from '@spar/service-kit';
 
 export const ProposerConfigSchema = Type.Object({
   REDIS_URL: Type.String({ default: 'redis://127.0.0.1:6379' }),
@@ -9,6 +9,7 @@ export const ProposerConfigSchema = Type.Object({
   SPAR_BATCH: Type.Integer({ minimum: 1, maximum: 1024, default: 16, description: 'tasks proposed per round' }),
   SPAR_THREADS: Type.Integer({ minimum: 0, maximum: 256, default: 1, description: 'onnxruntime intra-op threads per policy (0 = all cores)' }),
   SPAR_TASK_BUFFER: Type.Integer({ minimum: 1, maximum: 100000, default: 256, description: 'valid tasks kept as references' }),
+  SPAR_GRPC_TOKEN: GrpcTokenSetting,
   SPAR_LOG_LEVEL: Type.Union([Type.Literal('debug'), Type.Literal('info'), Type.Literal('warn'), Type.Literal('error')], { default: 'info' }),
 }, { additionalProperties: false });
 

@@ -1,4 +1,4 @@
-import { CLIENT_OPTIONS, grpc, sparProto } from '@spar/service-kit';
+import { clientOptions, grpc, sparProto } from '@spar/service-kit';
 import type { JudgeServiceClient } from '../../../proto/generated/spar/v1/JudgeService.ts';
 import type { TaskValidity__Output } from '../../../proto/generated/spar/v1/TaskValidity.ts';
 
@@ -7,9 +7,10 @@ export type { TaskValidity__Output as TaskValidity };
 /** ValidateTasks with a deadline; rejects with the gRPC status on failure. */
 export class JudgeClient {
   private readonly client: JudgeServiceClient;
-  constructor(address: string, private readonly deadlineMs: number) {
+  /** `token`: the shared gRPC token (SPAR_GRPC_TOKEN), sent on every call when set. */
+  constructor(address: string, private readonly deadlineMs: number, token?: string) {
     const { JudgeService } = sparProto();
-    this.client = new JudgeService(address, grpc.credentials.createInsecure(), CLIENT_OPTIONS);
+    this.client = new JudgeService(address, grpc.credentials.createInsecure(), clientOptions(token));
   }
 
   validate(experimentId: string, tasks: readonly unknown[]): Promise<TaskValidity__Output[]> {

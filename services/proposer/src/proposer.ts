@@ -35,7 +35,7 @@ export class Proposer {
     private readonly cfg: ProposerConfig, private readonly redis: Redis, private readonly recipes: RecipeRegistry,
     private readonly logger: Logger, private readonly metrics: Metrics,
   ) {
-    this.judge = new JudgeClient(cfg.SPAR_JUDGE_ADDR, cfg.SPAR_JUDGE_DEADLINE_MS);
+    this.judge = new JudgeClient(cfg.SPAR_JUDGE_ADDR, cfg.SPAR_JUDGE_DEADLINE_MS, cfg.SPAR_GRPC_TOKEN);
   }
 
   start(): void {
@@ -47,14 +47,14 @@ export class Proposer {
     const ctx = experimentContext(await new ExperimentStore(this.redis).get(id), this.recipes);
     const log = this.logger.child({ experimentId: id });
     const policy = ctx.recipe.proposesWithPolicy
-      ? await FollowedPolicy.create(id, ctx.model, ctx.vocab, this.redis, log, this.metrics, this.cfg.SPAR_THREADS || undefined)
+      ? await FollowedPolicy.create(id, ctx.model, ctx.vocab, { redis: this.redis, logger: log, metrics: this.metrics, threads: this.cfg.SPAR_THREADS || undefined, grpcToken: this.cfg.SPAR_GRPC_TOKEN })
       : undefined;
-    const connection = connectRedis(this.cfg.REDIS_URL, `proposer-${id}`);
+    const connection = connectRedis(this.cfg.REDIS_URL, `proposer-${id}`, log);
     const budget = admissionBudget(ctx.config);
     const s: Served = {
-      ctx, policy, queue: makeQueue(queues.tasks(id), connection), connection, stop: false,
+      ctx, policy, queue: makeQueue(queues.tasks(id), connection, log), connection, stop: false,
       ...(budget !== undefined ? { admission: new Admission(connection, id, { budget, ttlMs: 30000 }) } : {}),
-      ...(ctx.recipe.trainsInvalidProposals ? { rollouts: makeQueue(queues.rollouts(id), connection) } : {}),
+      ...(ctx.recipe.trainsInvalidProposals ? { rollouts: makeQueue(queues.rollouts(id), connection, log) } : {}),
     };
     this.served.set(id, s);
     s.loop = this.loop(s, log);

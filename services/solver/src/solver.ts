@@ -44,14 +44,14 @@ export class Solver {
   private async serve(id: string): Promise<void> {
     const ctx = experimentContext(await new ExperimentStore(this.redis).get(id), this.recipes);
     const log = this.logger.child({ experimentId: id });
-    const policy = await FollowedPolicy.create(id, ctx.model, ctx.vocab, this.redis, log, this.metrics, this.cfg.SPAR_THREADS || undefined);
-    const connection = connectRedis(this.cfg.REDIS_URL, `solver-${id}`);
-    const out = makeQueue(queues.rollouts(id), connection);
+    const policy = await FollowedPolicy.create(id, ctx.model, ctx.vocab, { redis: this.redis, logger: log, metrics: this.metrics, threads: this.cfg.SPAR_THREADS || undefined, grpcToken: this.cfg.SPAR_GRPC_TOKEN });
+    const connection = connectRedis(this.cfg.REDIS_URL, `solver-${id}`, log);
+    const out = makeQueue(queues.rollouts(id), connection, log);
     const concurrency = Math.min(ctx.config.rollout.concurrency, this.cfg.SPAR_MAX_CONCURRENCY);
     const budget = admissionBudget(ctx.config);
     const gate = budget === undefined ? undefined
       : new AdmissionGate(new Admission(connection, id, { budget, ttlMs: this.cfg.SPAR_ADMISSION_TTL_MS }));
-    const worker = makeWorker<TaskJob>(queues.tasks(id), connection, (job) => this.solve(ctx, policy, out, job.data, gate), {
+    const worker = makeWorker<TaskJob>(queues.tasks(id), connection, (job) => this.solve(ctx, policy, out, job.data, gate), log, {
       concurrency, autorun: false, lockDuration: this.cfg.SPAR_JOB_LOCK_MS, stalledInterval: this.cfg.SPAR_STALLED_INTERVAL_MS,
     });
     worker.on('failed', (job, err) => {
