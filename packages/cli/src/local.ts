@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseConfigText, TERMINAL_STATES, type ExperimentRecord } from '@spar/core';
-import { allocatePorts, hasExited, RedisServer, SERVICES, stackEnv, startService, stopServices, type RunningService, type ServiceName } from '@spar/testing';
+import { allocatePorts, RedisServer, stackEnv, Supervisor, type ServiceName } from './supervise/index.ts';
 import { Redis } from 'ioredis';
 import { ControllerClient } from './client.ts';
 import { progressLine, StatusLine } from './progress.ts';
@@ -86,11 +86,26 @@ export async function runLocalExperiment(o: LocalOptions): Promise<LocalResult> 
   const ports = await allocatePorts();
   const http = ports.http;
   const envs = stackEnv(redisUrl, ports, runDir);
-  const services: RunningService[] = SERVICES.map((name) => startService(REPO_ROOT, name, envs[name], join(runDir, 'logs'), (l) => { status.update(''); say(l); }, { nice: nice[name] }));
-  let interrupted = false;
-  const onSignal = () => { interrupted = true; };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  const echo = (l: string) => { status.update(''); say(l); };
+  const supervisor = new Supervisor({ root: REPO_ROOT, logDir: join(runDir, 'logs'), env: envs, nice, echo, say: echo });
+  supervisor.start();
+  const pids = Object.entries(supervisor.pids()).map(([n, pid]) => `${n}=${pid}`).join(' ');
+  say(`spar: services started (pids ${pids}${redis ? ` redis-server=${redis.pid}` : ''}); API at http://127.0.0.1:${http}`);
+  // Ctrl-C (the services and Redis are in their own process groups, so only this process gets it):
+  // the first stops the experiment cleanly — final evaluation, checkpoint, export — then the
+  // services in order; a second skips the wait for the experiment.
+  let interrupts = 0;
+  let firstAt = 0;
+  const onSignal = () => {
+    // One Ctrl-C can arrive twice (from the terminal, and relayed by a wrapper such as tsx or npm):
+    // a second interrupt counts only well after the first.
+    if (interrupts === 1 && Date.now() - firstAt < 1500) return;
+    if (interrupts === 0) firstAt = Date.now();
+    interrupts++;
+    if (interrupts === 2) say('\nspar: interrupted again; stopping the services without waiting for the experiment');
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
   let code = 1;
   let last: ExperimentRecord | undefined;
   let submittedAt: number | undefined;
@@ -101,8 +116,9 @@ export async function runLocalExperiment(o: LocalOptions): Promise<LocalResult> 
         await client.list();
         break;
       } catch (err) {
-        if (i > 300) throw new Error(`controller did not come up: ${(err as Error).message}`);
-        if (services.some(hasExited)) throw new Error(`a service exited during start-up; see ${join(runDir, 'logs')}`);
+        if (i > 600) throw new Error(`controller did not come up: ${(err as Error).message}`);
+        if (supervisor.failure) throw supervisor.failure;
+        if (interrupts > 0) throw new Error('interrupted during start-up');
         await new Promise((r) => setTimeout(r, 100));
       }
     }
@@ -112,31 +128,42 @@ export async function runLocalExperiment(o: LocalOptions): Promise<LocalResult> 
     say(`spar: experiment ${rec.id} (${cfgPath}); logs and checkpoints in ${runDir}`);
     last = rec;
     let stopSent = false;
+    let said = false;
     while (!TERMINAL_STATES.includes(last.state)) {
-      if (!stopSent && o.stopWhen?.(last)) {
-        stopSent = true;
-        await client.stop(rec.id);
+      if (interrupts >= 2) throw new Error('interrupted twice: the experiment was not stopped cleanly; rerun to resume it from its last checkpoint');
+      if (supervisor.failure) throw supervisor.failure;
+      if (interrupts === 1 && !said) {
+        said = true;
+        status.update('');
+        say('\nspar: interrupted; stopping the experiment (final evaluation, checkpoint, export); Ctrl-C again to skip');
       }
-      if (interrupted) {
-        say('\nspar: interrupted; stopping the experiment');
-        await client.stop(rec.id);
-        interrupted = false;
+      try {
+        if (!stopSent && (interrupts > 0 || o.stopWhen?.(last))) {
+          await client.stop(rec.id);
+          stopSent = true;
+        }
+        last = await client.get(rec.id);
+        status.update(progressLine(last, maxSteps));
+      } catch (err) {
+        // The controller is being restarted by the supervisor: keep polling.
+        status.update(`controller unreachable (${(err as Error).message}); retrying`);
       }
-      const dead = services.find(hasExited);
-      if (dead) throw new Error(`${dead.name} exited (${dead.child.signalCode ? `signal ${dead.child.signalCode}` : `code ${dead.child.exitCode}`}); see ${join(runDir, 'logs', `${dead.name}.log`)}`);
       await new Promise((r) => setTimeout(r, 500));
-      last = await client.get(rec.id);
-      status.update(progressLine(last, maxSteps));
     }
     status.done();
-    const summary = { experimentId: last.id, status: last.state, steps: last.step, policyVersion: last.policyVersion, eval: last.eval ?? {}, ...(last.reason ? { reason: last.reason } : {}), artifacts: last.artifacts };
+    const restarts = supervisor.restarts;
+    const summary = {
+      experimentId: last.id, status: last.state, steps: last.step, policyVersion: last.policyVersion, eval: last.eval ?? {},
+      ...(last.reason ? { reason: last.reason } : {}), artifacts: last.artifacts, ...(Object.keys(restarts).length ? { restarts } : {}),
+    };
     if (o.summary ?? true) process.stdout.write(`${JSON.stringify(summary)}\n`);
     code = last.state === 'completed' || last.state === 'stopped' ? 0 : 1;
   } catch (err) {
     status.done();
     say(`spar: ${(err as Error).message}`);
   } finally {
-    await stopServices(services);
+    status.update('');
+    await supervisor.stop();
     await redis?.stop();
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);

@@ -39,7 +39,18 @@ export function exitOnSignals(shutdown: () => Promise<void>, logger: Logger): vo
     shutdown().then(() => process.exit(0), () => process.exit(1));
   };
   process.once('SIGTERM', () => handler('SIGTERM'));
-  // Under local mode the parent owns Ctrl-C: it stops the experiment, then SIGTERMs each child.
-  if (process.env.SPAR_LOCAL_CHILD === '1') process.on('SIGINT', () => undefined);
-  else process.once('SIGINT', () => handler('SIGINT'));
+  if (process.env.SPAR_LOCAL_CHILD === '1') {
+    // Under local mode the parent owns Ctrl-C: it stops the experiment, then SIGTERMs each child.
+    process.on('SIGINT', () => undefined);
+    // A child of local mode or of the test harness runs in its own process group: if its parent
+    // dies without stopping it (kill -9), shut down rather than live on as an orphan.
+    const parent = process.ppid;
+    const watch = setInterval(() => {
+      if (process.ppid === parent) return;
+      clearInterval(watch);
+      logger.warn({ parent }, 'parent process gone; shutting down');
+      handler('parent exited');
+    }, 1000);
+    watch.unref();
+  } else process.once('SIGINT', () => handler('SIGINT'));
 }

@@ -1,4 +1,5 @@
-export { freePort } from './ports.ts';
-export { RedisServer, redisServerAvailable, type RedisServerOptions } from './redis-server.ts';
-export { hasExited, SERVICES, startService, stopServices, type RunningService, type ServiceName } from './services.ts';
-export { allocatePorts, stackEnv, startStack, waitHttp, type Stack, type StackPorts } from './stack.ts';
+export {
+  allocatePorts, freePort, hasExited, RedisServer, redisServerAvailable, SERVICES, stackEnv, startService, stopServices,
+  type RedisServerOptions, type RunningService, type ServiceName, type StackPorts,
+} from '@spar/cli/supervise';
+export { startStack, waitHttp, type Stack } from './stack.ts';

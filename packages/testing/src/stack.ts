@@ -1,17 +1,9 @@
 import { join } from 'node:path';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { freePort } from './ports.ts';
-import { RedisServer } from './redis-server.ts';
-import { SERVICES, startService, stopServices, type RunningService, type ServiceName } from './services.ts';
-
-export interface StackPorts {
-  readonly http: number;
-  readonly judgeGrpc: number;
-  readonly learnerGrpc: number;
-  /** /metrics port of each service (the controller serves it on its HTTP port). */
-  readonly metrics: Record<ServiceName, number>;
-}
+import {
+  allocatePorts, freePort, RedisServer, SERVICES, stackEnv, startService, stopServices, type RunningService, type ServiceName, type StackPorts,
+} from '@spar/cli/supervise';
 
 export interface Stack {
   readonly redis: RedisServer;
@@ -29,23 +21,6 @@ export interface Stack {
   startReplica(name: ServiceName, env?: NodeJS.ProcessEnv): Promise<RunningService>;
   kill(name: ServiceName, signal?: NodeJS.Signals): Promise<void>;
   stop(): Promise<void>;
-}
-
-/** Environment of each service for a stack on loopback. */
-export function stackEnv(redisUrl: string, p: StackPorts, dataDir: string, logLevel = 'info'): Record<ServiceName, NodeJS.ProcessEnv> {
-  const common = { REDIS_URL: redisUrl, SPAR_LOG_LEVEL: logLevel };
-  return {
-    controller: { ...common, SPAR_HTTP_PORT: String(p.http), SPAR_HTTP_HOST: '127.0.0.1' },
-    judge: { ...common, SPAR_GRPC_PORT: String(p.judgeGrpc), SPAR_GRPC_HOST: '127.0.0.1', SPAR_OPS_PORT: String(p.metrics.judge) },
-    learner: { ...common, SPAR_GRPC_PORT: String(p.learnerGrpc), SPAR_GRPC_HOST: '127.0.0.1', SPAR_OPS_PORT: String(p.metrics.learner), SPAR_DATA_DIR: dataDir },
-    solver: { ...common, SPAR_OPS_PORT: String(p.metrics.solver) },
-    proposer: { ...common, SPAR_OPS_PORT: String(p.metrics.proposer), SPAR_JUDGE_ADDR: `127.0.0.1:${p.judgeGrpc}` },
-  };
-}
-
-export async function allocatePorts(): Promise<StackPorts> {
-  const [http, judgeGrpc, learnerGrpc, j, l, s, pr] = await Promise.all(Array.from({ length: 7 }, () => freePort()));
-  return { http: http!, judgeGrpc: judgeGrpc!, learnerGrpc: learnerGrpc!, metrics: { controller: http!, judge: j!, learner: l!, solver: s!, proposer: pr! } };
 }
 
 /** Wait until `url` answers 2xx (services are up), or throw after `timeoutMs`. */

@@ -15,12 +15,16 @@ export function redisServerAvailable(): boolean {
   return spawnSync('redis-server', ['--version']).status === 0;
 }
 
-/** A redis-server child process on a free loopback port, for tests and local mode. */
+/** A redis-server child process on a free loopback port, for local mode and tests. */
 export class RedisServer {
   private child?: ChildProcess;
   private readonly dir: string;
   private constructor(readonly port: number, private readonly opts: RedisServerOptions) {
     this.dir = mkdtempSync(join(tmpdir(), 'spar-redis-'));
+  }
+
+  get pid(): number | undefined {
+    return this.child?.pid;
   }
 
   get url(): string {
@@ -39,7 +43,9 @@ export class RedisServer {
   private async launch(): Promise<void> {
     const args = ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--dir', this.dir,
       '--appendonly', this.opts.appendOnly ? 'yes' : 'no', '--appendfsync', 'everysec', '--maxmemory-policy', 'noeviction'];
-    this.child = spawn('redis-server', args, { stdio: ['ignore', 'ignore', 'inherit'] });
+    // Its own process group: a terminal's Ctrl-C must not take Redis down before the services
+    // have checkpointed; the owner stops it last.
+    this.child = spawn('redis-server', args, { stdio: ['ignore', 'ignore', 'inherit'], detached: true });
     const probe = new Redis(this.url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
     probe.on('error', () => undefined);
     try {

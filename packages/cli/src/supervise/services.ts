@@ -13,12 +13,24 @@ export interface RunningService {
   readonly exited: Promise<number | null>;
 }
 
+export interface StartOptions {
+  /** CPU priority (nice) of the service; 0 or absent: the parent's. */
+  readonly nice?: number;
+  /** Log file name (without .log) when it is not the service's name (replicas). */
+  readonly logName?: string;
+  /**
+   * Run it in its own process group, so a terminal's Ctrl-C (SIGINT to the foreground group)
+   * reaches only the parent, which then stops the services in order.
+   */
+  readonly ownGroup?: boolean;
+}
+
 /**
  * Start one service as a child process (`node --import tsx services/<name>/src/bin.ts`). Its JSON
  * log goes to `<logDir>/<name>.log`; warnings and errors are echoed to stderr with a prefix.
  */
 export function startService(
-  root: string, name: ServiceName, env: NodeJS.ProcessEnv, logDir: string, echo: (line: string) => void, opts: { nice?: number; logName?: string } = {},
+  root: string, name: ServiceName, env: NodeJS.ProcessEnv, logDir: string, echo: (line: string) => void, opts: StartOptions = {},
 ): RunningService {
   mkdirSync(logDir, { recursive: true });
   const log = createWriteStream(join(logDir, `${opts.logName ?? name}.log`), { flags: 'a' });
@@ -26,7 +38,7 @@ export function startService(
   // `nice` execs node in place (same pid), so every thread the service ever starts inherits the priority.
   const argv = opts.nice ? ['nice', '-n', String(opts.nice), ...node] : node;
   const child = spawn(argv[0]!, argv.slice(1), {
-    cwd: root, env: { ...process.env, ...env, SPAR_LOCAL_CHILD: '1' }, stdio: ['ignore', 'pipe', 'pipe'],
+    cwd: root, env: { ...process.env, ...env, SPAR_LOCAL_CHILD: '1' }, stdio: ['ignore', 'pipe', 'pipe'], detached: opts.ownGroup ?? false,
   });
   for (const stream of [child.stdout!, child.stderr!]) {
     createInterface({ input: stream }).on('line', (line) => {
