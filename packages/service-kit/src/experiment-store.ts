@@ -1,6 +1,7 @@
-import { ConflictError, NotFoundError, TERMINAL_STATES, keys, newExperimentId, type ExperimentConfig, type ExperimentRecord, type ExperimentState } from '@spar/core';
+import { ConflictError, NotFoundError, TERMINAL_STATES, keys, newExperimentId, queues, type ExperimentConfig, type ExperimentRecord, type ExperimentState } from '@spar/core';
 import type { Redis } from 'ioredis';
 import { ExperimentLease, LeaseLostError } from './lease.ts';
+import { BULL_PREFIX } from './queues.ts';
 
 /** A learner's claim: the record as claimed and the fenced lease every later write goes through. */
 export interface Claim {
@@ -105,6 +106,17 @@ export class ExperimentStore {
       .hdel(keys.experiments, id).srem(keys.running, id)
       .del(keys.experience(id), keys.appended(id), keys.counters(id), keys.taskBuffer(id), keys.taskSeen(id), keys.policy(id), keys.lease(id), keys.fence(id), keys.inflight(id))
       .exec();
+    // The experiment's BullMQ queues (`spar:tasks.<id>:*`, `spar:rollouts.<id>:*`): nothing serves
+    // a finished experiment, so they can go without BullMQ's obliterate.
+    const glob = id.replace(/[*?[\]\\]/g, (c) => `\\${c}`);
+    for (const q of [queues.tasks(glob), queues.rollouts(glob)]) {
+      let cursor = '0';
+      do {
+        const [next, found] = await this.redis.scan(cursor, 'MATCH', `${BULL_PREFIX}:${q}:*`, 'COUNT', 1000);
+        cursor = next;
+        if (found.length) await this.redis.unlink(...found);
+      } while (cursor !== '0');
+    }
   }
 
   /** Ids of running experiments (what workers serve). */

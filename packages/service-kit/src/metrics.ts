@@ -1,6 +1,9 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { METRIC_CATALOG } from './metric-catalog.ts';
 
+/** How long the series of an experiment no longer served stay exported (SPAR_METRICS_FORGET_MS for tests). */
+export const FORGET_AFTER_MS = Number(process.env.SPAR_METRICS_FORGET_MS ?? 300000);
+
 /** A service's registry; metrics are created on first use from the catalog (and only from it). */
 export class Metrics {
   readonly registry = new Registry();
@@ -22,6 +25,32 @@ export class Metrics {
       this.made.set(name, m);
     }
     return m;
+  }
+
+  /**
+   * Drop every series labelled with this experiment (it is no longer served here) after `afterMs`
+   * — long enough for Prometheus to scrape the final values — so per-experiment label sets do not
+   * pile up over a long-lived process.
+   */
+  forgetExperimentLater(id: string, afterMs = FORGET_AFTER_MS): void {
+    setTimeout(() => void this.forgetExperiment(id).catch(() => undefined), afterMs).unref();
+  }
+
+  /** Drop every series labelled with this experiment, now. */
+  async forgetExperiment(id: string): Promise<void> {
+    for (const [name, m] of this.made) {
+      const labels = METRIC_CATALOG[name]!.labels;
+      if (!labels.includes('experiment')) continue;
+      const seen = new Set<string>();
+      for (const v of (await m.get()).values) {
+        if (v.labels.experiment !== id) continue;
+        const own = Object.fromEntries(labels.filter((l) => v.labels[l] !== undefined).map((l) => [l, v.labels[l]!]));
+        const k = JSON.stringify(own);
+        if (seen.has(k)) continue;
+        seen.add(k);
+        m.remove(own);
+      }
+    }
   }
 
   counter(name: string): Counter { return this.get(name, 'counter') as Counter; }

@@ -8,6 +8,11 @@ export interface RunningHandlers {
   stop(id: string): Promise<void>;
 }
 
+/** Forgets an experiment's metric series once it is no longer served (Metrics). */
+export interface ForgetsExperiments {
+  forgetExperimentLater(id: string): void;
+}
+
 /**
  * Keeps a worker's per-experiment machinery in step with the set of running experiments:
  * polls Redis (cheap: one SMEMBERS) and calls start/stop on changes, one change at a time.
@@ -18,7 +23,10 @@ export class RunningExperiments {
   private busy: Promise<void> = Promise.resolve();
   private closed = false;
 
-  constructor(private readonly redis: Redis, private readonly handlers: RunningHandlers, private readonly logger: Logger, private readonly pollMs = 500) {}
+  constructor(
+    private readonly redis: Redis, private readonly handlers: RunningHandlers, private readonly logger: Logger, private readonly pollMs = 500,
+    private readonly metrics?: ForgetsExperiments,
+  ) {}
 
   start(): void {
     const tick = () => {
@@ -56,6 +64,7 @@ export class RunningExperiments {
       if (now.has(id)) continue;
       this.active.delete(id);
       await this.handlers.stop(id).catch((err) => this.logger.warn({ err, experimentId: id }, 'stop failed'));
+      this.metrics?.forgetExperimentLater(id);
     }
   }
 

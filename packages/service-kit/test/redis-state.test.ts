@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { keys, parseExperiment, type ExperienceEntry } from '@spar/core';
+import { keys, parseExperiment, queues, type ExperienceEntry } from '@spar/core';
 import { builtinRecipes } from '@spar/recipes';
 import { RedisServer } from '@spar/testing';
-import { appendExperience, closeRedis, connectRedis, counters, createLogger, ExperimentStore, LeaseLostError, loadServiceConfig, readExperience, trimExperience, type Redis } from '../src/index.ts';
+import { appendExperience, closeRedis, connectRedis, counters, createLogger, ExperimentStore, LeaseLostError, loadServiceConfig, makeQueue, readExperience, trimExperience, type Redis } from '../src/index.ts';
 import { Type } from '@sinclair/typebox';
 
 let server: RedisServer;
@@ -84,4 +84,26 @@ test('service config: env + flags, coercion, unknown SPAR_* settings and flags r
   });
   // Shared tokens are set for a whole deployment: a service without gRPC (or without the API) ignores the other's.
   assert.equal(loadServiceConfig(S, { SPAR_GRPC_TOKEN: 'x'.repeat(32), SPAR_API_TOKEN: 'y'.repeat(32) }).SPAR_OPS_PORT, 1);
+});
+
+test('experiments: DELETE removes the record, its keys and its BullMQ queues, and nothing of another experiment', async () => {
+  const store = new ExperimentStore(redis);
+  const config = parseExperiment({ name: 'del', recipe: 'spiral-games', rollout: { maxNewTokens: 1 } }, builtinRecipes());
+  const [a, b] = [await store.create(config), await store.create(config)];
+  const logger = createLogger('test', 'error');
+  for (const id of [a.id, b.id]) {
+    for (const name of [queues.tasks(id), queues.rollouts(id)]) {
+      const q = makeQueue(name, redis, logger);
+      await q.add('job', { x: 1 }, { jobId: `j-${id}` });
+      await q.close();
+    }
+    await redis.xadd(keys.experience(id), '*', 'd', '{}');
+  }
+  const keysOf = async (id: string) => (await redis.keys(`spar:*${id}*`)).sort();
+  assert.ok((await keysOf(a.id)).some((k) => k.startsWith(`spar:tasks.${a.id}:`)), 'queues exist');
+  await store.requestStop(a.id);
+  await store.delete(a.id);
+  assert.deepEqual(await keysOf(a.id), [], 'nothing of the deleted experiment is left');
+  assert.ok((await keysOf(b.id)).some((k) => k.startsWith(`spar:rollouts.${b.id}:`)), 'the other experiment keeps its queues');
+  assert.ok(await redis.exists(keys.experience(b.id)));
 });

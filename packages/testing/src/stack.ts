@@ -23,6 +23,13 @@ export interface Stack {
   stop(): Promise<void>;
 }
 
+export interface StackOptions {
+  readonly appendOnly?: boolean;
+  readonly appendFsync?: 'always' | 'everysec';
+  readonly echo?: (line: string) => void;
+  readonly env?: Partial<Record<ServiceName, NodeJS.ProcessEnv>>;
+}
+
 /** Wait until `url` answers 2xx (services are up), or throw after `timeoutMs`. */
 export async function waitHttp(url: string, timeoutMs = 30000): Promise<void> {
   const until = Date.now() + timeoutMs;
@@ -37,8 +44,8 @@ export async function waitHttp(url: string, timeoutMs = 30000): Promise<void> {
 }
 
 /** Redis + the five services as child processes on loopback (real processes, real ports). */
-export async function startStack(root: string, opts: { appendOnly?: boolean; echo?: (line: string) => void; env?: Partial<Record<ServiceName, NodeJS.ProcessEnv>> } = {}): Promise<Stack> {
-  const redis = await RedisServer.start({ appendOnly: opts.appendOnly ?? true });
+export async function startStack(root: string, opts: StackOptions = {}): Promise<Stack> {
+  const redis = await RedisServer.start({ appendOnly: opts.appendOnly ?? true, appendFsync: opts.appendFsync });
   const ports = await allocatePorts();
   const dataDir = mkdtempSync(join(tmpdir(), 'spar-stack-'));
   const logDir = join(dataDir, 'logs');

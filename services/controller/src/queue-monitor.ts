@@ -36,6 +36,15 @@ export class QueueMonitor {
     for (const [state, n] of Object.entries(byState)) this.metrics.gauge('spar_experiments').set({ state }, n);
     const depth = this.metrics.gauge('spar_queue_depth');
     const age = this.metrics.gauge('spar_queue_oldest_age_seconds');
+    // Experiments no longer running: close their queue handles and drop their series.
+    const running = new Set(all.filter((x) => x.state === 'running').map((x) => x.id));
+    for (const [name, q] of [...this.queues]) {
+      const id = name.slice(name.indexOf('.') + 1);
+      if (running.has(id)) continue;
+      this.queues.delete(name);
+      await q.close().catch(() => undefined);
+      this.metrics.forgetExperimentLater(id);
+    }
     for (const r of all.filter((x) => x.state === 'running')) {
       for (const [label, name] of [['tasks', queues.tasks(r.id)], ['rollouts', queues.rollouts(r.id)]] as const) {
         const q = this.queue(name);

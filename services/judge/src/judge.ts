@@ -45,7 +45,7 @@ export class Judge {
     this.running = new RunningExperiments(this.redis, {
       start: (rec) => this.serve(rec.id),
       stop: (id) => this.unserve(id),
-    }, this.logger);
+    }, this.logger, undefined, this.metrics);
     this.running.start();
   }
 

@@ -1,3 +1,5 @@
+import { join } from 'node:path';
+import { keys } from '@spar/core';
 import type { RecipeRegistry } from '@spar/recipes';
 import {
   ExperimentStore, IdleTracker, LeaseLostError, PolicyPublisher, sparProto, startGrpcServer, type GrpcServerHandle, type Logger, type Metrics, type Redis,
@@ -73,7 +75,8 @@ export class LearnerService {
         fenced = end === 'lease-lost';
         log.info({ end }, 'experiment run ended');
       } catch (err) {
-        if (err instanceof LeaseLostError) fenced = true;
+        // Any error once the lease is gone (e.g. the record vanished with Redis' data) is the lease's.
+        if (err instanceof LeaseLostError || !(await lease.held().catch(() => true))) fenced = true;
         else {
           log.error({ err }, 'experiment failed');
           // Fenced too: a learner that lost its lease cannot fail the run the new holder is training.
@@ -81,7 +84,18 @@ export class LearnerService {
         }
       } finally {
         await lease.release().catch(() => undefined);
+        this.metrics.forgetExperimentLater(rec.id);
         this.current = undefined;
+      }
+      // No fencing counter at all: Redis lost the experiment's state (restarted without persistence,
+      // flushed), not a takeover. Say so in a failed record rather than let the run vanish.
+      if (fenced && (await this.redis.exists(keys.fence(rec.id)).catch(() => 1)) === 0) {
+        const reason = `Redis lost this experiment's state (restarted without persistence?); its checkpoints are in ${join(this.cfg.SPAR_DATA_DIR, rec.id)}`;
+        const now = new Date().toISOString();
+        await this.redis.hsetnx(keys.experiments, rec.id, JSON.stringify({ ...rec, state: 'failed', reason, finishedAt: now }))
+          .catch((err) => log.warn({ err }, 'could not record the failure'));
+        log.error({ reason }, 'experiment state lost');
+        continue;
       }
       if (fenced) {
         log.error({ fence: lease.token }, 'lease lost to another learner: this learner wrote nothing more and stops');

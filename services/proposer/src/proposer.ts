@@ -39,7 +39,7 @@ export class Proposer {
   }
 
   start(): void {
-    this.running = new RunningExperiments(this.redis, { start: (rec) => this.serve(rec.id), stop: (id) => this.unserve(id) }, this.logger);
+    this.running = new RunningExperiments(this.redis, { start: (rec) => this.serve(rec.id), stop: (id) => this.unserve(id) }, this.logger, undefined, this.metrics);
     this.running.start();
   }
 

@@ -35,7 +35,7 @@ export class Solver {
   ) {}
 
   start(): void {
-    this.running = new RunningExperiments(this.redis, { start: (rec) => this.serve(rec.id), stop: (id) => this.unserve(id) }, this.logger);
+    this.running = new RunningExperiments(this.redis, { start: (rec) => this.serve(rec.id), stop: (id) => this.unserve(id) }, this.logger, undefined, this.metrics);
     this.running.start();
     this.idleTimer = setInterval(() => this.metrics.gauge('spar_idle_ratio').set({ service: 'solver' }, this.idle.ratio()), 1000);
     this.idleTimer.unref();

@@ -6,8 +6,10 @@ import { Redis } from 'ioredis';
 import { freePort } from './ports.ts';
 
 export interface RedisServerOptions {
-  /** Persist with AOF (everysec) in a temp dir, so restarts keep data. */
+  /** Persist with AOF in a temp dir, so restarts keep data. */
   readonly appendOnly?: boolean;
+  /** AOF fsync policy (default everysec: a crash may lose the last second; always: nothing acknowledged is lost). */
+  readonly appendFsync?: 'always' | 'everysec';
   readonly port?: number;
 }
 
@@ -42,7 +44,7 @@ export class RedisServer {
 
   private async launch(): Promise<void> {
     const args = ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--dir', this.dir,
-      '--appendonly', this.opts.appendOnly ? 'yes' : 'no', '--appendfsync', 'everysec', '--maxmemory-policy', 'noeviction'];
+      '--appendonly', this.opts.appendOnly ? 'yes' : 'no', '--appendfsync', this.opts.appendFsync ?? 'everysec', '--maxmemory-policy', 'noeviction'];
     // Its own process group: a terminal's Ctrl-C must not take Redis down before the services
     // have checkpointed; the owner stops it last.
     this.child = spawn('redis-server', args, { stdio: ['ignore', 'ignore', 'inherit'], detached: true });
