@@ -117,6 +117,10 @@ export const CLIENT_OPTIONS: grpc.ClientOptions = {
   'grpc.max_receive_message_length': MAX_MESSAGE_BYTES,
   'grpc.max_send_message_length': MAX_MESSAGE_BYTES,
   'grpc.keepalive_time_ms': 20000,
+  // A restarted judge or learner is back within seconds: reconnect quickly (grpc-js backs off up
+  // to 120 s by default, which stalls proposers long after the peer is up again).
+  'grpc.initial_reconnect_backoff_ms': 250,
+  'grpc.max_reconnect_backoff_ms': 2000,
 };
 
 /** CLIENT_OPTIONS, plus the bearer token on every call when one is configured. */

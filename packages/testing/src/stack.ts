@@ -31,7 +31,8 @@ export interface StackOptions {
 }
 
 /** Wait until `url` answers 2xx (services are up), or throw after `timeoutMs`. */
-export async function waitHttp(url: string, timeoutMs = 30000): Promise<void> {
+// Generous: five services compiling TypeScript at start on a busy 2-core machine can take over 30 s.
+export async function waitHttp(url: string, timeoutMs = 120000): Promise<void> {
   const until = Date.now() + timeoutMs;
   for (;;) {
     try {
