@@ -23,7 +23,7 @@ export const keys = {
   counters: (exp: string) => `${PREFIX}:{${exp}}:counters`,
   /** Sorted set: task buffer (references for proposers), score = insertion time. */
   taskBuffer: (exp: string) => `${PREFIX}:{${exp}}:taskbuf`,
-  /** Set of task hashes seen (dedupe). */
+  /** Sorted set of task ids proposed (dedupe), score = time; capped at the newest SPAR_TASK_SEEN_MAX. */
   taskSeen: (exp: string) => `${PREFIX}:{${exp}}:seen`,
   /**
    * Sorted set: admission tokens of rollout groups being generated or judged (member = group id,

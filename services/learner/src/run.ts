@@ -39,7 +39,7 @@ export interface RunDeps {
   readonly stopping: () => boolean;
 }
 
-export type RunEnd = 'completed' | 'stopped' | 'released' | 'lease-lost';
+export type RunEnd = 'completed' | 'stopped' | 'released' | 'lease-lost' | 'stalled';
 
 /**
  * Train one experiment until its budget is spent, it is stopped, or this process shuts down.
@@ -187,6 +187,8 @@ export async function runExperiment(rec: ExperimentRecord, d: RunDeps): Promise<
   // Busy share of this process's time on the experiment: everything but waiting for experience.
   const runStart = performance.now();
   let waitMs = 0;
+  let lastBatchAt = Date.now();
+  let stallWarned = false;
   try {
     let step = (await policy.state(false)).step;
     while (!end) {
@@ -194,7 +196,10 @@ export async function runExperiment(rec: ExperimentRecord, d: RunDeps): Promise<
       const now = await store.get(ctx.id);
       if (now.state !== 'running') { end = 'released'; break; }
       if (now.stopRequested) { end = 'stopped'; break; }
-      if (step >= config.budget.maxSteps || Date.now() - startedAt > config.budget.maxMinutes * 60000) { end = 'completed'; break; }
+      if (step >= config.budget.maxSteps) { end = 'completed'; break; }
+      // Out of time: a run that was still training completed; one that has had no batch for
+      // SPAR_STALL_MS did not — it ends failed rather than report an idle wait as success.
+      if (Date.now() - startedAt > config.budget.maxMinutes * 60000) { end = Date.now() - lastBatchAt > d.cfg.SPAR_STALL_MS ? 'stalled' : 'completed'; break; }
       if (d.stopping()) { end = 'released'; break; }
 
       // ---- gather one batch of usable trajectories (whole groups); nothing is consumed until the step commits
@@ -221,8 +226,14 @@ export async function runExperiment(rec: ExperimentRecord, d: RunDeps): Promise<
             await d.lease.hset(keys.counters(ctx.id), { learner_consumed_trajectories: resolved });
           }
           if (d.lease.lost) break;
+          if (!stallWarned && Date.now() - lastBatchAt > d.cfg.SPAR_STALL_MS) {
+            stallWarned = true;
+            log.warn({ step, waitingS: Math.round((Date.now() - lastBatchAt) / 1000), unusable: batchConsumed - consumed - batch.length },
+              'no batch for SPAR_STALL_MS: are solvers and judges serving this experiment?');
+          }
           const r = await store.get(ctx.id);
           if (r.stopRequested || r.state !== 'running') break;
+          if (Date.now() - startedAt > config.budget.maxMinutes * 60000) break; // out of time while waiting
           continue;
         }
         for (const { id, entry, cumulative } of items) {
@@ -246,6 +257,8 @@ export async function runExperiment(rec: ExperimentRecord, d: RunDeps): Promise<
       d.idle.busy();
       waitMs += performance.now() - waitStart;
       if (batch.length < config.learner.batchSize) continue; // partial: re-read from `cursor` next time
+      lastBatchAt = Date.now();
+      stallWarned = false;
       for (const h of seen) ledger.add(h);
       for (const s of stats) {
         for (const [k, v] of Object.entries(s)) {
@@ -304,13 +317,18 @@ export async function runExperiment(rec: ExperimentRecord, d: RunDeps): Promise<
       if (step % config.learner.checkpointEvery === 0) await checkpoint();
     }
 
-    if (end === 'completed' || end === 'stopped') {
+    if (end === 'completed' || end === 'stopped' || end === 'stalled') {
       const report = await evaluate(step);
       await checkpoint();
       const exportDir = join(root, 'export');
       const exp = await exportOnnx(policy, exportDir, { tokenizer: ctx.vocab });
       await mirrorCounters();
-      await store.transition(ctx.id, end, { eval: report, step, policyVersion: policy.version, artifacts: { onnx: exp.model, sha256: exp.sha256, checkpoints: ckRoot } }, d.lease);
+      const stalled = end === 'stalled'
+        ? { reason: `stalled: no batch for ${Math.round((Date.now() - lastBatchAt) / 1000)} s when the time budget ran out, at step ${step} of ${config.budget.maxSteps} (were solvers and judges serving it?)` }
+        : {};
+      await store.transition(ctx.id, end === 'stalled' ? 'failed' : end, {
+        eval: report, step, policyVersion: policy.version, artifacts: { onnx: exp.model, sha256: exp.sha256, checkpoints: ckRoot }, ...stalled,
+      }, d.lease);
       log.info({ end, step, eval: report }, 'experiment finished');
     } else if (end === 'released') {
       await checkpoint();

@@ -8,6 +8,7 @@ export const ProposerConfigSchema = Type.Object({
   SPAR_OPS_PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 9467, description: '/metrics, /healthz, /readyz' }),
   SPAR_BATCH: Type.Integer({ minimum: 1, maximum: 1024, default: 16, description: 'tasks proposed per round' }),
   SPAR_THREADS: Type.Integer({ minimum: 0, maximum: 256, default: 1, description: 'onnxruntime intra-op threads per policy (0 = all cores)' }),
+  SPAR_TASK_SEEN_MAX: Type.Integer({ minimum: 1, maximum: 10000000, default: 50000, description: 'task ids remembered for dedupe (the newest; a task proposed again after that many others counts as new)' }),
   SPAR_TASK_BUFFER: Type.Integer({ minimum: 1, maximum: 100000, default: 256, description: 'valid tasks kept as references' }),
   SPAR_GRPC_TOKEN: GrpcTokenSetting,
   SPAR_LOG_LEVEL: Type.Union([Type.Literal('debug'), Type.Literal('info'), Type.Literal('warn'), Type.Literal('error')], { default: 'info' }),

@@ -133,7 +133,7 @@ export class Proposer {
         continue;
       }
       const tid = taskId(id, v.canonical);
-      if (await this.redis.sismember(keys.taskSeen(id), tid)) { proposedCounter.inc({ experiment: id, outcome: 'duplicate' }); continue; }
+      if ((await this.redis.zscore(keys.taskSeen(id), tid)) !== null) { proposedCounter.inc({ experiment: id, outcome: 'duplicate' }); continue; }
       const task = JSON.parse(v.task_json) as unknown;
       const envelope: Envelope = {
         experimentId: id, recipe: s.ctx.recipe.name, role: 'proposer', policyVersion: p.proposal?.policyVersion ?? -1,
@@ -145,9 +145,12 @@ export class Proposer {
         if (err instanceof PayloadTooLargeError) { this.metrics.counter('spar_payload_rejected_total').inc({ service: 'proposer', queue: 'tasks' }); continue; }
         throw err;
       }
-      await this.redis.sadd(keys.taskSeen(id), tid);
       proposedCounter.inc({ experiment: id, outcome: 'valid' });
-      await this.redis.multi().zadd(keys.taskBuffer(id), Date.now(), v.task_json).zremrangebyrank(keys.taskBuffer(id), 0, -this.cfg.SPAR_TASK_BUFFER - 1).exec();
+      // The dedupe record keeps the newest SPAR_TASK_SEEN_MAX task ids (bounded, like the buffer).
+      await this.redis.multi()
+        .zadd(keys.taskSeen(id), Date.now(), tid).zremrangebyrank(keys.taskSeen(id), 0, -this.cfg.SPAR_TASK_SEEN_MAX - 1)
+        .zadd(keys.taskBuffer(id), Date.now(), v.task_json).zremrangebyrank(keys.taskBuffer(id), 0, -this.cfg.SPAR_TASK_BUFFER - 1)
+        .exec();
     }
   }
 
