@@ -15,7 +15,8 @@ const ROOT = resolve(fileURLToPath(new URL('..', import.meta.url)));
 const { values } = parseArgs({ options: { minutes: { type: 'string', default: '30' }, config: { type: 'string', default: join(ROOT, 'configs', 'tictactoe.yaml') } } });
 const minutes = Number(values.minutes);
 if (!(minutes >= 1)) throw new Error('--minutes must be >= 1');
-const warmupMin = Math.min(5, minutes / 3);
+// Warm-up: a third of the run, so bounded windows (the judge's 5-min dedupe window, caches) have filled.
+const warmupMin = minutes / 3;
 const SAMPLE_MS = 5000;
 const WINDOW = 6; // samples averaged at each point (30 s): RSS moves with every GC
 
@@ -44,7 +45,7 @@ const samples: { t: number; s: Sample }[] = [];
 let code = 1;
 try {
   const cfg = parseConfigText(readFileSync(values.config, 'utf8')) as Record<string, Record<string, unknown>>;
-  cfg.budget = { maxSteps: 100000000, maxMinutes: minutes + 10 };
+  cfg.budget = { maxSteps: 10000000, maxMinutes: minutes + 10 };
   const res = await fetch(`${stack.baseUrl}/v1/experiments`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(cfg) });
   if (res.status !== 201) throw new Error(`submit: ${res.status} ${await res.text()}`);
   const id = ((await res.json()) as ExperimentRecord).id;

@@ -18,7 +18,6 @@ interface Served {
 /** The judge: source of reward. Validates proposed tasks over gRPC; judges rollout groups from the queue. */
 export class Judge {
   private readonly served = new Map<string, Served>();
-  private readonly contexts = new Map<string, ExperimentContext>();
   private running?: RunningExperiments;
   private grpc?: GrpcServerHandle;
   private readonly sandbox: JudgeSandbox;
@@ -49,13 +48,9 @@ export class Judge {
     this.running.start();
   }
 
+  /** The served experiment's context, or (not kept: nothing accumulates) one read from its record. */
   private async context(id: string): Promise<ExperimentContext> {
-    let c = this.contexts.get(id);
-    if (!c) {
-      c = experimentContext(await new ExperimentStore(this.redis).get(id), this.recipes);
-      this.contexts.set(id, c);
-    }
-    return c;
+    return this.served.get(id)?.ctx ?? experimentContext(await new ExperimentStore(this.redis).get(id), this.recipes);
   }
 
   private readonly validateTasks = (call: grpc.ServerUnaryCall<{ experiment_id: string; tasks_json: string[] }, unknown>, cb: grpc.sendUnaryData<unknown>) => {
@@ -112,7 +107,6 @@ export class Judge {
   private async unserve(id: string): Promise<void> {
     const s = this.served.get(id);
     this.served.delete(id);
-    this.contexts.delete(id);
     if (!s) return;
     await s.worker.close();
     await closeRedis(s.connection);

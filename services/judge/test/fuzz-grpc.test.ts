@@ -15,7 +15,8 @@ import { RedisServer } from '@spar/testing';
 import { Judge } from '../src/judge.ts';
 import { loadConfig } from '../src/config.ts';
 
-const DEADLINE_MS = 5000;
+// Generous: the first call starts sandbox threads, slow on a loaded 2-core machine; a hang still fails.
+const DEADLINE_MS = 20000;
 const SERVER_FAULTS = new Set([grpc.status.INTERNAL, grpc.status.UNKNOWN, grpc.status.DATA_LOSS, grpc.status.UNIMPLEMENTED, grpc.status.DEADLINE_EXCEEDED]);
 const METHOD = '/spar.v1.JudgeService/ValidateTasks';
 

@@ -32,7 +32,7 @@ const validate = (opts: grpc.ClientOptions) => {
   const { JudgeService } = sparProto();
   const client = new JudgeService(`127.0.0.1:${judge.grpcPort}`, grpc.credentials.createInsecure(), opts);
   return new Promise<{ results: { valid: boolean }[] }>((resolve, reject) => {
-    client.ValidateTasks({ experiment_id: expId, tasks_json: [JSON.stringify({ game: 'tictactoe', seed: 3 })] }, { deadline: Date.now() + 5000 }, (err, res) => {
+    client.ValidateTasks({ experiment_id: expId, tasks_json: [JSON.stringify({ game: 'tictactoe', seed: 3 })] }, { deadline: Date.now() + 20000 }, (err, res) => {
       client.close();
       if (err) reject(err);
       else resolve(res as never);
