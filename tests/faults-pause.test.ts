@@ -6,6 +6,7 @@ import { Redis } from 'ioredis';
 import { startStack, type RunningService, type Stack } from '@spar/testing';
 import { assertExactlyOnce, watchPolicyVersions } from './accounting.ts';
 import { experimentsApi } from './experiments-api.ts';
+import { QUICK_LOCKS, tinyExperiment } from './tiny-experiment.ts';
 
 // Workers paused (SIGSTOP) past their BullMQ job lock while a second replica is up: the jobs are
 // redelivered to it, the paused one finishes its copies on SIGCONT, the judge's append script
@@ -13,14 +14,7 @@ import { experimentsApi } from './experiments-api.ts';
 // for good: the run ends failed as stalled when its time budget runs out, not completed.
 const ROOT = resolve(fileURLToPath(new URL('..', import.meta.url)));
 const STEPS = 40;
-const experiment = (name: string, budget = { maxSteps: STEPS, maxMinutes: 10 }) => ({
-  name, recipe: 'spiral-games', options: { games: ['tictactoe'] },
-  policy: { layers: 1, dModel: 16, heads: 2, context: 24, seed: 13 },
-  rollout: { groupSize: 4, maxNewTokens: 1, concurrency: 2, maxQueuedTasks: 4 },
-  learner: { batchSize: 24, maxStaleness: 4, checkpointEvery: 5 },
-  eval: { every: 0, episodes: 10 }, budget,
-});
-const QUICK = { SPAR_JOB_LOCK_MS: '2000', SPAR_STALLED_INTERVAL_MS: '1000' };
+const experiment = (name: string, budget = { maxSteps: STEPS, maxMinutes: 10 }) => tinyExperiment(name, { seed: 13, budget });
 
 let stack: Stack;
 let redis: Redis;
@@ -30,8 +24,8 @@ let judge2: RunningService;
 before(async () => {
   stack = await startStack(ROOT, {
     env: {
-      learner: { SPAR_LEASE_MS: '2000', SPAR_POLL_MS: '100', SPAR_STALL_MS: '5000' }, judge: QUICK,
-      solver: { ...QUICK, SPAR_ADMISSION_TTL_MS: '2000' }, proposer: { SPAR_JUDGE_DEADLINE_MS: '1000' },
+      learner: { SPAR_LEASE_MS: '2000', SPAR_POLL_MS: '100', SPAR_STALL_MS: '5000' }, judge: QUICK_LOCKS,
+      solver: { ...QUICK_LOCKS, SPAR_ADMISSION_TTL_MS: '2000' }, proposer: { SPAR_JUDGE_DEADLINE_MS: '1000' },
     },
   });
   solver2 = await stack.startReplica('solver');

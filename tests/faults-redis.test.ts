@@ -7,18 +7,13 @@ import { keys } from '@spar/core';
 import { startStack, type Stack } from '@spar/testing';
 import { assertExactlyOnce, watchPolicyVersions } from './accounting.ts';
 import { experimentsApi } from './experiments-api.ts';
+import { tinyExperiment } from './tiny-experiment.ts';
 
 // Redis itself crashing mid-run. With AOF (fsync always) it comes back with everything it
 // acknowledged, and the run completes exactly once. Without persistence it comes back empty: the
 // experiment must end `failed` with a reason — never `completed`, never silently gone.
 const ROOT = resolve(fileURLToPath(new URL('..', import.meta.url)));
-const experiment = (name: string, maxSteps: number) => ({
-  name, recipe: 'spiral-games', options: { games: ['tictactoe'] },
-  policy: { layers: 1, dModel: 16, heads: 2, context: 24, seed: 11 },
-  rollout: { groupSize: 4, maxNewTokens: 1, concurrency: 2, maxQueuedTasks: 4 },
-  learner: { batchSize: 24, maxStaleness: 4, checkpointEvery: 5 },
-  eval: { every: 0, episodes: 10 }, budget: { maxSteps, maxMinutes: 10 },
-});
+const experiment = (name: string, maxSteps: number) => tinyExperiment(name, { seed: 11, budget: { maxSteps, maxMinutes: 10 } });
 const env = { learner: { SPAR_LEASE_MS: '3000', SPAR_POLL_MS: '100' }, solver: { SPAR_ADMISSION_TTL_MS: '3000' } };
 
 const stacks: Stack[] = [];

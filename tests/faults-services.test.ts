@@ -7,20 +7,14 @@ import type { ServiceName } from '@spar/testing';
 import { startStack, waitHttp, type Stack } from '@spar/testing';
 import { assertExactlyOnce, watchPolicyVersions } from './accounting.ts';
 import { experimentsApi } from './experiments-api.ts';
+import { QUICK_LOCKS, tinyExperiment } from './tiny-experiment.ts';
 
 // kill -9 of each worker and of the controller mid-run, then a restart: the run completes, every
 // appended trajectory is accounted for exactly once, policy versions only go up. Job locks,
 // stalled checks and admission tokens are short so a crashed holder's work comes back quickly.
 const ROOT = resolve(fileURLToPath(new URL('..', import.meta.url)));
 const STEPS = 40;
-const experiment = (name: string) => ({
-  name, recipe: 'spiral-games', options: { games: ['tictactoe'] },
-  policy: { layers: 1, dModel: 16, heads: 2, context: 24, seed: 9 },
-  rollout: { groupSize: 4, maxNewTokens: 1, concurrency: 2, maxQueuedTasks: 4 },
-  learner: { batchSize: 24, maxStaleness: 4, checkpointEvery: 5 },
-  eval: { every: 0, episodes: 10 }, budget: { maxSteps: STEPS, maxMinutes: 10 },
-});
-const QUICK = { SPAR_JOB_LOCK_MS: '2000', SPAR_STALLED_INTERVAL_MS: '1000' };
+const experiment = (name: string) => tinyExperiment(name, { seed: 9, budget: { maxSteps: STEPS, maxMinutes: 10 } });
 
 let stack: Stack;
 let redis: Redis;
@@ -28,7 +22,7 @@ let api: ReturnType<typeof experimentsApi>;
 before(async () => {
   stack = await startStack(ROOT, {
     env: {
-      learner: { SPAR_LEASE_MS: '2000', SPAR_POLL_MS: '100' }, judge: QUICK, solver: { ...QUICK, SPAR_ADMISSION_TTL_MS: '2000' },
+      learner: { SPAR_LEASE_MS: '2000', SPAR_POLL_MS: '100' }, judge: QUICK_LOCKS, solver: { ...QUICK_LOCKS, SPAR_ADMISSION_TTL_MS: '2000' },
       proposer: { SPAR_JUDGE_DEADLINE_MS: '1000' },
     },
   });

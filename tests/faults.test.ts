@@ -7,18 +7,14 @@ import { keys } from '@spar/core';
 import { startStack, waitHttp, type Stack } from '@spar/testing';
 import { assertExactlyOnce, watchPolicyVersions } from './accounting.ts';
 import { experimentsApi } from './experiments-api.ts';
+import { tinyExperiment } from './tiny-experiment.ts';
 
 // Learner restart, takeover and hang scenarios on a real stack: the learner resumes from its
 // checkpoint and nothing is lost or double-counted; a learner paused past its lease is fenced out
 // by a standby; a frozen judge makes proposer RPCs time out without crashing anything.
 const ROOT = resolve(fileURLToPath(new URL('..', import.meta.url)));
-const experiment = (name: string, maxSteps: number) => ({
-  name, recipe: 'spiral-games', options: { games: ['tictactoe'] },
-  policy: { layers: 1, dModel: 16, heads: 2, context: 24, seed: 5 },
-  rollout: { groupSize: 4, maxNewTokens: 1, concurrency: 2, maxQueuedTasks: 4 },
-  learner: { batchSize: 24, maxStaleness: 1000, checkpointEvery: 2 },
-  eval: { every: 0, episodes: 10 }, budget: { maxSteps, maxMinutes: 10 },
-});
+const experiment = (name: string, maxSteps: number) =>
+  tinyExperiment(name, { seed: 5, budget: { maxSteps, maxMinutes: 10 }, learner: { maxStaleness: 1000, checkpointEvery: 2 } });
 
 let stack: Stack;
 let redis: Redis;

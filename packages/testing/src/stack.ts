@@ -71,7 +71,7 @@ export async function startStack(root: string, opts: StackOptions = {}): Promise
     async startReplica(name, extra = {}) {
       const [grpc, ops] = await Promise.all([freePort(), freePort()]);
       const e = { ...env[name], SPAR_OPS_PORT: String(ops), ...(env[name]!.SPAR_GRPC_PORT ? { SPAR_GRPC_PORT: String(grpc) } : {}), ...extra };
-      const replica = { ...startService(root, name, e, logDir, echo, { logName: `${name}-${replicas.length + 2}` }) };
+      const replica = startService(root, name, e, logDir, echo, { logName: `${name}-${replicas.length + 2}` });
       replicas.push(replica);
       await waitHttp(`http://127.0.0.1:${ops}/healthz`);
       return replica;
