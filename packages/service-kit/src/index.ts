@@ -18,3 +18,4 @@ export * from './queues.ts';
 export { experimentContext, type ExperimentContext } from './experiment-context.ts';
 export { runWorkerService, type WorkerBaseConfig, type WorkerService } from './worker-main.ts';
 export { Admission, admissionBudget, AdmissionGate, releaseAdmission, type AdmissionCheck, type AdmissionOptions, type GateEntry } from './admission.ts';
+export { AdvertiseHostSetting, listServices, newInstanceId, ServiceRegistration, SERVICES_INDEX, serviceKey, writePortFile, type ServiceInstance } from './registry.ts';
