@@ -6,7 +6,8 @@
 #   BASE_IMAGE             image with Node.js 24 at /usr/local/bin/node (and npm, unless the context
 #                          carries .docker-deps/node_modules) for the build stage
 #   RUNTIME_IMAGE          image the services run in (default BASE_IMAGE; the compose `gpu` profile
-#                          uses a CUDA runtime image and the build stage's node binary)
+#                          uses a CUDA runtime image and RUNTIME_NEEDS_NODE=true: the build stage's
+#                          node binary is copied in)
 #   ONNXRUNTIME_NODE_INSTALL  skip (default, CPU) or cuda12 (onnxruntime-node fetches its CUDA EP)
 # Every RUN is exec form, so a base needs no shell.
 ARG BASE_IMAGE=node:24-bookworm-slim
@@ -14,20 +15,21 @@ ARG RUNTIME_IMAGE=${BASE_IMAGE}
 
 FROM ${BASE_IMAGE} AS build
 ARG ONNXRUNTIME_NODE_INSTALL=skip
-ENV ONNXRUNTIME_NODE_INSTALL=${ONNXRUNTIME_NODE_INSTALL}
+ARG RUNTIME_NEEDS_NODE=false
+ENV ONNXRUNTIME_NODE_INSTALL=${ONNXRUNTIME_NODE_INSTALL} RUNTIME_NEEDS_NODE=${RUNTIME_NEEDS_NODE}
 WORKDIR /src
 COPY . .
 RUN ["node", "scripts/docker/install.mjs"]
-RUN ["node", "scripts/docker/build.mjs", "/app"]
+RUN ["node", "scripts/docker/build.mjs", "/app", "/overlay"]
 
 FROM ${RUNTIME_IMAGE}
-COPY --from=build /usr/local/bin/node /usr/local/bin/node
+# Empty unless RUNTIME_NEEDS_NODE=true (then usr/local/bin/node).
+COPY --from=build /overlay/ /
 COPY --from=build /app /app
-COPY --from=build --chown=1000:1000 /app/data /data
+COPY --from=build --chown=1000:1000 /overlay-data /data
 WORKDIR /app
-ENV NODE_ENV=production SPAR_PORT_FILE=/tmp/spar-ops.port SPAR_DATA_DIR=/data
+ENV NODE_ENV=production SPAR_PORT_FILE=/tmp/spar-ops.port
 USER 1000:1000
-EXPOSE 8080 50051 50052 9465 9466 9467 9468
 HEALTHCHECK --interval=10s --timeout=4s --start-period=60s --retries=3 CMD ["node", "scripts/docker/healthcheck.mjs"]
 ENTRYPOINT ["node"]
 CMD ["services/controller/src/bin.js"]

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Image build step: compile the workspace's TypeScript to JavaScript and lay out the runtime tree.
-//   node scripts/docker/build.mjs <out-dir>
+//   node scripts/docker/build.mjs <out-dir> [<overlay-dir>]
 // Run from the repository root after dependencies are installed (node_modules with dev packages).
 // The output holds every runtime package and service as .js next to its package.json (exports
 // rewritten from ./src/*.ts to ./src/*.js), proto/, configs/, the image scripts, and
@@ -9,8 +9,8 @@ import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statS
 import { dirname, join, relative } from 'node:path';
 import { build } from 'esbuild';
 
-const out = process.argv[2];
-if (!out) { console.error('usage: build.mjs <out-dir>'); process.exit(2); }
+const [out, overlay] = process.argv.slice(2);
+if (!out) { console.error('usage: build.mjs <out-dir> [<overlay-dir>]'); process.exit(2); }
 const root = process.cwd();
 /** Workspaces that never run in a service image (test harness). */
 const SKIP = new Set(['packages/testing']);
@@ -87,5 +87,14 @@ if (existsSync(ortBin)) {
     }
   }
 }
-mkdirSync(join(out, 'data'), { recursive: true });
+// Files the runtime stage lays over its base image: this node binary when the runtime image has
+// none (RUNTIME_NEEDS_NODE=true, e.g. a CUDA image), and an empty /data owned by the service user.
+if (overlay) {
+  mkdirSync(overlay, { recursive: true });
+  mkdirSync(`${overlay}-data`, { recursive: true });
+  if (process.env.RUNTIME_NEEDS_NODE === 'true') {
+    mkdirSync(join(overlay, 'usr/local/bin'), { recursive: true });
+    cpSync(process.execPath, join(overlay, 'usr/local/bin/node'));
+  }
+}
 console.log(`built ${entryPoints.length} modules from ${workspaces.length} workspaces into ${out}; dropped ${dropped} dev-only packages`);
