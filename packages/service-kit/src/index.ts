@@ -13,7 +13,6 @@ export { ExperimentLease, LeaseLostError } from './lease.ts';
 export * from './experience.ts';
 export { loadServiceConfig } from './env-config.ts';
 export { RunningExperiments, type RunningHandlers } from './running.ts';
-export { FollowedPolicy, readPolicyRecord, type FollowedPolicyDeps } from './followed-policy.ts';
 export * from './queues.ts';
 export { experimentContext, type ExperimentContext } from './experiment-context.ts';
 export { runWorkerService, type WorkerBaseConfig, type WorkerService } from './worker-main.ts';

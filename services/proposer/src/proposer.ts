@@ -3,9 +3,10 @@ import { groupId, keys, PayloadTooLargeError, queues, taskId, type Envelope, typ
 import { seededRng } from '@spar/recipes/games';
 import type { ProposedTask, RecipeRegistry } from '@spar/recipes';
 import {
-  Admission, admissionBudget, closeRedis, connectRedis, enqueue, experimentContext, ExperimentStore, FollowedPolicy, grpc, makeQueue, RunningExperiments,
+  Admission, admissionBudget, closeRedis, connectRedis, enqueue, experimentContext, ExperimentStore, grpc, makeQueue, RunningExperiments,
   type ExperimentContext, type Logger, type Metrics, type Redis,
 } from '@spar/service-kit';
+import { FollowedPolicy } from '@spar/service-kit/followed-policy';
 import type { ProposerConfig } from './config.ts';
 import { JudgePool } from './judge-pool.ts';
 
