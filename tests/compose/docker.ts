@@ -1,5 +1,5 @@
 import { spawn, spawnSync, type ChildProcess, type SpawnSyncReturns } from 'node:child_process';
-import { existsSync, mkdtempSync, openSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -64,6 +64,9 @@ export async function dockerEngine(): Promise<DockerEngine> {
         await exited;
         clearTimeout(t);
       }
+      // dockerd leaves mounts under its exec root (e.g. the netns bind mount): unmount, then remove.
+      const mounts = readFileSync('/proc/self/mountinfo', 'utf8').split('\n').map((l) => l.split(' ')[4]).filter((m): m is string => !!m && m.startsWith(dir));
+      for (const m of mounts.sort().reverse()) spawnSync('umount', ['-l', m]);
       if (!process.env.SPAR_TEST_KEEP) rmSync(dir, { recursive: true, force: true });
     })();
     return closed;

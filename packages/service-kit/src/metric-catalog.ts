@@ -36,6 +36,7 @@ export const METRIC_CATALOG: Record<string, MetricDef> = {
   spar_judge_verdicts_total: { type: 'counter', help: 'Judged trajectories by outcome (correct, wrong, format_error)', labels: ['recipe', 'role', 'outcome'], services: ['judge'] },
   spar_judge_timeouts_total: { type: 'counter', help: 'Judge or validation runs terminated for exceeding the executor time limit (SPAR_JUDGE_TIMEOUT_MS)', labels: ['recipe'], services: ['judge'] },
   spar_judge_sandbox_failures_total: { type: 'counter', help: 'Sandbox calls that failed because their thread died (crashed, e.g. out of SPAR_SANDBOX_HEAP_MB) or the wait queue was full (busy)', labels: ['recipe', 'reason'], services: ['judge'] },
+  spar_judge_validated_tasks_total: { type: 'counter', help: 'Tasks this judge replica checked in ValidateTasks calls (valid or not); per replica it shows how the proposers spread calls', labels: ['recipe'], services: ['judge'] },
   spar_judge_invalid_tasks_total: { type: 'counter', help: 'Tasks the judge found invalid, by reason', labels: ['recipe', 'reason'], services: ['judge'] },
   spar_judge_stat: { type: 'gauge', help: 'Latest judge-side measurement (e.g. pseudo-label accuracy, solve rate); never a reward', labels: ['experiment', 'stat'], services: ['judge'] },
   spar_solve_rate: { type: 'histogram', help: 'Per-task solve rate of a group (the proposer band)', labels: ['recipe'], buckets: [0, 0.125, 0.25, 0.375, 0.5, 0.625, 0.75, 0.875, 1], services: ['judge'] },

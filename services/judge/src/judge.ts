@@ -74,6 +74,7 @@ export class Judge {
         if (err instanceof SandboxBusyError) throw err; // UNAVAILABLE: the proposer retries later
         verdicts = toCheck.map(() => ({ valid: false, reason: err instanceof JudgeTimeoutError ? 'timeout: validation exceeded the executor limit' : `error: ${(err as Error).message}` }));
       }
+      this.metrics.counter('spar_judge_validated_tasks_total').inc({ recipe: ctx.recipe.name }, tasks.length);
       let k = 0;
       const results = parsed.map((p) => {
         if (!p.ok) {
