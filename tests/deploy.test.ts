@@ -45,14 +45,34 @@ test('docker-compose.yml: Redis capped at 2gb by default; tokens come from the s
   assert.equal('SPAR_GRPC_TOKEN' in set.services.controller!.environment!, false);
 });
 
-test('Prometheus config is valid (promtool) and scrapes every service port from docker-compose.yml', () => {
+test('Prometheus config is valid (promtool) and discovers every replica through the controller; worker ports are free for scaling', () => {
   const r = spawnSync('promtool', ['check', 'config', join(ROOT, 'deploy/prometheus.yml')], { encoding: 'utf8' });
   assert.equal(r.status, 0, `promtool: ${r.stdout}${r.stderr}`);
-  const compose = YAML.parse(read('docker-compose.yml'), { merge: true }) as { services: Record<string, { environment?: Record<string, string> }> };
-  const prom = read('deploy/prometheus.yml');
-  const ports = ['judge', 'solver', 'proposer', 'learner'].map((s) => compose.services[s]!.environment!.SPAR_OPS_PORT!);
-  ports.push(compose.services.controller!.environment!.SPAR_HTTP_PORT!);
-  for (const p of ports) assert.ok(prom.includes(`127.0.0.1:${p}`), `prometheus.yml does not scrape port ${p}`);
+  const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^SPAR_/.test(k)));
+  const c = spawnSync('docker-compose', ['-f', join(ROOT, 'docker-compose.yml'), 'config'], { encoding: 'utf8', env: clean });
+  assert.equal(c.status, 0, c.stderr);
+  const compose = YAML.parse(c.stdout) as { services: Record<string, { environment?: Record<string, string> }> };
+  const prom = YAML.parse(read('deploy/prometheus.yml')) as { scrape_configs: { http_sd_configs?: { url: string }[] }[] };
+  const sd = prom.scrape_configs.flatMap((c) => c.http_sd_configs ?? []).map((c) => c.url);
+  assert.deepEqual(sd, [`http://127.0.0.1:${compose.services.controller!.environment!.SPAR_HTTP_PORT}/v1/sd/prometheus`]);
+  // Replicas of these may run side by side on the host network: no fixed port may collide.
+  for (const s of ['judge', 'solver', 'proposer', 'learner']) {
+    const env = compose.services[s]!.environment!;
+    for (const k of ['SPAR_OPS_PORT', 'SPAR_GRPC_PORT']) if (k in env) assert.equal(env[k], '0', `${s}.${k} must be 0 (scale-out)`);
+    assert.equal(env.SPAR_JUDGE_ADDR, undefined, `${s}: judges are discovered, not fixed`);
+  }
+});
+
+test('docker-compose.yml: the gpu profile builds a CUDA learner image and reserves one NVIDIA GPU', () => {
+  const r = spawnSync('docker-compose', ['--profile', 'gpu', '-f', join(ROOT, 'docker-compose.yml'), 'config'], { encoding: 'utf8' });
+  assert.equal(r.status, 0, `docker-compose --profile gpu config failed: ${r.stderr}`);
+  const gpu = (YAML.parse(r.stdout) as { services: Record<string, any> }).services['learner-gpu'];
+  assert.ok(gpu, 'learner-gpu service present under the gpu profile');
+  assert.equal(gpu.environment.SPAR_EP, 'cuda');
+  assert.match(gpu.build.args.RUNTIME_IMAGE, /^nvidia\/cuda:.*cudnn/);
+  assert.equal(gpu.build.args.ONNXRUNTIME_NODE_INSTALL, 'cuda12');
+  assert.deepEqual(gpu.deploy.resources.reservations.devices, [{ driver: 'nvidia', count: 1, capabilities: ['gpu'] }]);
+  assert.deepEqual(gpu.profiles, ['gpu'], 'only started with --profile gpu');
 });
 
 test('the Grafana dashboard is generated and uses only catalogued metrics', async () => {

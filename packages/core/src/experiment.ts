@@ -1,5 +1,5 @@
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
-import { EstimatorSpecSchema, LossConfigSchema, ModelConfigSchema, OptimizerConfigSchema } from '@spar/policy';
+import { EstimatorSpecSchema, LossConfigSchema, ModelConfigSchema, OptimizerConfigSchema } from '@spar/policy/schema';
 import YAML from 'yaml';
 import { ValidationError, type FieldIssue } from './errors.ts';
 import { checkLimits, type ResourceLimits } from './limits.ts';

@@ -1,6 +1,6 @@
 import type { TSchema } from '@sinclair/typebox';
 import type { ExperimentConfig, Provenance, Sample, Trajectory, Validity } from '@spar/core';
-import type { GenerateOptions, GenerateResult, Vocabulary, VocabularySpec } from '@spar/policy';
+import type { GenerateOptions, GenerateResult, Vocabulary, VocabularySpec } from '@spar/policy/schema';
 
 /** What a recipe acts with: the worker's current policy and its vocabulary. */
 export interface PolicyHandle {

@@ -1,6 +1,6 @@
 import { Type, type TSchema } from '@sinclair/typebox';
 import { ExperimentBaseSchema, ValidationError, type ExperimentConfig, type FieldIssue, type RecipeSchemas } from '@spar/core';
-import { countParams, parseModelConfig, resolveSpec, Vocabulary, type ModelConfigInput } from '@spar/policy';
+import { countParams, parseModelConfig, resolveSpec, Vocabulary, type ModelConfigInput } from '@spar/policy/schema';
 import type { Recipe } from './recipe.ts';
 
 /** The recipes a deployment knows, by name. */

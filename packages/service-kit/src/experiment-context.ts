@@ -1,6 +1,6 @@
 import { parseExperiment, type ExperimentConfig, type ExperimentRecord } from '@spar/core';
 import { modelConfigFor, vocabularyFor, type Recipe, type RecipeRegistry } from '@spar/recipes';
-import type { ModelConfigInput, Vocabulary } from '@spar/policy';
+import type { ModelConfigInput, Vocabulary } from '@spar/policy/schema';
 
 /** What every service derives from an experiment record: parsed config, recipe, vocabulary, model. */
 export interface ExperimentContext {

@@ -4,12 +4,15 @@ import { exitOnSignals, shutdownSequence } from './lifecycle.ts';
 import { Metrics } from './metrics.ts';
 import { OpsServer } from './ops-server.ts';
 import { closeRedis, connectRedis, redisReady, type Redis } from './redis.ts';
+import { newInstanceId, ServiceRegistration, writePortFile } from './registry.ts';
 
 /** What every worker service's config has. */
 export interface WorkerBaseConfig {
   readonly REDIS_URL: string;
   readonly SPAR_OPS_PORT: number;
   readonly SPAR_LOG_LEVEL: string;
+  /** Host registered with this replica's ports (service discovery); default 127.0.0.1. */
+  readonly SPAR_ADVERTISE_HOST?: string;
 }
 
 export interface WorkerService {
@@ -19,6 +22,8 @@ export interface WorkerService {
   ready?(): boolean;
   /** Extra fields for the "ready" log line. */
   describe?(): Record<string, unknown>;
+  /** The bound gRPC port, for services that serve gRPC (registered for discovery). */
+  grpcPort?(): number | undefined;
 }
 
 /**
@@ -40,12 +45,21 @@ export async function runWorkerService<C extends WorkerBaseConfig>(
   };
   const service = create({ config, redis, recipes: builtinRecipes(), logger, metrics, exit });
   const ops = await OpsServer.start({ port: config.SPAR_OPS_PORT, registry: metrics.registry, ready: async () => (service.ready?.() ?? true) && (await redisReady(redis)) });
+  writePortFile(ops.port);
+  let registration: ServiceRegistration | undefined;
   const shutdown: () => Promise<void> = shutdownSequence([
     { name: 'redis', close: () => closeRedis(redis) },
     { name: 'ops', close: () => ops.close() },
     { name, close: () => service.close() },
+    // First: others stop routing to this replica before it stops serving.
+    { name: 'registration', close: async () => { await registration?.close(); } },
   ], logger, graceMs);
   exitOnSignals(shutdown, logger);
   await service.start();
-  logger.info({ opsPort: ops.port, ...(service.describe?.() ?? {}) }, `${name} ready`);
+  const host = config.SPAR_ADVERTISE_HOST ?? '127.0.0.1';
+  const grpcPort = service.grpcPort?.();
+  registration = await ServiceRegistration.start(redis, {
+    service: name, id: newInstanceId(), ops: `${host}:${ops.port}`, ...(grpcPort !== undefined ? { grpc: `${host}:${grpcPort}` } : {}),
+  }, { logger });
+  logger.info({ opsPort: ops.port, instance: registration.instance.id, ...(service.describe?.() ?? {}) }, `${name} ready`);
 }

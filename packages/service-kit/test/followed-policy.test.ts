@@ -4,8 +4,9 @@ import { keys } from '@spar/core';
 import { Policy, policyWeights, Vocabulary, type Weights } from '@spar/policy';
 import { RedisServer } from '@spar/testing';
 import {
-  closeRedis, connectRedis, createLogger, FollowedPolicy, Metrics, PolicyPublisher, sparProto, startGrpcServer, type GrpcServerHandle, type Redis,
+  closeRedis, connectRedis, createLogger, Metrics, PolicyPublisher, sparProto, startGrpcServer, type GrpcServerHandle, type Redis,
 } from '../src/index.ts';
+import { FollowedPolicy } from '../src/followed-policy.ts';
 
 const cfg = { vocabSize: 11, layers: 1, dModel: 16, heads: 2, context: 16 };
 const EXP = 'exp-verify';

@@ -6,7 +6,7 @@ import swaggerUi from '@fastify/swagger-ui';
 import { Type } from '@sinclair/typebox';
 import { DEFAULT_LIMITS, parseConfigText, parseExperiment, SparError, ValidationError, type ExperimentRecord, type ResourceLimits } from '@spar/core';
 import type { RecipeRegistry } from '@spar/recipes';
-import { isRedisUnavailable, readyWithin, type ExperimentStore, type Logger, type Metrics } from '@spar/service-kit';
+import { isRedisUnavailable, readyWithin, type ExperimentStore, type Logger, type Metrics, type ServiceInstance } from '@spar/service-kit';
 import { problem } from './problem.ts';
 
 export interface AppOptions {
@@ -21,6 +21,8 @@ export interface AppOptions {
   readonly ready: () => Promise<boolean>;
   /** Whether Redis can take commands now; may wait briefly through a reconnect (see api-redis.ts). */
   readonly available: () => Promise<boolean>;
+  /** Registered replicas of every service (Redis service discovery), for Prometheus HTTP SD. */
+  readonly services?: () => Promise<ServiceInstance[]>;
 }
 
 const YAML_TYPES = ['application/yaml', 'application/x-yaml', 'text/yaml', 'text/plain'];
@@ -141,6 +143,14 @@ export async function buildApp(o: AppOptions) {
     });
 
   app.get('/v1/schema', { schema: { summary: 'The experiment config JSON Schema', tags: ['experiments'] } }, async () => schemaDoc);
+  // Prometheus HTTP service discovery (http_sd_configs): one target group per registered replica.
+  app.get('/v1/sd/prometheus', {
+    onRequest: needsRedis,
+    schema: { summary: 'Prometheus HTTP service discovery: every registered replica\'s metrics address', tags: ['operations'] },
+  }, async () => ((await o.services?.()) ?? []).map((s) => ({
+    targets: [s.ops],
+    labels: { service: s.service, instance_id: s.id },
+  })));
   app.get('/metrics', { schema: { hide: true } }, async (_req, reply) => reply.type(o.metrics.registry.contentType).send(await o.metrics.registry.metrics()));
   app.get('/healthz', { schema: { hide: true } }, async () => 'ok\n');
   app.get('/readyz', { schema: { hide: true } }, async (_req, reply) => ((await readyWithin(o.ready)) ? 'ready\n' : reply.code(503).send('not ready\n')));

@@ -1,11 +1,12 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { DEFAULT_LIMITS, type ResourceLimits } from '@spar/core';
-import { loadServiceConfig } from '@spar/service-kit';
+import { AdvertiseHostSetting, loadServiceConfig } from '@spar/service-kit';
 
 export const ControllerConfigSchema = Type.Object({
   REDIS_URL: Type.String({ default: 'redis://127.0.0.1:6379', description: 'Redis holding experiment state' }),
   SPAR_HTTP_HOST: Type.String({ default: '0.0.0.0' }),
   SPAR_HTTP_PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 8080, description: 'API, /metrics, /healthz, /readyz, /docs' }),
+  SPAR_ADVERTISE_HOST: AdvertiseHostSetting,
   SPAR_API_TOKEN: Type.Optional(Type.String({ minLength: 8, description: 'bearer token required on mutating endpoints' })),
   SPAR_BODY_LIMIT: Type.Integer({ minimum: 1024, maximum: 16777216, default: 262144, description: 'max request body bytes (larger → 413)' }),
   SPAR_MAX_PARAMS: Type.Integer({ minimum: 1, default: DEFAULT_LIMITS.maxParams, description: 'most policy parameters an experiment may ask for' }),

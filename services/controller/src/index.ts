@@ -1,5 +1,5 @@
 import { builtinRecipes } from '@spar/recipes';
-import { closeRedis, createLogger, exitOnSignals, ExperimentStore, Metrics, shutdownSequence } from '@spar/service-kit';
+import { closeRedis, createLogger, exitOnSignals, ExperimentStore, listServices, Metrics, newInstanceId, ServiceRegistration, shutdownSequence, writePortFile } from '@spar/service-kit';
 import { connectApiRedis, redisChecks } from './api-redis.ts';
 import { buildApp } from './app.ts';
 import { limitsOf, loadConfig } from './config.ts';
@@ -15,15 +15,20 @@ export async function main(): Promise<void> {
   const monitor = new QueueMonitor(redis, store, metrics, logger.child({ component: 'queue-monitor' }));
   const app = await buildApp({
     store, recipes: builtinRecipes(), metrics, logger, bodyLimit: config.SPAR_BODY_LIMIT, limits: limitsOf(config), apiToken: config.SPAR_API_TOKEN,
-    ...redisChecks(redis),
+    ...redisChecks(redis), services: () => listServices(redis),
   });
+  let registration: ServiceRegistration | undefined;
   const shutdown = shutdownSequence([
     { name: 'redis', close: () => closeRedis(redis) },
     { name: 'monitor', close: () => monitor.close() },
     { name: 'http', close: () => app.close() },
+    { name: 'registration', close: async () => { await registration?.close(); } },
   ], logger);
   exitOnSignals(shutdown, logger);
   await app.listen({ port: config.SPAR_HTTP_PORT, host: config.SPAR_HTTP_HOST });
   monitor.start();
-  logger.info({ port: (app.server.address() as { port: number }).port }, 'controller listening');
+  const port = (app.server.address() as { port: number }).port;
+  writePortFile(port);
+  registration = await ServiceRegistration.start(redis, { service: 'controller', id: newInstanceId(), ops: `${config.SPAR_ADVERTISE_HOST}:${port}` }, { logger });
+  logger.info({ port, instance: registration.instance.id }, 'controller listening');
 }

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { builtinRecipes } from '@spar/recipes';
-import { closeRedis, createLogger, ExperimentStore, Metrics, type Redis } from '@spar/service-kit';
+import { closeRedis, createLogger, ExperimentStore, listServices, Metrics, ServiceRegistration, type Redis } from '@spar/service-kit';
 import { RedisServer } from '@spar/testing';
 import { connectApiRedis, redisChecks } from '../src/api-redis.ts';
 import { buildApp } from '../src/app.ts';
@@ -19,7 +19,7 @@ before(async () => {
   metrics = new Metrics('controller', false);
   app = await buildApp({
     store: new ExperimentStore(conn), recipes: builtinRecipes(), metrics, logger: createLogger('controller', 'error'),
-    bodyLimit: 4096, apiToken: TOKEN, ...redisChecks(conn),
+    bodyLimit: 4096, apiToken: TOKEN, ...redisChecks(conn), services: () => listServices(conn),
   });
 });
 after(async () => {
@@ -118,4 +118,20 @@ test('cross-field checks run at submit: model shape, estimator fields, KL refere
   assert.equal(azr.config.learner.estimator.kind, 'trr++', 'absolute-zero defaults to TRR++');
   const explicit = (await post(JSON.stringify({ ...good, learner: { estimator: { kind: 'grpo' } } }))).json();
   assert.equal(explicit.config.learner.estimator.kind, 'grpo', 'an explicit estimator wins');
+});
+
+test('Prometheus HTTP service discovery lists every registered replica with its service label; open without a token', async () => {
+  const regs = await Promise.all([
+    ServiceRegistration.start(conn, { service: 'solver', id: 's1', ops: '127.0.0.1:40001' }),
+    ServiceRegistration.start(conn, { service: 'solver', id: 's2', ops: '127.0.0.1:40002' }),
+    ServiceRegistration.start(conn, { service: 'judge', id: 'j1', ops: '127.0.0.1:40003', grpc: '127.0.0.1:40004' }),
+  ]);
+  const res = await app.inject({ url: '/v1/sd/prometheus' });
+  assert.equal(res.statusCode, 200);
+  const groups = res.json() as { targets: string[]; labels: Record<string, string> }[];
+  assert.deepEqual(groups.map((g) => `${g.labels.service}@${g.targets.join()}`).sort(), ['judge@127.0.0.1:40003', 'solver@127.0.0.1:40001', 'solver@127.0.0.1:40002']);
+  assert.deepEqual(groups.map((g) => g.labels.instance_id).sort(), ['j1', 's1', 's2']);
+  await regs[0]!.close();
+  assert.equal((await app.inject({ url: '/v1/sd/prometheus' })).json().length, 2, 'a replica that left is gone');
+  await Promise.all(regs.map((r) => r.close()));
 });

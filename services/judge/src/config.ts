@@ -1,5 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { GrpcTokenSetting, loadServiceConfig } from '@spar/service-kit';
+import { AdvertiseHostSetting, GrpcTokenSetting, loadServiceConfig } from '@spar/service-kit';
 
 export const JudgeConfigSchema = Type.Object({
   REDIS_URL: Type.String({ default: 'redis://127.0.0.1:6379' }),
@@ -14,6 +14,7 @@ export const JudgeConfigSchema = Type.Object({
   SPAR_MAX_TASKS_PER_CALL: Type.Integer({ minimum: 1, maximum: 10000, default: 256 }),
   SPAR_JOB_LOCK_MS: Type.Integer({ minimum: 1000, maximum: 3600000, default: 60000, description: 'BullMQ job lock: a job whose worker stops renewing it (crashed, paused) is redelivered after this' }),
   SPAR_STALLED_INTERVAL_MS: Type.Integer({ minimum: 500, maximum: 600000, default: 15000, description: 'how often BullMQ looks for jobs whose lock lapsed' }),
+  SPAR_ADVERTISE_HOST: AdvertiseHostSetting,
   SPAR_GRPC_TOKEN: GrpcTokenSetting,
   SPAR_LOG_LEVEL: Type.Union([Type.Literal('debug'), Type.Literal('info'), Type.Literal('warn'), Type.Literal('error')], { default: 'info' }),
 }, { additionalProperties: false });

@@ -8,6 +8,6 @@ export { Judge };
 export function main(): Promise<void> {
   return runWorkerService('judge', loadConfig(), (d) => {
     const judge = new Judge(d.config, d.redis, d.recipes, d.logger, d.metrics);
-    return { start: () => judge.start(), close: () => judge.close(), ready: () => judge.grpcPort !== undefined, describe: () => ({ grpcPort: judge.grpcPort }) };
+    return { start: () => judge.start(), close: () => judge.close(), ready: () => judge.grpcPort !== undefined, describe: () => ({ grpcPort: judge.grpcPort }), grpcPort: () => judge.grpcPort };
   });
 }

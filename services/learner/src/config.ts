@@ -1,12 +1,12 @@
 import { hostname } from 'node:os';
 import { Type, type Static } from '@sinclair/typebox';
-import { GrpcTokenSetting, loadServiceConfig } from '@spar/service-kit';
+import { AdvertiseHostSetting, GrpcTokenSetting, loadServiceConfig } from '@spar/service-kit';
 
 export const LearnerConfigSchema = Type.Object({
   REDIS_URL: Type.String({ default: 'redis://127.0.0.1:6379' }),
   SPAR_GRPC_HOST: Type.String({ default: '0.0.0.0' }),
   SPAR_GRPC_PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 50051, description: 'PolicyService (WatchPolicy/GetPolicy) + health' }),
-  SPAR_ADVERTISE_HOST: Type.String({ default: '127.0.0.1', description: 'host workers use to reach this learner\'s gRPC port' }),
+  SPAR_ADVERTISE_HOST: AdvertiseHostSetting,
   SPAR_OPS_PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 9468, description: '/metrics, /healthz, /readyz' }),
   SPAR_DATA_DIR: Type.String({ default: './runs', description: 'checkpoints (<dir>/<experiment>/checkpoints) and exports (<dir>/<experiment>/export)' }),
   SPAR_LEASE_MS: Type.Integer({ minimum: 1000, maximum: 600000, default: 15000, description: 'experiment lease; another learner takes over after it lapses' }),

@@ -11,6 +11,6 @@ export function main(): Promise<void> {
     // Fenced out by a standby: exit non-zero so a supervisor (local mode, compose, Kubernetes)
     // starts a fresh learner from the committed checkpoint.
     const learner = new LearnerService(d.config, d.redis, d.recipes, d.logger, d.metrics, () => d.exit(3));
-    return { start: () => learner.start(), close: () => learner.close(), ready: () => learner.grpcPort !== undefined, describe: () => ({ grpcPort: learner.grpcPort }) };
+    return { start: () => learner.start(), close: () => learner.close(), ready: () => learner.grpcPort !== undefined, describe: () => ({ grpcPort: learner.grpcPort }), grpcPort: () => learner.grpcPort };
   }, 60000);
 }

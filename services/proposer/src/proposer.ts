@@ -3,11 +3,12 @@ import { groupId, keys, PayloadTooLargeError, queues, taskId, type Envelope, typ
 import { seededRng } from '@spar/recipes/games';
 import type { ProposedTask, RecipeRegistry } from '@spar/recipes';
 import {
-  Admission, admissionBudget, closeRedis, connectRedis, enqueue, experimentContext, ExperimentStore, FollowedPolicy, grpc, makeQueue, RunningExperiments,
+  Admission, admissionBudget, closeRedis, connectRedis, enqueue, experimentContext, ExperimentStore, grpc, makeQueue, RunningExperiments,
   type ExperimentContext, type Logger, type Metrics, type Redis,
 } from '@spar/service-kit';
+import { FollowedPolicy } from '@spar/service-kit/followed-policy';
 import type { ProposerConfig } from './config.ts';
-import { JudgeClient } from './judge-client.ts';
+import { JudgePool } from './judge-pool.ts';
 
 interface Served {
   readonly ctx: ExperimentContext;
@@ -28,14 +29,14 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 export class Proposer {
   private readonly served = new Map<string, Served>();
   private running?: RunningExperiments;
-  private readonly judge: JudgeClient;
+  private readonly judge: JudgePool;
   private closed?: Promise<void>;
 
   constructor(
     private readonly cfg: ProposerConfig, private readonly redis: Redis, private readonly recipes: RecipeRegistry,
     private readonly logger: Logger, private readonly metrics: Metrics,
   ) {
-    this.judge = new JudgeClient(cfg.SPAR_JUDGE_ADDR, cfg.SPAR_JUDGE_DEADLINE_MS, cfg.SPAR_GRPC_TOKEN);
+    this.judge = new JudgePool({ fixed: cfg.SPAR_JUDGE_ADDR || undefined, redis, deadlineMs: cfg.SPAR_JUDGE_DEADLINE_MS, token: cfg.SPAR_GRPC_TOKEN, logger: logger.child({ component: 'judges' }) });
   }
 
   start(): void {

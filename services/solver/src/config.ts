@@ -1,5 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { GrpcTokenSetting, loadServiceConfig } from '@spar/service-kit';
+import { AdvertiseHostSetting, GrpcTokenSetting, loadServiceConfig } from '@spar/service-kit';
 
 export const SolverConfigSchema = Type.Object({
   REDIS_URL: Type.String({ default: 'redis://127.0.0.1:6379' }),
@@ -10,6 +10,7 @@ export const SolverConfigSchema = Type.Object({
   SPAR_SYNC_WAIT_MS: Type.Integer({ minimum: 0, maximum: 60000, default: 2000, description: 'how long an admitted group waits for the learner\'s newest published weights before generating with the copy it has' }),
   SPAR_JOB_LOCK_MS: Type.Integer({ minimum: 1000, maximum: 3600000, default: 60000, description: 'BullMQ job lock: a job whose worker stops renewing it (crashed, paused) is redelivered after this' }),
   SPAR_STALLED_INTERVAL_MS: Type.Integer({ minimum: 500, maximum: 600000, default: 15000, description: 'how often BullMQ looks for jobs whose lock lapsed' }),
+  SPAR_ADVERTISE_HOST: AdvertiseHostSetting,
   SPAR_GRPC_TOKEN: GrpcTokenSetting,
   SPAR_LOG_LEVEL: Type.Union([Type.Literal('debug'), Type.Literal('info'), Type.Literal('warn'), Type.Literal('error')], { default: 'info' }),
 }, { additionalProperties: false });

@@ -2,9 +2,10 @@ import { UnrecoverableError, type Queue, type Worker } from 'bullmq';
 import { groupId, PayloadTooLargeError, queues, type RolloutJob, type TaskJob } from '@spar/core';
 import type { RecipeRegistry } from '@spar/recipes';
 import {
-  Admission, admissionBudget, AdmissionGate, closeRedis, connectRedis, enqueue, experimentContext, ExperimentStore, FollowedPolicy, IdleTracker,
+  Admission, admissionBudget, AdmissionGate, closeRedis, connectRedis, enqueue, experimentContext, ExperimentStore, IdleTracker,
   makeQueue, makeWorker, RunningExperiments, type ExperimentContext, type Logger, type Metrics, type Redis,
 } from '@spar/service-kit';
+import { FollowedPolicy } from '@spar/service-kit/followed-policy';
 import type { SolverConfig } from './config.ts';
 
 /** A task taken while the experiment was being unserved: failed on purpose, BullMQ retries it later. */

@@ -5,7 +5,7 @@
  * decoding; an answer counts when it ends with <eos>, is a canonical integer and equals the exact
  * value. Reports accuracy, formatRate, count and accuracyD1..accuracyD4.
  */
-import { EOS_ID } from '@spar/policy';
+import { EOS_ID } from '@spar/policy/schema';
 import type { EvalOptions, EvalReport, PolicyHandle } from '../recipe.ts';
 import { parseAnswer } from './expr.ts';
 import { EVAL_DIFFICULTIES, heldOutSet } from './generator.ts';

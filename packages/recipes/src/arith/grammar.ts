@@ -14,8 +14,8 @@
  * at most MASK_LITERAL_DIGITS digits, at least one operator), answers with parseAnswer.
  * The mask is syntactic: a masked question may still leave the value bound (then it is invalid).
  */
-import type { LogitMask } from '@spar/policy';
-import { EOS_ID, type Vocabulary } from '@spar/policy';
+import type { LogitMask } from '@spar/policy/schema';
+import { EOS_ID, type Vocabulary } from '@spar/policy/schema';
 import { BudgetError, DisallowedSymbolError } from './errors.ts';
 import {
   DIGITS, END, LPAREN, MASK_LITERAL_DIGITS, MAX_ANSWER_DIGITS, MAX_DEPTH, MAX_QUESTION_TOKENS, MINUS, NONZERO_DIGITS, OPERATORS, RPAREN,

@@ -22,7 +22,7 @@
  * them with the solver rewards).
  */
 import type { Sample, Trajectory } from '@spar/core';
-import { EOS_ID, type Vocabulary } from '@spar/policy';
+import { EOS_ID, type Vocabulary } from '@spar/policy/schema';
 import type { JudgedGroup } from '../recipe.ts';
 import { ArithError, ArithRejected } from './errors.ts';
 import { compareIntegers, parseAnswer } from './expr.ts';

@@ -1,5 +1,5 @@
 import type { Sample } from '@spar/core';
-import { EOS_ID, type Vocabulary } from '@spar/policy';
+import { EOS_ID, type Vocabulary } from '@spar/policy/schema';
 import type { JudgedGroup, PolicyHandle, ProposedTask, Recipe } from '../recipe.ts';
 import { ArithRejected } from './errors.ts';
 import { ARITH_SUITES, evaluateArith } from './eval.ts';

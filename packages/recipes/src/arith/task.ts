@@ -11,7 +11,7 @@
  */
 import { Type, type Static } from '@sinclair/typebox';
 import type { Validity } from '@spar/core';
-import { BOS_ID, type Vocabulary } from '@spar/policy';
+import { BOS_ID, type Vocabulary } from '@spar/policy/schema';
 import { ArithError } from './errors.ts';
 import { evaluate, operatorCount, parseExpr, printExpr } from './expr.ts';
 import { MARK, MAX_ANSWER_DIGITS, MAX_DEPTH, MAX_QUESTION_TOKENS, MAX_REFERENCES } from './symbols.ts';

@@ -1,6 +1,6 @@
 /** Pieces of the Recipe interface that absolute-zero and rlvr-fixed implement identically. */
 import type { Validity } from '@spar/core';
-import type { VocabularySpec } from '@spar/policy';
+import type { VocabularySpec } from '@spar/policy/schema';
 import { DSL_SPECIALS, DSL_SYMBOLS } from '../dsl/index.ts';
 import type { SolveContext } from '../recipe.ts';
 import type { SolverOptions } from './options.ts';

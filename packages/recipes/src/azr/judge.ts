@@ -8,7 +8,7 @@
  * Segments: `${taskType}/solver`, `${taskType}/proposer`.
  */
 import type { Sample } from '@spar/core';
-import type { Vocabulary } from '@spar/policy';
+import type { Vocabulary } from '@spar/policy/schema';
 import type { JudgedGroup } from '../recipe.ts';
 import { AzrRejected } from './errors.ts';
 import type { SolverOptions } from './options.ts';

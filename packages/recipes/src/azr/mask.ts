@@ -10,7 +10,7 @@
  * the candidates within their remaining budget, so one allowed set contains the other and the
  * intersection is never empty).
  */
-import type { LogitMask, Vocabulary } from '@spar/policy';
+import type { LogitMask, Vocabulary } from '@spar/policy/schema';
 import { advance, allowedNext, initialState, isComplete, MARK, type GrammarKind, type GrammarState } from '../dsl/index.ts';
 
 export interface MaskRow {

@@ -17,7 +17,7 @@
  * counted, not trained.
  */
 import type { Sample, Trajectory } from '@spar/core';
-import { BOS_ID, EOS_ID, type Vocabulary } from '@spar/policy';
+import { BOS_ID, EOS_ID, type Vocabulary } from '@spar/policy/schema';
 import {
   createRng, generateTask, MARK, MAX_INPUT_TOKENS, program, renderProposerPrompt, takeS, type Rng, type Task, type TaskType,
 } from '../dsl/index.ts';

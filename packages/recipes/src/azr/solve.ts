@@ -11,7 +11,7 @@
  * (value / input / program); a runtime error of the solver's program counts as wrong.
  */
 import type { Sample, Trajectory } from '@spar/core';
-import { EOS_ID, type Vocabulary } from '@spar/policy';
+import { EOS_ID, type Vocabulary } from '@spar/policy/schema';
 import { answerKind, END, judgeAnswer, type Judgement, type Task } from '../dsl/index.ts';
 import type { PolicyHandle } from '../recipe.ts';
 import { AzrBudgetError, AzrRejected } from './errors.ts';

@@ -12,7 +12,7 @@
  * induction carries solverShown + heldOut pairs. The result is the wire form (outputs filled in by
  * the judge) and its canonical key (dsl taskKey: type, program, inputs) for deduplication.
  */
-import { BOS_ID, type Vocabulary } from '@spar/policy';
+import { BOS_ID, type Vocabulary } from '@spar/policy/schema';
 import {
   DslError, MAX_DRAFT_INPUTS, MAX_DRAFT_TOKENS, MAX_PROGRAM_TOKENS, parseProgram, printProgram, programText, renderAnswer,
   renderSolverPrompt, taskHash, taskKey, tokenize, validateProposal,

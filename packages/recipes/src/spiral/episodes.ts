@@ -1,5 +1,5 @@
 import type { Sample } from '@spar/core';
-import type { Vocabulary } from '@spar/policy';
+import type { Vocabulary } from '@spar/policy/schema';
 import { applyOrForfeit, type Player } from '../games/index.ts';
 import type { PolicyHandle } from '../recipe.ts';
 import { GAMES, initialState, promptTokens, stateMask, type ActionConstraint, type GameName } from './games.ts';

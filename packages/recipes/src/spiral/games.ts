@@ -1,4 +1,4 @@
-import { BOS_ID, SEP_ID, type Vocabulary } from '@spar/policy';
+import { BOS_ID, SEP_ID, type Vocabulary } from '@spar/policy/schema';
 import { INFO_SETS, kuhnPoker, reachableStates, seededRng, ticTacToe, type Game } from '../games/index.ts';
 
 export type GameName = 'tictactoe' | 'kuhn';

@@ -1,6 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox';
 import type { Sample, Trajectory } from '@spar/core';
-import type { Vocabulary } from '@spar/policy';
+import type { Vocabulary } from '@spar/policy/schema';
 import { gamesVocabularySpec } from '../games/index.ts';
 import type { JudgedGroup, Recipe } from '../recipe.ts';
 import { evaluateSpiral, SPIRAL_SUITES } from './eval.ts';

@@ -1,0 +1,16 @@
+// @spar/policy/schema: the native-free part of the policy package — configuration schemas and
+// parsers, the vocabulary and its token ids, parameter counting, and the types that go with them.
+// Nothing reachable from here loads onnxruntime-node or the engine, so a process that only
+// validates configs or tokenizes (the controller, @spar/core, recipes) never loads the native
+// runtime. Keep it that way: services/controller/test/no-native.test.ts checks it.
+export { ConfigError, PolicyError } from './errors.ts';
+export { ModelConfigSchema, parseModelConfig, headDim, type ModelConfig, type ModelConfigInput } from './model/config.ts';
+export { paramSpecs, initParams, countParams, type ParamSpec } from './model/params.ts';
+export { LossConfigSchema, parseLossConfig, type LossConfig } from './train/loss.ts';
+export { OptimizerConfigSchema, parseOptimizerConfig, type OptimizerConfig } from './train/optimizer.ts';
+export {
+  DEFAULT_DECAY, DEFAULT_NUM_KEYS, ESTIMATOR_KINDS, EstimatorSpecSchema, resolveSpec,
+  type EstimatorKind, type EstimatorSpec, type ResolvedSpec, type ZeroVarianceRule,
+} from './estimators/spec.ts';
+export * from './vocab/index.ts';
+export type { GenerateOptions, GenerateResult, Generation, LogitMask } from './generate/generate.ts';
