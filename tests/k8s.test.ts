@@ -58,13 +58,12 @@ const SERVICES: Record<ServiceName, ServiceContract> = {
 };
 
 /**
- * Names a container may set although its service's schema does not (yet) list them.
- * SPAR_ADVERTISE_HOST is being added to every service's schema by the service-discovery change
- * (only the learner has it on this branch); once every schema has it this allowance is moot — and
- * the check below still drops it only for a schema without it. The tokens are read by every
- * service (packages/service-kit/src/env-config.ts SHARED) but are only set where the schema has them.
+ * Names a container may set although its service's schema does not list them. Empty: every name
+ * set in deploy/k8s is a setting of its service. (While SPAR_ADVERTISE_HOST was being added to the
+ * schemas it was allowed here; since the service-discovery change every schema has it. The tokens
+ * are set only where the schema has them.)
  */
-const NOT_YET_IN_SCHEMA = new Set(['SPAR_ADVERTISE_HOST', 'SPAR_API_TOKEN', 'SPAR_GRPC_TOKEN']);
+const NOT_YET_IN_SCHEMA = new Set<string>();
 
 /** Sample values for downward-API fields, to feed each service's config loader. */
 const FIELD_SAMPLES: Record<string, string> = { 'status.podIP': '10.244.0.17', 'metadata.name': 'learner-0', 'metadata.namespace': NS };
