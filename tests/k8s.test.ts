@@ -594,8 +594,7 @@ test('renderer: secrets come only from files the user writes; without them rende
   cpSync(K8S_DIR, join(dir, 'k8s'), { recursive: true });
   rmSync(join(dir, 'k8s/base/tokens.env'), { force: true });
   assert.throws(() => render(join(dir, 'k8s/base')), /tokens\.env not found.*tokens\.env\.example/);
-  const example = readFileSync(join(K8S_DIR, 'base/tokens.env.example'), 'utf8');
-  assert.match(example, /PLACEHOLDER/);
+  assert.match(readFileSync(join(K8S_DIR, 'base/tokens.env.example'), 'utf8'), /PLACEHOLDER/);
   // With the user's file, its values are what the Secret holds, and pods refer to the hashed name.
   writeFileSync(join(dir, 'k8s/base/tokens.env'), `SPAR_API_TOKEN=${'a'.repeat(64)}\nSPAR_GRPC_TOKEN=${'b'.repeat(64)}\n`);
   const objs = render(join(dir, 'k8s/base'));
