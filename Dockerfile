@@ -26,7 +26,7 @@ FROM ${RUNTIME_IMAGE}
 # Empty unless RUNTIME_NEEDS_NODE=true (then usr/local/bin/node).
 COPY --from=build /overlay/ /
 COPY --from=build /app /app
-COPY --from=build --chown=1000:1000 /overlay-data /data
+COPY --from=build --chown=1000:1000 /overlay-data/ /
 WORKDIR /app
 ENV NODE_ENV=production SPAR_PORT_FILE=/tmp/spar-ops.port
 USER 1000:1000

@@ -16,8 +16,9 @@ import { importSpecifiers } from './lib/import-specifiers.mjs';
 
 // Dependencies a package needs at run time without importing them. Keep this short; say why.
 const NEEDED_WITHOUT_IMPORT = {
-  // Each service starts as `node --import tsx services/<name>/src/bin.ts` (the Dockerfile's
-  // ENTRYPOINT, @spar/cli's supervisor): the TypeScript loader is named on the command line.
+  // From sources each service starts as `node --import tsx services/<name>/src/bin.ts`
+  // (@spar/cli's supervisor, the test harness): the TypeScript loader is named on the command
+  // line. (The image runs the compiled .js and never loads it.)
   tsx: ['@spar/controller', '@spar/judge', '@spar/learner', '@spar/proposer', '@spar/solver'],
 };
 

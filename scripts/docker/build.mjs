@@ -69,6 +69,7 @@ writeFileSync(join(out, 'package.json'), `${JSON.stringify({ name: rootPkg.name,
 // node_modules: everything package-lock.json does not mark dev-only; workspace links stay
 // (they point at ../../packages/<name>, which now holds the compiled package).
 const lock = JSON.parse(readFileSync(join(root, 'package-lock.json'), 'utf8'));
+rmSync(join(out, 'node_modules'), { recursive: true, force: true });
 cpSync(join(root, 'node_modules'), join(out, 'node_modules'), { recursive: true, verbatimSymlinks: true });
 let dropped = 0;
 for (const [path, meta] of Object.entries(lock.packages)) {
@@ -91,7 +92,7 @@ if (existsSync(ortBin)) {
 // none (RUNTIME_NEEDS_NODE=true, e.g. a CUDA image), and an empty /data owned by the service user.
 if (overlay) {
   mkdirSync(overlay, { recursive: true });
-  mkdirSync(`${overlay}-data`, { recursive: true });
+  mkdirSync(`${overlay}-data/data`, { recursive: true }); // copied with --chown: /data itself is the user's
   if (process.env.RUNTIME_NEEDS_NODE === 'true') {
     mkdirSync(join(overlay, 'usr/local/bin'), { recursive: true });
     cpSync(process.execPath, join(overlay, 'usr/local/bin/node'));

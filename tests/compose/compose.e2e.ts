@@ -42,16 +42,22 @@ async function until<T>(what: string, timeoutMs: number, probe: () => Promise<T 
     try {
       const v = await probe();
       if (v !== undefined) return v;
-    } catch (err) { last = err; }
+    } catch (err) {
+      if (err instanceof RunFailed) throw err;
+      last = err;
+    }
     await sleep(1000);
   }
   throw new Error(`timed out after ${timeoutMs / 1000} s waiting for ${what}${last ? ` (last error: ${(last as Error).message})` : ''}`);
 }
 
+class RunFailed extends Error {}
 async function experiment(id: string): Promise<{ state: string; step: number; policyVersion: number }> {
   const r = await api(`/v1/experiments/${id}`);
   assert.equal(r.status, 200, `GET experiment: ${r.status}`);
-  return r.json() as Promise<{ state: string; step: number; policyVersion: number }>;
+  const rec = (await r.json()) as { state: string; step: number; policyVersion: number; reason?: string };
+  if (rec.state === 'failed') throw new RunFailed(`experiment ${id} failed: ${rec.reason}`);
+  return rec;
 }
 
 /** Containers of one compose service, by name. */
@@ -120,10 +126,11 @@ test('docker compose: build, scale out, train Kuhn, Prometheus sees every replic
   assert.match(engine.must(['image', 'inspect', '-f', '{{json .Config.Healthcheck}}', 'spar:local']), /healthcheck\.mjs/);
   // Compiled JavaScript, no TypeScript at run time.
   const listing = engine.must(['run', '--rm', '--network', 'none', 'spar:local', '-e',
-    "const fs=require('fs');console.log(fs.readdirSync('services/learner/src').join(' '));console.log(process.version)"]);
+    "const fs=require('fs');console.log(fs.readdirSync('services/learner/src').join(' '));console.log(process.version);fs.accessSync('/data',fs.constants.W_OK);console.log('data writable')"]);
   assert.match(listing, /\bbin\.js\b/);
   assert.doesNotMatch(listing, /\.ts\b/);
   assert.match(listing, /^v24\./m, 'Node 24 LTS');
+  assert.match(listing, /data writable/, 'the learner volume mount point belongs to the service user');
 
   // --- up, scaled ---------------------------------------------------------------------------
   t0 = Date.now();

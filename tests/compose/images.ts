@@ -37,7 +37,7 @@ function rootfs(binaries: readonly { src: string; dest?: string }[], extraLibsFr
   writeFileSync(join(root, 'etc/passwd'), 'root:x:0:0:root:/root:/usr/sbin/nologin\nnode:x:1000:1000:node:/home/node:/usr/sbin/nologin\n');
   writeFileSync(join(root, 'etc/group'), 'root:x:0:\nnode:x:1000:\n');
   writeFileSync(join(root, 'etc/hosts'), '127.0.0.1 localhost\n');
-  for (const d of ['tmp', 'home/node', 'data']) mkdirSync(join(root, d), { recursive: true });
+  for (const d of ['tmp', 'home/node']) mkdirSync(join(root, d), { recursive: true });
   chmodSync(join(root, 'tmp'), 0o1777);
   return root;
 }

@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
+import './telemetry-off.ts';
 import * as ort from 'onnxruntime-node';
 import { ProviderError, ShapeError } from '../errors.ts';
 import type { DType, Shape, TensorData, TypedArray } from '../graph/types.ts';
