@@ -1,7 +1,7 @@
 // `npm run test:compose`: the shipped Dockerfile and docker-compose.yml on a real Docker engine.
 // Builds the images (from local stand-ins for the public bases: no registry is reachable here),
 // brings the stack up with two solvers and two judges, trains configs/kuhn.yaml, checks that
-// Prometheus scrapes every replica, kills the learner (restart policy → resume from checkpoint),
+// Prometheus scrapes every replica, kill -9s the learner (restart policy → resume from checkpoint),
 // then `down` and `up` again: the experiment record and checkpoints survive in the volumes.
 // Prints one JSON line of figures. Everything talks over 127.0.0.1 on the host network.
 import assert from 'node:assert/strict';
@@ -170,7 +170,10 @@ test('docker compose: build, scale out, train Kuhn, Prometheus sees every replic
   assert.ok(learner, 'learner container');
   const before = await experiment(id);
   const tKill = Date.now();
-  engine.must(['kill', learner!]);
+  // A crash, as the kernel's OOM killer or a fault would do it: SIGKILL to the container's process
+  // from outside. (`docker kill` counts as a manual stop, which restart policies respect.)
+  const pid = Number(engine.must(['inspect', '-f', '{{.State.Pid}}', learner!]).trim());
+  process.kill(pid, 'SIGKILL');
   await until('the learner to resume and publish a newer policy', 180000, async () => {
     const logs = engine.docker(['logs', learner!]).stdout;
     if (!/resumed from checkpoint/.test(logs)) return undefined;
