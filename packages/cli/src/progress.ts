@@ -13,6 +13,13 @@ const pct = (x?: number) => (x === undefined ? '?' : `${Math.round(x * 100)}%`);
 
 /** One status line: [#####.....] step/max state reward eval. */
 export function progressLine(r: ExperimentRecord, maxSteps: number, width = 24): string {
+  const ws = r.warmStart;
+  if (ws && ws.state === 'running') {
+    const f = ws.steps ? Math.min(1, ws.step / ws.steps) : 0;
+    const wbar = '#'.repeat(Math.round(f * width)).padEnd(width, '.');
+    const loss = ws.loss === undefined ? '' : ` loss ${ws.loss.toFixed(3)}`;
+    return `[${wbar}] warm start (${ws.from}) ${ws.step}${ws.steps ? `/${ws.steps}` : ''} ${r.state}${loss} ${fmtEval(r.eval)}`;
+  }
   const frac = Math.min(1, r.step / Math.max(1, maxSteps));
   const bar = '#'.repeat(Math.round(frac * width)).padEnd(width, '.');
   const m = r.metrics ?? {};

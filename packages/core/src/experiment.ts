@@ -49,6 +49,42 @@ export const BudgetSchema = Type.Object({
   maxMinutes: Type.Number({ exclusiveMinimum: 0, maximum: 100000, default: 60 }),
 }, { additionalProperties: false });
 
+export const WARM_START_SOURCES = ['sft', 'experiment', 'checkpoint', 'export'] as const;
+
+export const WarmStartSchema = Type.Object({
+  from: Type.Union(WARM_START_SOURCES.map((s) => Type.Literal(s)), {
+    description: "sft: supervised steps on examples the recipe supplies; experiment: the weights of an earlier experiment (id); checkpoint: a checkpoint folder (or a checkpoints folder: its newest step); export: an exported policy folder (model.onnx + config.json)",
+  }),
+  steps: Type.Optional(Type.Integer({ minimum: 1, maximum: 10000000, description: 'sft: supervised steps (with minutes: whichever ends first)' })),
+  minutes: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 100000, description: 'sft: wall-clock budget of the stage' })),
+  batchSize: Type.Integer({ minimum: 1, maximum: 65536, default: 64, description: 'sft: examples per step' }),
+  lr: Type.Number({ exclusiveMinimum: 0, maximum: 1, default: 0.001, description: 'sft: AdamW learning rate (self-play starts with fresh optimizer moments)' }),
+  evalEvery: Type.Integer({ minimum: 0, maximum: 10000000, default: 0, description: 'sft: steps between held-out evaluations; 0 = before and after the stage only' }),
+  checkpointEvery: Type.Integer({ minimum: 1, maximum: 10000000, default: 100, description: 'sft: steps between checkpoints (a killed learner resumes the stage from the newest)' }),
+  seed: Type.Optional(Type.Integer({ minimum: 0, maximum: 2 ** 31 - 1, description: 'sft: example stream seed (default: the model seed + 1)' })),
+  id: Type.Optional(Type.String({ minLength: 1, maxLength: 256, description: 'experiment: the id of the earlier experiment' })),
+  path: Type.Optional(Type.String({ minLength: 1, maxLength: 4096, description: 'checkpoint | export: a path on the learner host' })),
+}, { additionalProperties: false });
+
+/** Cross-field rules of `warmStart` (which fields each source needs). */
+export function warmStartIssues(ws: Static<typeof WarmStartSchema> | undefined): FieldIssue[] {
+  if (!ws) return [];
+  const issues: FieldIssue[] = [];
+  const need = (field: 'steps' | 'id' | 'path', why: string) => issues.push({ path: `/warmStart/${field}`, message: why });
+  const forbid = (fields: readonly (keyof typeof ws)[]) => {
+    for (const f of fields) if (ws[f] !== undefined) issues.push({ path: `/warmStart/${String(f)}`, message: `not used with from: ${ws.from}` });
+  };
+  if (ws.from === 'sft') {
+    if (ws.steps === undefined && ws.minutes === undefined) need('steps', 'from: sft needs steps or minutes (or both)');
+    forbid(['id', 'path']);
+  } else {
+    if (ws.from === 'experiment' && ws.id === undefined) need('id', 'from: experiment needs the id of the earlier experiment');
+    if ((ws.from === 'checkpoint' || ws.from === 'export') && ws.path === undefined) need('path', `from: ${ws.from} needs a path`);
+    forbid(ws.from === 'experiment' ? ['steps', 'minutes', 'path'] : ['steps', 'minutes', 'id']);
+  }
+  return issues;
+}
+
 /** Common top-level shape; `options` is validated by the recipe's own schema. */
 export const ExperimentBaseSchema = Type.Object({
   name: Type.String({ minLength: 1, maxLength: 128, pattern: '^[A-Za-z0-9][A-Za-z0-9._ -]*$' }),
@@ -59,6 +95,7 @@ export const ExperimentBaseSchema = Type.Object({
   learner: Type.Object(LearnerSchema.properties, { additionalProperties: false, default: {} }),
   eval: Type.Object(EvalSchema.properties, { additionalProperties: false, default: {} }),
   budget: Type.Object(BudgetSchema.properties, { additionalProperties: false, default: {} }),
+  warmStart: Type.Optional(Type.Object(WarmStartSchema.properties, { additionalProperties: false, description: 'a stage before self-play: start from trained weights (see docs/configuration.md#warmstart)' })),
   seed: Type.Integer({ minimum: 0, maximum: 2 ** 31 - 1, default: 1 }),
 }, { additionalProperties: false });
 
@@ -131,6 +168,7 @@ export function parseExperiment(input: unknown, recipes: RecipeSchemas, limits?:
     }
   }
   const config = { ...value, options } as ExperimentConfig;
+  issues.push(...warmStartIssues(value.warmStart));
   if (!issues.length && recipes.checkConfig) issues.push(...recipes.checkConfig(config));
   if (!issues.length && limits) issues.push(...checkLimits(config, recipes.modelParams?.(config) ?? 0, limits));
   if (issues.length) throw new ValidationError('experiment config', issues);

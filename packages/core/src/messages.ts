@@ -109,10 +109,31 @@ export interface ExperimentRecord {
    * Evaluation history (last 200). `judgeStats`: the mean of each judge-side measurement (e.g.
    * r-zero's pseudoLabelAccuracy, trueAccuracy) over the groups trained since the previous entry.
    */
-  readonly evaluations: readonly { step: number; at: string; eval: Record<string, Record<string, number>>; judgeStats?: Record<string, number> }[];
+  readonly evaluations: readonly {
+    step: number; at: string; eval: Record<string, Record<string, number>>; judgeStats?: Record<string, number>;
+    /** 'warmstart': taken during the warm-start stage, `step` counting its supervised steps. Absent: self-play. */
+    stage?: 'warmstart';
+  }[];
+  /** The warm-start stage (config.warmStart): progress while it runs, held-out evaluation before and after. */
+  readonly warmStart?: WarmStartProgress;
   /** Where the learner wrote the final policy export. */
   readonly artifacts?: Readonly<Record<string, string>>;
   readonly stopRequested?: boolean;
+}
+
+export interface WarmStartProgress {
+  readonly from: string;
+  readonly state: 'running' | 'done';
+  /** Supervised steps taken (sft); 0 for a load of earlier weights. */
+  readonly step: number;
+  /** Planned steps (sft with `steps`). */
+  readonly steps?: number;
+  readonly loss?: number;
+  readonly source?: string;
+  readonly evalBefore?: Readonly<Record<string, Readonly<Record<string, number>>>>;
+  /** Held-out evaluation at the end of the stage (same keys as `eval`). */
+  readonly eval?: Readonly<Record<string, Readonly<Record<string, number>>>>;
+  readonly seconds?: number;
 }
 
 export const TERMINAL_STATES: readonly ExperimentState[] = ['completed', 'stopped', 'failed'];

@@ -56,8 +56,7 @@ export interface LoadedPolicy {
   readonly sha256: string;
 }
 
-/** Rebuild a Policy (weights, moments, step, version) from a checkpoint written by savePolicy. */
-export async function loadPolicy(dir: string, options: PolicyOptions = {}): Promise<LoadedPolicy> {
+async function readPolicyCheckpoint(dir: string) {
   const ck = await loadCheckpoint(dir);
   const meta = ck.metadata;
   if (meta.format !== POLICY_FORMAT) throw new CheckpointError(`${dir}: not a policy checkpoint (format ${String(meta.format)})`);
@@ -76,6 +75,14 @@ export async function loadPolicy(dir: string, options: PolicyOptions = {}): Prom
     params: pick('param/', true)!, m: pick('adam_m/', false), v: pick('adam_v/', false),
     step: Number(meta.step), version: Number(meta.version),
   };
+  const extraTensors: Record<string, CheckpointTensor> = {};
+  for (const [k, v] of Object.entries(ck.tensors)) if (k.startsWith('extra/')) extraTensors[k.slice(6)] = v;
+  return { config, state, metadata: (meta.extra ?? {}) as JsonObject, extraTensors, sha256: ck.sha256 };
+}
+
+/** Rebuild a Policy (weights, moments, step, version) from a checkpoint written by savePolicy. */
+export async function loadPolicy(dir: string, options: PolicyOptions = {}): Promise<LoadedPolicy> {
+  const { config, state, metadata, extraTensors, sha256 } = await readPolicyCheckpoint(dir);
   const policy = await Policy.create(config, options);
   try {
     await policy.setState(state);
@@ -83,9 +90,14 @@ export async function loadPolicy(dir: string, options: PolicyOptions = {}): Prom
     await policy.close();
     throw err;
   }
-  const extraTensors: Record<string, CheckpointTensor> = {};
-  for (const [k, v] of Object.entries(ck.tensors)) if (k.startsWith('extra/')) extraTensors[k.slice(6)] = v;
-  return { policy, metadata: (meta.extra ?? {}) as JsonObject, extraTensors, sha256: ck.sha256 };
+  return { policy, metadata, extraTensors, sha256 };
+}
+
+/** Load a checkpoint written by savePolicy into an existing policy of the same shapes. */
+export async function restorePolicy(policy: Policy, dir: string): Promise<Omit<LoadedPolicy, 'policy'>> {
+  const { state, metadata, extraTensors, sha256 } = await readPolicyCheckpoint(dir);
+  await policy.setState(state);
+  return { metadata, extraTensors, sha256 };
 }
 
 export interface Weights {

@@ -14,3 +14,4 @@ export {
 } from './estimators/spec.ts';
 export * from './vocab/index.ts';
 export type { GenerateOptions, GenerateResult, Generation, LogitMask } from './generate/generate.ts';
+export { modelShape, shapeMismatch } from './model/shape-match.ts';

@@ -42,6 +42,18 @@ export interface JudgedGroup {
 
 export type EvalReport = Record<string, Record<string, number>>;
 
+/**
+ * One supervised warm-start example: prompt followed by the reference answer; `mask` is 1 on the
+ * answer tokens (the loss is on them alone), aligned with `tokens`.
+ */
+export interface WarmStartExample {
+  readonly tokens: readonly number[];
+  readonly mask: readonly number[];
+}
+
+/** Draws the next `count` warm-start examples (a deterministic stream from its seed). */
+export type WarmStartStream = (count: number) => WarmStartExample[];
+
 export interface EvalOptions {
   readonly episodes: number;
   readonly seed: number;
@@ -78,4 +90,10 @@ export interface Recipe<O = any> {
   /** Held-out evaluation suites this recipe offers. */
   evalSuites(options: O): string[];
   evaluate(policy: PolicyHandle, suites: readonly string[], opts: EvalOptions, options: O): Promise<EvalReport>;
+  /**
+   * Supervised examples for a warm start (`warmStart.from: sft`): tasks with reference answers,
+   * rendered exactly as the solver sees them. Never a task of the held-out evaluation set of
+   * `config.eval` (same generator, so the stream skips those). A recipe without it refuses `sft`.
+   */
+  warmStartExamples?(config: ExperimentConfig<O>, vocab: Vocabulary, seed: number): WarmStartStream;
 }

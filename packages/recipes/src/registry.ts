@@ -57,6 +57,10 @@ export class RecipeRegistry implements RecipeSchemas {
     }
     const ctx = config.policy.context ?? 64;
     if (config.rollout.maxNewTokens >= ctx) issues.push({ path: '/rollout/maxNewTokens', message: `must be < policy.context (${ctx})` });
+    if (config.warmStart?.from === 'sft' && !r.warmStartExamples) {
+      const withExamples = this.names().filter((n) => this.byName.get(n)!.warmStartExamples);
+      issues.push({ path: '/warmStart/from', message: `recipe ${r.name} supplies no warm-start examples, so from: sft is not available (recipes that do: ${withExamples.join(', ')}); use from: experiment, checkpoint or export` });
+    }
     return issues;
   }
 

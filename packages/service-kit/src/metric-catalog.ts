@@ -44,6 +44,10 @@ export const METRIC_CATALOG: Record<string, MetricDef> = {
   spar_trajectories_appended_total: { type: 'counter', help: 'Trajectories appended to the experience stream', labels: ['experiment'], services: ['judge'] },
   spar_trajectories_duplicate_total: { type: 'counter', help: 'Re-delivered groups whose trajectories were already appended (dropped)', labels: ['experiment'], services: ['judge'] },
   // learner
+  spar_warmstart_steps_total: { type: 'counter', help: 'Supervised warm-start steps (warmStart.from: sft; skipped: non-finite, rejected)', labels: ['experiment', 'result'], services: ['learner'] },
+  spar_warmstart_step_seconds: { type: 'histogram', help: 'Wall time of one supervised warm-start step', labels: [], buckets: LAT, services: ['learner'] },
+  spar_warmstart_loss: { type: 'gauge', help: 'Latest warm-start cross-entropy (mean over answer tokens)', labels: ['experiment'], services: ['learner'] },
+  spar_warmstart_progress: { type: 'gauge', help: 'Warm-start stage progress: steps taken / warmStart.steps (1 when the stage is done)', labels: ['experiment'], services: ['learner'] },
   spar_learner_steps_total: { type: 'counter', help: 'Learner optimizer steps (skipped: non-finite, rejected)', labels: ['experiment', 'result'], services: ['learner'] },
   spar_learner_lease_lost_total: { type: 'counter', help: 'Experiments this learner stopped training because another learner claimed the lease (fenced: nothing more written)', labels: ['experiment'], services: ['learner'] },
   spar_learner_step_seconds: { type: 'histogram', help: 'Wall time of one learner step (estimator + train graph)', labels: [], buckets: LAT, services: ['learner'] },

@@ -8,6 +8,7 @@ import { DEFAULT_LIMITS, parseConfigText, parseExperiment, SparError, Validation
 import type { RecipeRegistry } from '@spar/recipes';
 import { isRedisUnavailable, readyWithin, type ExperimentStore, type Logger, type Metrics, type ServiceInstance } from '@spar/service-kit';
 import { problem } from './problem.ts';
+import { warmStartSourceIssues } from './warm-start-source.ts';
 
 export interface AppOptions {
   readonly store: ExperimentStore;
@@ -121,6 +122,8 @@ export async function buildApp(o: AppOptions) {
     schema: { summary: 'Submit an experiment (JSON or YAML)', body: schemaDoc, security: [{ bearer: [] }], tags: ['experiments'] },
   }, async (req, reply) => {
     const config = parseExperiment(req.body, o.recipes, o.limits ?? DEFAULT_LIMITS);
+    const sourceIssues = await warmStartSourceIssues(config, o.store, o.recipes);
+    if (sourceIssues.length) throw new ValidationError('experiment config', sourceIssues);
     const rec = await o.store.create(config);
     req.log.info({ experimentId: rec.id, recipe: config.recipe }, 'experiment submitted');
     return reply.code(201).header('location', `/v1/experiments/${rec.id}`).send(rec);

@@ -12,6 +12,7 @@ import {
 } from '@spar/service-kit';
 import { estimatorBatch, trainSamples, wellFormed } from './batch.ts';
 import { Ledger } from './ledger.ts';
+import { runWarmStart } from './warm-start.ts';
 import { ReferencePolicy, referenceFromTensors } from './reference.ts';
 import type { LearnerConfig } from './config.ts';
 
@@ -98,6 +99,43 @@ export async function runExperiment(rec: ExperimentRecord, d: RunDeps): Promise<
   } else {
     policy = await Policy.create(ctx.model, runtime);
   }
+  const handle: PolicyHandle = { vocab: ctx.vocab, get version() { return policy.version; }, generate: (p, o) => policy.generate(p, o), score: (s) => policy.score(s) };
+  // Judge-side measurements of the groups trained since the last evaluation (a measurement window,
+  // not state: a restart starts a new window).
+  const statSums = new Map<string, { sum: number; n: number }>();
+  const windowStats = (): Record<string, number> | undefined => {
+    if (statSums.size === 0) return undefined;
+    const out: Record<string, number> = {};
+    for (const [k, { sum, n }] of statSums) out[k] = sum / n;
+    statSums.clear();
+    return out;
+  };
+  const evaluate = async (step: number, stage?: 'warmstart') => {
+    const suites = config.eval.suites ?? ctx.recipe.evalSuites(config.options);
+    const report = await ctx.recipe.evaluate(handle, suites, { episodes: config.eval.episodes, seed: config.eval.seed }, config.options);
+    for (const [suite, ms] of Object.entries(report)) for (const [metric, v] of Object.entries(ms)) d.metrics.gauge('spar_eval_score').set({ experiment: ctx.id, suite, metric }, v);
+    const judgeStats = windowStats();
+    await store.update(ctx.id, (r) => ({
+      ...r, eval: report, evaluations: [...r.evaluations, { step, at: new Date().toISOString(), eval: report, ...(judgeStats ? { judgeStats } : {}), ...(stage ? { stage } : {}) }].slice(-200),
+    }), d.lease);
+    log.info({ step, eval: report, judgeStats, ...(stage ? { stage } : {}) }, 'evaluation');
+    return report;
+  };
+
+
+  // ---- warm start (config.warmStart): before self-play, unless a self-play checkpoint exists
+  if (config.warmStart && !latest) {
+    try {
+      const wsEnd = await runWarmStart({
+        ctx, policy, redis: d.redis, lease: d.lease, store, log, metrics: d.metrics, dataDir: d.cfg.SPAR_DATA_DIR, root,
+        evaluate: (step) => evaluate(step, 'warmstart'), stopping: d.stopping,
+      });
+      if (wsEnd === 'released') { await policy.close(); return 'released'; }
+    } catch (err) {
+      await policy.close();
+      throw err;
+    }
+  }
   // A version names one weight set: after a resume from a checkpoint older than what a previous
   // holder published, continue above that number, so versions stay monotone and none is reused.
   const published = await d.redis.hget(keys.policy(ctx.id), 'version');
@@ -114,7 +152,6 @@ export async function runExperiment(rec: ExperimentRecord, d: RunDeps): Promise<
     : undefined;
   const estimator = await AdvantageEstimator.create(spec, { threads: 1 });
   if (spec.kind === 'rae') estState ??= estimator.initialState();
-  const handle: PolicyHandle = { vocab: ctx.vocab, get version() { return policy.version; }, generate: (p, o) => policy.generate(p, o), score: (s) => policy.score(s) };
 
   const publish = async () => {
     const w = await policyWeights(policy);
@@ -158,31 +195,11 @@ export async function runExperiment(rec: ExperimentRecord, d: RunDeps): Promise<
     await d.lease.trimExperience(cursor, d.cfg.SPAR_DEDUPE_WINDOW_MS);
     d.metrics.counter('spar_checkpoints_total').inc({ experiment: ctx.id });
   };
-  // Judge-side measurements of the groups trained since the last evaluation (a measurement window,
-  // not state: a restart starts a new window).
-  const statSums = new Map<string, { sum: number; n: number }>();
-  const windowStats = (): Record<string, number> | undefined => {
-    if (statSums.size === 0) return undefined;
-    const out: Record<string, number> = {};
-    for (const [k, { sum, n }] of statSums) out[k] = sum / n;
-    statSums.clear();
-    return out;
-  };
-  const evaluate = async (step: number) => {
-    const suites = config.eval.suites ?? ctx.recipe.evalSuites(config.options);
-    const report = await ctx.recipe.evaluate(handle, suites, { episodes: config.eval.episodes, seed: config.eval.seed }, config.options);
-    for (const [suite, ms] of Object.entries(report)) for (const [metric, v] of Object.entries(ms)) d.metrics.gauge('spar_eval_score').set({ experiment: ctx.id, suite, metric }, v);
-    const judgeStats = windowStats();
-    await store.update(ctx.id, (r) => ({
-      ...r, eval: report, evaluations: [...r.evaluations, { step, at: new Date().toISOString(), eval: report, ...(judgeStats ? { judgeStats } : {}) }].slice(-200),
-    }), d.lease);
-    log.info({ step, eval: report, judgeStats }, 'evaluation');
-    return report;
-  };
-
   await publish();
   await mirrorCounters();
-  const startedAt = Date.parse(rec.startedAt ?? new Date().toISOString());
+  // budget.maxMinutes is self-play time: the warm start (its own steps/minutes) does not count.
+  const warmSeconds = (await store.get(ctx.id)).warmStart?.seconds ?? 0;
+  const startedAt = Date.parse(rec.startedAt ?? new Date().toISOString()) + warmSeconds * 1000;
   let end: RunEnd | undefined;
   // Busy share of this process's time on the experiment: everything but waiting for experience.
   const runStart = performance.now();

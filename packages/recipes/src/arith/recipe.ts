@@ -10,6 +10,7 @@ import {
   answerBudget, challengerPrompt, normaliseTask, questionBudget, referenceQuestions, RZeroOptionsSchema, solverPrompt,
   validateArithTask, type ArithTask, type RZeroOptions,
 } from './task.ts';
+import { arithWarmStart } from './warm-start.ts';
 
 export const SEGMENTS = ['challenger', 'solver'] as const;
 const DEFAULT_CONTEXT = 64;
@@ -92,4 +93,5 @@ export const rZero: Recipe<RZeroOptions> = {
 
   evalSuites: () => [...ARITH_SUITES],
   evaluate: (policy, suites, opts, o) => evaluateArith(policy, suites, opts, o),
+  warmStartExamples: (config, vocab, seed) => arithWarmStart(config, vocab, seed),
 };

@@ -17,6 +17,7 @@ import { dslSuites, evaluateDsl } from './eval.ts';
 import { judgeDslGroup } from './judge.ts';
 import { AzrOptionsSchema, type AzrOptions } from './options.ts';
 import { proposeDrafts } from './propose.ts';
+import { dslWarmStart } from './warm-start.ts';
 
 export const absoluteZero: Recipe<AzrOptions> = {
   name: 'absolute-zero',
@@ -33,4 +34,5 @@ export const absoluteZero: Recipe<AzrOptions> = {
   judge: (task, rollouts, proposal, o, vocab) => judgeDslGroup(task, rollouts, proposal, o, vocab, true),
   evalSuites: (o) => dslSuites(o),
   evaluate: (policy, suites, opts, o) => evaluateDsl(policy, suites, opts, o),
+  warmStartExamples: (config, vocab, seed) => dslWarmStart(config, vocab, seed),
 };

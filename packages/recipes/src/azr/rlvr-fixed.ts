@@ -15,6 +15,7 @@ import { dslSuites, evaluateDsl } from './eval.ts';
 import { judgeDslGroup } from './judge.ts';
 import { RlvrOptionsSchema, type RlvrOptions } from './options.ts';
 import { checkTask, toWire } from './tasks.ts';
+import { dslWarmStart } from './warm-start.ts';
 
 const REDRAWS = 50;
 
@@ -53,4 +54,5 @@ export const rlvrFixed: Recipe<RlvrOptions> = {
   judge: (task, rollouts, _proposal, o, vocab) => judgeDslGroup(task, rollouts, undefined, o, vocab, false),
   evalSuites: (o) => dslSuites(o),
   evaluate: (policy, suites, opts, o) => evaluateDsl(policy, suites, opts, o),
+  warmStartExamples: (config, vocab, seed) => dslWarmStart(config, vocab, seed),
 };

@@ -1,0 +1,62 @@
+import { readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import onnxProto from 'onnx-proto';
+import { latestCheckpoint, loadCheckpoint, requireTensor } from './checkpoint/store.ts';
+import { CheckpointError } from './errors.ts';
+import { parseModelConfig, type ModelConfig } from './model/config.ts';
+import { paramSpecs } from './model/params.ts';
+import { POLICY_FORMAT } from './persist.ts';
+
+const { onnx } = onnxProto;
+
+/** Weights of an earlier policy, without building a runtime for them (a warm start's source). */
+export interface SourceWeights {
+  readonly config: ModelConfig;
+  readonly params: Record<string, Float32Array>;
+  /** The folder the weights were read from (a checkpoint step, or an export). */
+  readonly from: string;
+}
+
+/**
+ * Read policy weights from a checkpoint folder written by savePolicy, a checkpoints folder (its
+ * newest step), or an export folder written by exportOnnx (model.onnx initializers + config.json).
+ */
+export async function readSourceWeights(path: string): Promise<SourceWeights> {
+  const s = await stat(path).catch(() => undefined);
+  if (!s?.isDirectory()) throw new CheckpointError(`${path}: no such folder`);
+  if (await stat(join(path, 'model.onnx')).catch(() => undefined)) return readExport(path);
+  if (await stat(join(path, 'checkpoint.json')).catch(() => undefined)) return readCheckpoint(path);
+  const latest = await latestCheckpoint(path);
+  if (latest) return readCheckpoint(latest.dir);
+  throw new CheckpointError(`${path}: neither a checkpoint, a checkpoints folder nor an export`);
+}
+
+async function readCheckpoint(dir: string): Promise<SourceWeights> {
+  const ck = await loadCheckpoint(dir);
+  if (ck.metadata.format !== POLICY_FORMAT) throw new CheckpointError(`${dir}: not a policy checkpoint (format ${String(ck.metadata.format)})`);
+  const config = parseModelConfig(ck.metadata.model);
+  const params: Record<string, Float32Array> = {};
+  for (const p of paramSpecs(config)) {
+    params[p.name] = requireTensor(ck.tensors, `param/${p.name}`, 'float32', [p.shape.reduce((a, d) => a * d, 1)]).data as Float32Array;
+  }
+  return { config, params, from: dir };
+}
+
+async function readExport(dir: string): Promise<SourceWeights> {
+  const meta = JSON.parse(await readFile(join(dir, 'config.json'), 'utf8')) as { format?: string; model?: unknown };
+  if (meta.format !== 'spar-export/1') throw new CheckpointError(`${dir}/config.json: not a spar export (format ${String(meta.format)})`);
+  const config = parseModelConfig(meta.model);
+  const model = onnx.ModelProto.decode(await readFile(join(dir, 'model.onnx')));
+  const inits = new Map((model.graph?.initializer ?? []).map((t) => [t.name ?? '', t]));
+  const params: Record<string, Float32Array> = {};
+  for (const p of paramSpecs(config)) {
+    const t = inits.get(p.name);
+    const n = p.shape.reduce((a, d) => a * d, 1);
+    const raw = t?.rawData;
+    if (!raw || raw.byteLength !== n * 4) throw new CheckpointError(`${dir}/model.onnx: initializer ${p.name} missing or not ${n} float32 values`);
+    const copy = new Uint8Array(raw); // aligned copy
+    params[p.name] = new Float32Array(copy.buffer, copy.byteOffset, n);
+  }
+  return { config, params, from: dir };
+}
+

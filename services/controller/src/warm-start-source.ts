@@ -1,0 +1,53 @@
+import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { NotFoundError, type ExperimentConfig, type FieldIssue } from '@spar/core';
+import { parseModelConfig, shapeMismatch, type ModelConfig } from '@spar/policy/schema';
+import { modelConfigFor, vocabularyFor, type RecipeRegistry } from '@spar/recipes';
+import type { ExperimentStore } from '@spar/service-kit';
+
+const modelOf = (config: ExperimentConfig, recipes: RecipeRegistry): ModelConfig =>
+  parseModelConfig(modelConfigFor(config, vocabularyFor(recipes.get(config.recipe), config)));
+
+/**
+ * The model config stored with a checkpoint or export folder, when this process can read it (the
+ * controller often runs apart from the learner's disk; the learner checks again when it loads).
+ */
+async function modelAt(path: string): Promise<unknown | undefined> {
+  const json = async (p: string) => JSON.parse(await readFile(p, 'utf8')) as { model?: unknown; metadata?: { model?: unknown } };
+  try { return (await json(join(path, 'config.json'))).model; } catch { /* not an export */ }
+  try { return (await json(join(path, 'checkpoint.json'))).metadata?.model; } catch { /* not one checkpoint */ }
+  try {
+    const steps = (await readdir(path)).filter((n) => /^step-\d+$/.test(n)).sort();
+    if (steps.length) return (await json(join(path, steps.at(-1)!, 'checkpoint.json'))).metadata?.model;
+  } catch { /* unreadable here */ }
+  return undefined;
+}
+
+/**
+ * Submit-time checks of a warm-start source: the earlier experiment exists, and its policy (or
+ * the checkpoint's or export's, when readable here) has this experiment's weight shapes.
+ */
+export async function warmStartSourceIssues(config: ExperimentConfig, store: ExperimentStore, recipes: RecipeRegistry): Promise<FieldIssue[]> {
+  const ws = config.warmStart;
+  if (!ws || ws.from === 'sft') return [];
+  const target = modelOf(config, recipes);
+  let source: ModelConfig | undefined;
+  let where: string;
+  if (ws.from === 'experiment') {
+    where = '/warmStart/id';
+    try {
+      const rec = await store.get(ws.id!);
+      source = modelOf(rec.config as ExperimentConfig, recipes);
+    } catch (err) {
+      if (err instanceof NotFoundError) return [{ path: where, message: `no experiment '${ws.id}' to start from` }];
+      throw err;
+    }
+  } else {
+    where = '/warmStart/path';
+    const raw = await modelAt(ws.path!);
+    if (raw === undefined) return [];
+    try { source = parseModelConfig(raw); } catch { return [{ path: where, message: `${ws.path}: the stored model config is not valid` }]; }
+  }
+  const why = shapeMismatch(target, source);
+  return why ? [{ path: where, message: why }] : [];
+}
