@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, test } from 'node:test';
@@ -103,8 +103,12 @@ test('local mode: Ctrl-C to the whole process group stops the run cleanly — fi
   assert.ok(summary.steps >= 3);
   assert.ok(Object.keys(summary.eval).length > 0, 'final evaluation');
   assert.ok(existsSync(summary.artifacts.onnx), 'exported model');
-  const exp = readdirSync(data).find((d) => d !== 'logs')!;
+  const exp = readdirSync(data, { withFileTypes: true }).find((d) => d.isDirectory() && d.name !== 'logs')!.name;
   assert.ok(readdirSync(join(data, exp, 'checkpoints')).some((d) => d === `step-${String(summary.steps).padStart(9, '0')}`), 'final checkpoint');
+  const saved = JSON.parse(readFileSync(join(data, 'record.json'), 'utf8')) as ExperimentRecord;
+  assert.equal(saved.id, exp);
+  assert.equal(saved.state, 'stopped');
+  assert.deepEqual(saved.evaluations.at(-1)?.eval, summary.eval, 'record.json holds the final evaluation');
   for (const [name, pid] of Object.entries(pids)) assert.equal(alive(pid), false, `${name} (pid ${pid}) still running`);
   const refused = run.stderr().split('\n').filter((l) => l.includes('ECONNREFUSED')).length;
   assert.ok(refused < 5, `${refused} ECONNREFUSED lines`);

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseConfigText, TERMINAL_STATES, type ExperimentRecord } from '@spar/core';
@@ -6,6 +6,7 @@ import { allocatePorts, RedisServer, stackEnv, Supervisor, type ServiceName } fr
 import { Redis } from 'ioredis';
 import { ControllerClient } from './client.ts';
 import { progressLine, StatusLine } from './progress.ts';
+import { RECORD_FILE } from './report/index.ts';
 
 export const REPO_ROOT = resolve(fileURLToPath(new URL('../../..', import.meta.url)));
 export const DEFAULT_CONFIG = join(REPO_ROOT, 'configs', 'tictactoe.yaml');
@@ -54,10 +55,23 @@ async function reachable(url: string): Promise<boolean> {
   }
 }
 
+/** The last record seen (with its evaluation history) as <runDir>/record.json, for `spar report`. */
+function saveRecord(runDir: string, rec: ExperimentRecord, say: (m: string) => void): void {
+  const file = join(runDir, RECORD_FILE);
+  try {
+    mkdirSync(runDir, { recursive: true });
+    writeFileSync(file, `${JSON.stringify(rec, null, 2)}\n`);
+    say(`spar: record in ${file} (curves: npm run spar -- report ${runDir})`);
+  } catch (err) {
+    say(`spar: could not write ${file}: ${(err as Error).message}`);
+  }
+}
+
 /**
  * Local mode: the five services as child processes on this machine, a Redis (REDIS_URL if
  * reachable, else a spawned redis-server), one experiment submitted over HTTP and watched to
- * the end. Prints a one-line JSON summary on stdout.
+ * the end. Prints a one-line JSON summary on stdout and leaves the final record in
+ * <runDir>/record.json.
  */
 export async function runLocal(o: LocalOptions): Promise<number> {
   return (await runLocalExperiment(o)).code;
@@ -164,6 +178,7 @@ export async function runLocalExperiment(o: LocalOptions): Promise<LocalResult> 
     say(`spar: ${(err as Error).message}`);
   } finally {
     status.update('');
+    if (last) saveRecord(runDir, last, say);
     await supervisor.stop();
     await redis?.stop();
     process.off('SIGINT', onSignal);

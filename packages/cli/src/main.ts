@@ -4,6 +4,7 @@ import { parseConfigText, TERMINAL_STATES } from '@spar/core';
 import { ControllerClient } from './client.ts';
 import { runLocal } from './local.ts';
 import { progressLine, StatusLine } from './progress.ts';
+import { writeReport } from './report/index.ts';
 
 const USAGE = `usage:
   spar local  [--config FILE] [--max-steps N] [--data-dir DIR]   run everything on this machine (npm start)
@@ -11,12 +12,13 @@ const USAGE = `usage:
   spar status [ID]                                                list experiments, or show one
   spar watch  ID                                                  follow an experiment until it ends
   spar stop   ID                                                  stop an experiment
+  spar report ID|RUN_DIR [--out FILE.svg]                         evaluation curves as one SVG
 options: --url URL (controller, default $SPAR_URL or http://127.0.0.1:8080), token from $SPAR_API_TOKEN`;
 
 export async function main(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args: argv, allowPositionals: true,
-    options: { config: { type: 'string' }, 'max-steps': { type: 'string' }, 'data-dir': { type: 'string' }, url: { type: 'string' }, 'wait-ready': { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+    options: { config: { type: 'string' }, 'max-steps': { type: 'string' }, 'data-dir': { type: 'string' }, out: { type: 'string' }, url: { type: 'string' }, 'wait-ready': { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
   });
   const [cmd, arg] = positionals;
   if (values.help || !cmd) { process.stderr.write(`${USAGE}\n`); return cmd ? 0 : 2; }
@@ -43,6 +45,10 @@ export async function main(argv: string[]): Promise<number> {
     }
     case 'status':
       process.stdout.write(`${JSON.stringify(arg ? await client.get(arg) : await client.list(), null, 2)}\n`);
+      return 0;
+    case 'report':
+      if (!arg) break;
+      process.stdout.write(`${await writeReport({ target: arg, out: values.out, fetch: (id) => client.get(id) })}\n`);
       return 0;
     case 'stop':
       if (!arg) break;

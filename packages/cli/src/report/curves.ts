@@ -1,0 +1,91 @@
+import { fmtValue } from './scale.ts';
+import { WARM_START_STAGE, type ReportRecord } from './record.ts';
+
+/** One line: [x, y] points in ascending x. */
+export interface Series {
+  readonly name: string;
+  readonly points: readonly (readonly [number, number])[];
+}
+
+/** What one small-multiple panel shows. */
+export interface PanelData {
+  /** The suite (or JUDGE_STATS) the panel belongs to. */
+  readonly group: string;
+  readonly title: string;
+  /** Every value in [0, 1]: the y axis is fixed to [0, 1]. */
+  readonly unit: boolean;
+  readonly series: readonly Series[];
+  /** Metrics left off the plot because they never change (e.g. "games 200"). */
+  readonly note?: string;
+}
+
+export interface Curves {
+  readonly panels: readonly PanelData[];
+  /** Length of the warm-start stage on the x axis (0: none); self-play step s is at x = warmStartSteps + s. */
+  readonly warmStartSteps: number;
+  readonly hasWarmStart: boolean;
+  /** Largest x of any point. */
+  readonly xMax: number;
+  readonly evaluations: number;
+}
+
+export const JUDGE_STATS = 'judge stats';
+export const MAX_LINES = 4;
+
+type Points = [number, number][];
+
+/**
+ * The record's evaluation history as panels: per suite one panel for the metrics whose values
+ * all lie in [0, 1] (split after MAX_LINES lines), one panel per other metric, and the same
+ * for the judge stats. Warm-start evaluations come first on the x axis, self-play after them.
+ */
+export function curves(rec: ReportRecord, maxLines = MAX_LINES): Curves {
+  const evs = rec.evaluations ?? [];
+  if (evs.length === 0) throw new Error(`experiment ${rec.id} has no evaluations yet (state ${rec.state}, step ${rec.step}): nothing to plot`);
+  const warm = evs.filter((e) => e.stage === WARM_START_STAGE);
+  const hasWarmStart = warm.length > 0 || rec.warmStart !== undefined;
+  const warmStartSteps = Math.max(0, rec.warmStart?.step ?? 0, ...warm.map((e) => e.step));
+  const x = (e: (typeof evs)[number]) => (e.stage === WARM_START_STAGE ? e.step : warmStartSteps + e.step);
+  const ordered = evs.map((e, i) => ({ e, i, x: x(e) })).sort((a, b) => a.x - b.x || a.i - b.i);
+
+  const suites = new Map<string, Map<string, Points>>();
+  const judge = new Map<string, Points>();
+  const add = (into: Map<string, Points>, name: string, px: number, v: unknown) => {
+    if (typeof v !== 'number' || !Number.isFinite(v)) return;
+    let pts = into.get(name);
+    if (!pts) into.set(name, (pts = []));
+    pts.push([px, v]);
+  };
+  for (const { e, x: px } of ordered) {
+    for (const [suite, metrics] of Object.entries(e.eval)) {
+      let m = suites.get(suite);
+      if (!m) suites.set(suite, (m = new Map()));
+      for (const [name, v] of Object.entries(metrics)) add(m, name, px, v);
+    }
+    for (const [name, v] of Object.entries(e.judgeStats ?? {})) add(judge, name, px, v);
+  }
+  const panels = [...suites].flatMap(([suite, m]) => groupPanels(suite, m, maxLines));
+  if (judge.size > 0) panels.push(...groupPanels(JUDGE_STATS, judge, maxLines));
+  if (panels.length === 0) throw new Error(`experiment ${rec.id}: its ${evs.length} evaluations hold no numeric values: nothing to plot`);
+  const xMax = Math.max(warmStartSteps, ...ordered.map((o) => o.x));
+  return { panels, warmStartSteps, hasWarmStart, xMax, evaluations: evs.length };
+}
+
+function groupPanels(group: string, metrics: Map<string, Points>, maxLines: number): PanelData[] {
+  const all = [...metrics].filter(([, pts]) => pts.length > 0).map(([name, points]) => ({ name, points }));
+  const unit = all.filter((s) => s.points.every(([, v]) => v >= 0 && v <= 1));
+  const other = all.filter((s) => !unit.includes(s));
+  const constant = (s: Series) => s.points.every(([, v]) => v === s.points[0]![1]);
+  // A metric outside [0, 1] that never changes (a sample size) is named, not plotted, when the
+  // group has something else to plot.
+  const flat = unit.length > 0 || other.some((s) => !constant(s)) ? other.filter(constant) : [];
+  const note = flat.map((s) => `${s.name} ${fmtValue(s.points[0]![1])}`).join(', ') || undefined;
+  const panels: PanelData[] = [];
+  const chunks = Math.ceil(unit.length / maxLines);
+  for (let c = 0; c < chunks; c++) {
+    panels.push({ group, title: chunks > 1 ? `${group} (${c + 1}/${chunks})` : group, unit: true, series: unit.slice(c * maxLines, (c + 1) * maxLines) });
+  }
+  for (const s of other) if (!flat.includes(s)) panels.push({ group, title: `${group} · ${s.name}`, unit: false, series: [s] });
+  if (note && panels[0]) panels[0] = { ...panels[0], note };
+  return panels;
+}

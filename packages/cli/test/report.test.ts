@@ -1,0 +1,210 @@
+import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import type { ExperimentRecord } from '@spar/core';
+import { main } from '../src/main.ts';
+import { COLOURS } from '../src/report/palette.ts';
+import { fmtTick, linear, niceDomain, ticks } from '../src/report/scale.ts';
+import { curves, renderReport, type ReportEvaluation, type ReportRecord } from '../src/report/index.ts';
+import { allText, descendants, parseXml, type XmlElement } from './xml.ts';
+
+const ODD = 'kuhn <&> "odd"';
+const WARM = 300;
+
+/** Warm start: 4 evaluations at steps 0..300; self-play: 4 at steps 50..200, with judge stats. */
+function record(over: Partial<ReportRecord> = {}): ReportRecord {
+  const warm: ReportEvaluation[] = [0, 100, 200, 300].map((step, k) => ({
+    step, stage: 'warmstart',
+    eval: { 'tictactoe-vs-random': { winRate: 0.2 + 0.1 * k, drawRate: 0.1, lossRate: 0.7 - 0.1 * k, games: 200 }, [ODD]: { exploitability: 0.5 - 0.05 * k } },
+  }));
+  const self: ReportEvaluation[] = [50, 100, 150, 200].map((step, k) => ({
+    step,
+    eval: { 'tictactoe-vs-random': { winRate: 0.6 + 0.05 * k, drawRate: 0.2, lossRate: 0.2 - 0.05 * k, games: 200 }, [ODD]: { exploitability: 0.3 - 0.05 * k } },
+    judgeStats: { pseudoLabelAccuracy: 0.5 + 0.1 * k, trueAccuracy: 0.4 + 0.1 * k },
+  }));
+  return {
+    id: 'exp-1', config: { recipe: 'spiral-games', name: 'tictactoe' }, state: 'completed', step: 200, policyVersion: 200,
+    warmStart: { from: 'runs/sft/export', state: 'done', step: WARM, steps: WARM },
+    evaluations: [...warm, ...self], ...over,
+  };
+}
+
+const byClass = (root: XmlElement, cls: string) => descendants(root).filter((e) => e.attrs.class === cls);
+const one = (root: XmlElement, cls: string) => {
+  const found = byClass(root, cls);
+  assert.equal(found.length, 1, `one .${cls}`);
+  return found[0]!;
+};
+const pointsOf = (pl: XmlElement) => pl.attrs.points!.split(' ').map((p) => p.split(',').map(Number) as [number, number]);
+/** Maps a step on the panel's x axis to its SVG x, from the plot frame and its recorded domain. */
+function xScale(plot: XmlElement): (v: number) => number {
+  const [d0, d1] = plot.attrs['data-x-domain']!.split(' ').map(Number) as [number, number];
+  const x = Number(plot.attrs.x), w = Number(plot.attrs.width);
+  return (v) => x + ((v - d0) / (d1 - d0)) * w;
+}
+const near = (a: number, b: number, what: string) => assert.ok(Math.abs(a - b) < 0.011, `${what}: ${a} vs ${b}`);
+
+test('the well-formedness check fails on malformed XML', () => {
+  for (const bad of ['<a><b></a>', '<a>&</a>', '<a x=1/>', '<a x="1" x="2"/>', '<a/><b/>', '<a>x < y</a>', '<a>']) {
+    assert.throws(() => parseXml(bad), Error, bad);
+  }
+  assert.equal(allText(parseXml('<?xml version="1.0"?><a t="&lt;&amp;&gt;">&#60;<b>&quot;</b></a>')), '<"');
+});
+
+test('report: one panel per suite plus judge stats, warm start shaded first, self-play after it', () => {
+  const svg = renderReport(record());
+  const root = parseXml(svg);
+  assert.equal(root.name, 'svg');
+  const panels = byClass(root, 'panel');
+  assert.deepEqual(panels.map((p) => p.attrs['data-group']), ['tictactoe-vs-random', ODD, 'judge stats']);
+  for (const p of panels) {
+    const plot = one(p, 'plot');
+    const sx = xScale(plot);
+    assert.equal(plot.attrs['data-x-domain'], `0 ${WARM + 200}`);
+    const shade = one(p, 'warmstart');
+    near(Number(shade.attrs.x), sx(0), 'shade starts at step 0');
+    near(Number(shade.attrs.x) + Number(shade.attrs.width), sx(WARM), 'shade ends at the last warm-start step');
+    assert.ok(byClass(p, 'axis-label').some((t) => t.text === 'step (warm start shaded)'));
+    const lines = byClass(p, 'series');
+    assert.ok(lines.length >= 1 && lines.length <= 4);
+    for (const pl of lines) {
+      assert.ok(COLOURS.includes(pl.attrs.stroke as (typeof COLOURS)[number]), `palette colour ${pl.attrs.stroke}`);
+      const pts = pointsOf(pl);
+      const judge = p.attrs['data-group'] === 'judge stats';
+      assert.equal(pts.length, judge ? 4 : 8, `${pl.attrs['data-name']}: one point per evaluation carrying it`);
+      const xs = judge ? [50, 100, 150, 200].map((s) => WARM + s) : [0, 100, 200, 300, WARM + 50, WARM + 100, WARM + 150, WARM + 200];
+      pts.forEach(([x], k) => near(x, sx(xs[k]!), `${pl.attrs['data-name']} point ${k}`));
+    }
+  }
+  const [ttt, odd, judge] = panels as [XmlElement, XmlElement, XmlElement];
+  assert.deepEqual(byClass(ttt, 'series').map((l) => l.attrs['data-name']), ['winRate', 'drawRate', 'lossRate']);
+  assert.equal(one(ttt, 'panel-note').text, 'games 200', 'a constant count is named, not plotted');
+  assert.equal(one(ttt, 'plot').attrs['data-y-domain'], '0 1');
+  assert.deepEqual(byClass(odd, 'series').map((l) => l.attrs['data-name']), ['exploitability']);
+  assert.deepEqual(byClass(judge, 'series').map((l) => l.attrs['data-name']), ['pseudoLabelAccuracy', 'trueAccuracy']);
+  // Last value of winRate (0.75) at y on the [0,1] scale.
+  const plot = one(ttt, 'plot');
+  const lastY = pointsOf(byClass(ttt, 'series')[0]!).at(-1)![1];
+  near(lastY, Number(plot.attrs.y) + Number(plot.attrs.height) * (1 - 0.75), 'winRate last y');
+  // Title: id, recipe, final state.
+  assert.equal(one(root, 'title').text, 'spar · exp-1');
+  const sub = byClass(root, 'subtitle').map((t) => t.text).join('\n');
+  assert.match(sub, /recipe spiral-games/);
+  assert.match(sub, /final state completed/);
+  assert.match(sub, /warm start from runs\/sft\/export: 300\/300 steps, done/);
+});
+
+test('report: text is escaped', () => {
+  const svg = renderReport(record({ id: 'a<b>&c', reason: `it's "done" & <gone>` }));
+  assert.ok(svg.includes('kuhn &lt;&amp;&gt; &quot;odd&quot;'));
+  assert.ok(!svg.includes(ODD));
+  const root = parseXml(svg);
+  assert.equal(one(root, 'title').text, 'spar · a<b>&c');
+  assert.ok(byClass(root, 'panel-title').some((t) => t.text === ODD));
+  assert.match(byClass(root, 'subtitle')[0]!.text, /it's "done" & <gone>/);
+  // Characters XML cannot hold at all are dropped, not written.
+  assert.doesNotThrow(() => parseXml(renderReport(record({ id: 'bell\u0007' }))));
+});
+
+test('report: self-play alone without warm-start entries', () => {
+  const rec = record();
+  const self = rec.evaluations!.filter((e) => e.stage === undefined);
+  const root = parseXml(renderReport({ ...rec, warmStart: undefined, evaluations: self }));
+  assert.equal(byClass(root, 'warmstart').length, 0);
+  const p = byClass(root, 'panel')[0]!;
+  assert.ok(byClass(p, 'axis-label').some((t) => t.text === 'step'));
+  const sx = xScale(one(p, 'plot'));
+  pointsOf(byClass(p, 'series')[0]!).forEach(([x], k) => near(x, sx(50 * (k + 1)), `self-play point ${k}`));
+});
+
+test('report: a record with no evaluations is a clear error', () => {
+  assert.throws(() => renderReport(record({ evaluations: [] })), /experiment exp-1 has no evaluations yet \(state completed, step 200\): nothing to plot/);
+  assert.throws(() => renderReport(record({ evaluations: undefined })), /no evaluations yet/);
+});
+
+test('curves: more than four [0,1] metrics split over panels; other metrics get a panel each', () => {
+  const eval1 = { s: { a: 0.1, b: 0.2, c: 0.3, d: 0.4, e: 0.5, reward: -3, games: 10 } };
+  const eval2 = { s: { a: 0.2, b: 0.3, c: 0.4, d: 0.5, e: 0.6, reward: 7, games: 10 } };
+  const c = curves({ id: 'x', state: 'running', step: 2, evaluations: [{ step: 1, eval: eval1 }, { step: 2, eval: eval2 }] });
+  assert.deepEqual(c.panels.map((p) => [p.title, p.series.map((s) => s.name)]), [['s (1/2)', ['a', 'b', 'c', 'd']], ['s (2/2)', ['e']], ['s · reward', ['reward']]]);
+  assert.equal(c.panels[0]!.note, 'games 10');
+  assert.equal(c.hasWarmStart, false);
+  const root = parseXml(renderReport({ id: 'x', state: 'running', step: 2, evaluations: [{ step: 1, eval: eval1 }, { step: 2, eval: eval2 }] }));
+  const reward = byClass(root, 'panel')[2]!;
+  const [lo, hi] = one(reward, 'plot').attrs['data-y-domain']!.split(' ').map(Number) as [number, number];
+  assert.ok(lo <= -3 && hi >= 7 && hi - lo < 20, `reward axis ${lo}..${hi}`);
+});
+
+test('an ExperimentRecord is a ReportRecord', () => {
+  const asReport = (r: ExperimentRecord): ReportRecord => r; // fails typecheck if the record drifts
+  assert.equal(typeof asReport, 'function');
+});
+
+const tmp = mkdtempSync(join(tmpdir(), 'spar-report-'));
+after(() => rmSync(tmp, { recursive: true, force: true }));
+
+test('spar report RUN_DIR writes RUN_DIR/report.svg; --out elsewhere', async () => {
+  const dir = join(tmp, 'local-run');
+  mkdirSync(dir);
+  writeFileSync(join(dir, 'record.json'), JSON.stringify(record()));
+  assert.equal(await main(['report', dir]), 0);
+  assert.equal(byClass(parseXml(readFileSync(join(dir, 'report.svg'), 'utf8')), 'panel').length, 3);
+  const out = join(tmp, 'elsewhere.svg');
+  assert.equal(await main(['report', join(dir, 'record.json'), '--out', out]), 0);
+  assert.ok(existsSync(out));
+});
+
+test('spar report: a run dir without record.json, a missing path, a bad record: clear errors', async () => {
+  const empty = join(tmp, 'empty');
+  mkdirSync(empty);
+  await assert.rejects(main(['report', empty]), /holds no record\.json/);
+  await assert.rejects(main(['report', join(tmp, 'nope')]), /no such run dir or file/);
+  writeFileSync(join(empty, 'record.json'), JSON.stringify({ id: 'x', state: 'running', step: 1, evaluations: [] }));
+  await assert.rejects(main(['report', empty]), /no evaluations yet/);
+  writeFileSync(join(empty, 'record.json'), '{"id": "x", "step": 1}');
+  await assert.rejects(main(['report', empty]), /not an experiment record \(no string "state"\)/);
+  assert.equal(existsSync(join(empty, 'report.svg')), false);
+});
+
+test('spar report ID fetches the record from --url with the API token and writes report-ID.svg here', async () => {
+  const seen: (string | undefined)[] = [];
+  const server = createServer((req, res) => {
+    seen.push(`${req.url} ${req.headers.authorization}`);
+    res.setHeader('content-type', 'application/json');
+    res.end(JSON.stringify({ ...record(), id: 'exp-9' }));
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const cwd = process.cwd();
+  const here = join(tmp, 'cwd');
+  mkdirSync(here);
+  process.env.SPAR_API_TOKEN = 'tok';
+  try {
+    process.chdir(here);
+    assert.equal(await main(['report', 'exp-9', '--url', `http://127.0.0.1:${(server.address() as AddressInfo).port}`]), 0);
+  } finally {
+    process.chdir(cwd);
+    delete process.env.SPAR_API_TOKEN;
+    server.close();
+  }
+  assert.deepEqual(seen, ['/v1/experiments/exp-9 Bearer tok']);
+  assert.ok(existsSync(join(here, 'report-exp-9.svg')));
+});
+
+test('scales: nice domains and their ticks line up', () => {
+  assert.deepEqual(niceDomain(-0.25, 0.5, 4), [-0.4, 0.6]);
+  assert.deepEqual(ticks(-0.4, 0.6, 4), [-0.4, -0.2, 0, 0.2, 0.4, 0.6]);
+  assert.deepEqual(ticks(0, 1, 4), [0, 0.2, 0.4, 0.6, 0.8, 1]);
+  assert.deepEqual(ticks(0, 1300, 5), [0, 200, 400, 600, 800, 1000, 1200]);
+  assert.deepEqual(niceDomain(7, 7), [6.2, 7.8], 'a single value gets room around it');
+  const s = linear([0, 500], [54, 298]);
+  assert.equal(s(0), 54);
+  assert.equal(s(500), 298);
+  assert.equal(s(250), 176);
+  assert.deepEqual([25000, 0.25, 1200, 0].map(fmtTick), ['25k', '0.25', '1200', '0']);
+});
