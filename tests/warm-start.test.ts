@@ -65,7 +65,7 @@ test('warm start from an earlier experiment: its final weights, evaluated exactl
   assert.deepEqual(done.warmStart?.eval, source.eval, 'greedy held-out evaluation of the same weights gives the same figures');
 });
 
-test('warm start from a checkpoint of another shape: 400 at submit naming both shapes', async () => {
+test('warm start refused at submit (400): a source of another shape (both shapes named), a missing source, a recipe without examples', async () => {
   const bigger = { ...rzero('warm mismatch', { from: 'experiment', id: sftId }), policy: { layers: 1, dModel: 32, heads: 2, context: 32, seed: 3 } };
   const r = await fetch(`${stack.baseUrl}/v1/experiments`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(bigger) });
   assert.equal(r.status, 400);
@@ -75,4 +75,8 @@ test('warm start from a checkpoint of another shape: 400 at submit naming both s
   const missing = await fetch(`${stack.baseUrl}/v1/experiments`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(rzero('warm none', { from: 'experiment', id: 'no-such' })) });
   assert.equal(missing.status, 400);
   assert.match(await missing.text(), /no experiment 'no-such'/);
+  const games = { name: 'warm games', recipe: 'spiral-games', options: { games: ['kuhn'] }, rollout: { maxNewTokens: 1 }, warmStart: { from: 'sft', steps: 10 } };
+  const noExamples = await fetch(`${stack.baseUrl}/v1/experiments`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(games) });
+  assert.equal(noExamples.status, 400);
+  assert.match(await noExamples.text(), /spiral-games supplies no warm-start examples/);
 });
