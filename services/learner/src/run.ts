@@ -16,6 +16,15 @@ import { runWarmStart } from './warm-start.ts';
 import { ReferencePolicy, referenceFromTensors } from './reference.ts';
 import type { LearnerConfig } from './config.ts';
 
+/**
+ * The record's evaluation history: the newest 200 entries, but the warm-start stage's entries
+ * (up to 20) always stay, so the stage remains on the curves of a long run.
+ */
+export function keepHistory<E extends { stage?: string }>(all: readonly E[]): E[] {
+  const warm = all.filter((e) => e.stage === 'warmstart').slice(-20);
+  return [...warm, ...all.filter((e) => e.stage !== 'warmstart').slice(-(200 - warm.length))];
+}
+
 /** Counters the learner owns; checkpointed, and mirrored to Redis as absolute values. */
 interface LearnerCounters {
   ingested: number;
@@ -116,7 +125,7 @@ export async function runExperiment(rec: ExperimentRecord, d: RunDeps): Promise<
     for (const [suite, ms] of Object.entries(report)) for (const [metric, v] of Object.entries(ms)) d.metrics.gauge('spar_eval_score').set({ experiment: ctx.id, suite, metric }, v);
     const judgeStats = windowStats();
     await store.update(ctx.id, (r) => ({
-      ...r, eval: report, evaluations: [...r.evaluations, { step, at: new Date().toISOString(), eval: report, ...(judgeStats ? { judgeStats } : {}), ...(stage ? { stage } : {}) }].slice(-200),
+      ...r, eval: report, evaluations: keepHistory([...r.evaluations, { step, at: new Date().toISOString(), eval: report, ...(judgeStats ? { judgeStats } : {}), ...(stage ? { stage } : {}) }]),
     }), d.lease);
     log.info({ step, eval: report, judgeStats, ...(stage ? { stage } : {}) }, 'evaluation');
     return report;
