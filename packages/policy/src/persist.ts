@@ -56,7 +56,8 @@ export interface LoadedPolicy {
   readonly sha256: string;
 }
 
-async function readPolicyCheckpoint(dir: string) {
+/** Parse a checkpoint written by savePolicy: model config, engine state, metadata, extra tensors. */
+export async function readPolicyCheckpoint(dir: string) {
   const ck = await loadCheckpoint(dir);
   const meta = ck.metadata;
   if (meta.format !== POLICY_FORMAT) throw new CheckpointError(`${dir}: not a policy checkpoint (format ${String(meta.format)})`);

@@ -1,11 +1,11 @@
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import onnxProto from 'onnx-proto';
-import { latestCheckpoint, loadCheckpoint, requireTensor } from './checkpoint/store.ts';
+import { latestCheckpoint } from './checkpoint/store.ts';
 import { CheckpointError } from './errors.ts';
 import { parseModelConfig, type ModelConfig } from './model/config.ts';
 import { paramSpecs } from './model/params.ts';
-import { POLICY_FORMAT } from './persist.ts';
+import { readPolicyCheckpoint } from './persist.ts';
 
 const { onnx } = onnxProto;
 
@@ -32,14 +32,8 @@ export async function readSourceWeights(path: string): Promise<SourceWeights> {
 }
 
 async function readCheckpoint(dir: string): Promise<SourceWeights> {
-  const ck = await loadCheckpoint(dir);
-  if (ck.metadata.format !== POLICY_FORMAT) throw new CheckpointError(`${dir}: not a policy checkpoint (format ${String(ck.metadata.format)})`);
-  const config = parseModelConfig(ck.metadata.model);
-  const params: Record<string, Float32Array> = {};
-  for (const p of paramSpecs(config)) {
-    params[p.name] = requireTensor(ck.tensors, `param/${p.name}`, 'float32', [p.shape.reduce((a, d) => a * d, 1)]).data as Float32Array;
-  }
-  return { config, params, from: dir };
+  const { config, state } = await readPolicyCheckpoint(dir);
+  return { config, params: state.params, from: dir };
 }
 
 async function readExport(dir: string): Promise<SourceWeights> {

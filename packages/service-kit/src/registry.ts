@@ -80,7 +80,7 @@ export class ServiceRegistration {
 export async function listServices(redis: Redis, service?: string): Promise<ServiceInstance[]> {
   const members = (await redis.smembers(SERVICES_INDEX)).filter((m) => !service || m.startsWith(`${service}:`)).sort();
   if (members.length === 0) return [];
-  const values = await redis.mget(members.map((m) => `spar:service:${m}`));
+  const values = await redis.mget(members.map((m) => { const i = m.indexOf(':'); return serviceKey(m.slice(0, i), m.slice(i + 1)); }));
   const live: ServiceInstance[] = [];
   const gone: string[] = [];
   values.forEach((v, i) => {
