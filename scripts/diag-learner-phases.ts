@@ -29,7 +29,7 @@ const trajs: Omit<Trajectory, 'trajectoryId'>[] = [];
 for (let seed = 1; trajs.length < config.learner.batchSize; seed++) {
   const task = { game: games[0], seed };
   const eps = await recipe.rollout({ config, policy: h, rng: Math.random }, task, config.rollout.groupSize);
-  trajs.push(...recipe.judge(task, eps, undefined, config.options, vocab).trajectories);
+  trajs.push(...recipe.judge(task, eps, undefined, config.options, vocab, config).trajectories);
 }
 const batch = trajs.map((t, i) => ({ ...t, trajectoryId: String(i) })) as Trajectory[];
 const T = Math.max(...batch.map((t) => t.sample.tokens.length));

@@ -54,7 +54,7 @@ for (let it = 1; it <= Number(process.argv[3] ?? 300); it++) {
   while (trajs.length < config.learner.batchSize) {
     const task = await nextTask();
     const eps = await recipe.rollout({ config, policy: h, rng: Math.random }, task, config.rollout.groupSize);
-    trajs.push(...recipe.judge(task, eps, undefined, config.options, vocab).trajectories);
+    trajs.push(...recipe.judge(task, eps, undefined, config.options, vocab, config).trajectories);
   }
   // The learner service's own batch code: estimator inputs, kept samples.
   const batch = trajs.map((t, i) => ({ ...t, trajectoryId: String(i) })) as Trajectory[];

@@ -85,8 +85,13 @@ export interface Recipe<O = any> {
    * judge found invalid as a group with no rollouts, and judge() scores the proposal alone.
    */
   readonly trainsInvalidProposals?: boolean;
-  /** Judge: rewards for the group; never trusts the solver's claims (replays/re-executes). */
-  judge(task: unknown, rollouts: readonly unknown[], proposal: Sample | undefined, options: O, vocab: Vocabulary): JudgedGroup;
+  /**
+   * Judge: rewards for the group; never trusts the solver's claims (replays/re-executes). Under
+   * constrained decoding the allowed sets of every trained sample are recomputed from the grammar
+   * (replay-mask.ts) with the decode caps of `config` (policy.context, rollout.maxNewTokens);
+   * `options` are the options to judge under (normally `config.options`).
+   */
+  judge(task: unknown, rollouts: readonly unknown[], proposal: Sample | undefined, options: O, vocab: Vocabulary, config: ExperimentConfig<O>): JudgedGroup;
   /** Held-out evaluation suites this recipe offers. */
   evalSuites(options: O): string[];
   evaluate(policy: PolicyHandle, suites: readonly string[], opts: EvalOptions, options: O): Promise<EvalReport>;

@@ -222,11 +222,13 @@ function proposalSample(text: string): Sample {
 }
 
 describe('judge', () => {
+  /** Unconstrained decoding: the only way a solver writes a malformed answer. */
+  const free = { ...o, constrain: false, informativeBand: 0.5 };
   test('rewards follow the majority even when it is wrong; the true answer is only measured', () => {
     // 2+2 = 4, but the majority says 5. A planted, wrong trueAnswer in the task is ignored too.
     const task: ArithTask = { question: '2+2', references: [], trueAnswer: '5' };
     const rollouts = [answerSample('2+2', '5'), answerSample('2+2', '5'), answerSample('2+2', '4'), answerSample('2+2', '5'), answerSample('2+2', '', true)];
-    const j = rZero.judge(task, rollouts, proposalSample('(2+2)'), o, vocab);
+    const j = rZero.judge(task, rollouts, proposalSample('(2+2)'), free, vocab, config);
     const solver = j.trajectories.filter((t) => t.segment === 'solver');
     assert.deepEqual(solver.map((t) => t.reward), [1, 1, 0, 1, 0]);
     assert.deepEqual(solver.map((t) => t.formatOk), [true, true, true, true, false]);
@@ -244,16 +246,35 @@ describe('judge', () => {
 
   test('a correct majority gives pseudoLabelAccuracy 1; unanimous groups pay the challenger 0', () => {
     const rollouts = [1, 2, 3, 4].map(() => answerSample('3*(1+1)', '6'));
-    const j = rZero.judge({ question: '3*(1+1)', references: [] }, rollouts, proposalSample('3*(1+1)'), o, vocab);
+    const j = rZero.judge({ question: '3*(1+1)', references: [] }, rollouts, proposalSample('3*(1+1)'), o, vocab, config);
     assert.equal(j.stats!.pseudoLabelAccuracy, 1);
     assert.equal(j.stats!.trueAccuracy, 1);
     assert.equal(j.trajectories.find((t) => t.segment === 'challenger')!.reward, 0);
   });
 
+  test("R-Zero's informative-question filter: the solver trains only when 3/10 ≤ p̂ ≤ 7/10; the challenger always", () => {
+    assert.equal(o.informativeBand, 0.2, 'on by default at R-Zero\'s band');
+    const q = '2*3';
+    const group = (right: number, n = 10) => Array.from({ length: n }, (_, i) => answerSample(q, i < right ? '6' : String(10 + i)));
+    for (const [right, kept] of [[10, false], [8, false], [7, true], [5, true], [3, true], [2, false]] as const) {
+      // p̂ is the majority fraction: `right` votes for 6, the rest spread over distinct answers.
+      const j = rZero.judge({ question: q, references: [] }, group(right), proposalSample(q), o, vocab, config);
+      assert.equal(j.stats!.majorityFraction, right / 10);
+      assert.equal(j.stats!.informative, kept ? 1 : 0, `p̂ = ${right}/10`);
+      assert.equal(j.trajectories.filter((t) => t.segment === 'solver').length, kept ? 10 : 0, `p̂ = ${right}/10`);
+      assert.equal(j.trajectories.filter((t) => t.segment === 'challenger').length, 1, 'the challenger learns from every question');
+      assert.equal(j.stats!.pseudoLabelAccuracy, 1, 'stats are measured on filtered groups too');
+    }
+    // Band 0.5 keeps everything; band 0 only an exact split.
+    assert.equal(rZero.judge({ question: q, references: [] }, group(10), undefined, { ...o, informativeBand: 0.5 }, vocab, config).trajectories.length, 10);
+    assert.equal(rZero.judge({ question: q, references: [] }, group(5), undefined, { ...o, informativeBand: 0 }, vocab, config).trajectories.length, 10);
+    assert.equal(rZero.judge({ question: q, references: [] }, group(6), undefined, { ...o, informativeBand: 0 }, vocab, config).trajectories.length, 0);
+  });
+
   test('the repetition penalty is subtracted from the challenger reward, scaled by its weight', () => {
     const rollouts = [answerSample('12*(3+4)-6', '78'), answerSample('12*(3+4)-6', '77')];
     const task = { question: '12*(3+4)-6', references: ['12*(3+4)-5', '7*8'] };
-    const reward = (w: number) => rZero.judge(task, rollouts, proposalSample('12*(3+4)-6'), { ...o, repetitionPenalty: w }, vocab).trajectories.at(-1)!.reward;
+    const reward = (w: number) => rZero.judge(task, rollouts, proposalSample('12*(3+4)-6'), { ...o, repetitionPenalty: w }, vocab, config).trajectories.at(-1)!.reward;
     // p̂ = 1/2 → uncertainty 1; one of two references is a near-duplicate.
     assert.equal(reward(0), 1);
     assert.equal(reward(1), 0.5);
@@ -261,22 +282,27 @@ describe('judge', () => {
   });
 
   test('malformed answers score 0 with formatOk false; no label when none is well formed', () => {
-    const j = rZero.judge({ question: '1+1', references: [] }, [answerSample('1+1', '2', false), answerSample('1+1', '+')], undefined, o, vocab);
+    const malformed = [answerSample('1+1', '2', false), answerSample('1+1', '+')];
+    const j = rZero.judge({ question: '1+1', references: [] }, malformed, undefined, free, vocab, config);
     assert.deepEqual(j.trajectories.map((t) => [t.reward, t.formatOk]), [[0, false], [0, false]]);
     assert.equal(j.stats!.majorityFraction, 0);
     assert.equal(j.trajectories.length, 2, 'no proposal → no challenger trajectory');
+    assert.ok(j.trajectories.every((t) => t.sample.allowed === undefined), 'unconstrained: scored over the whole vocabulary');
+    // Under constrained decoding an answer the grammar forbids was not decoded under this config.
+    assert.throws(() => rZero.judge({ question: '1+1', references: [] }, malformed, undefined, o, vocab, config), /answer 1: response token 0 is outside the grammar/);
+    assert.throws(() => rZero.judge({ question: '1+1', references: [] }, [answerSample('1+1', '2')], proposalSample('1+1+'), o, vocab, config), ArithRejected);
   });
 
   test('tampered groups and foreign proposals are rejected', () => {
     const task = { question: '1+1', references: [] };
     const bad = structuredClone(answerSample('1+1', '2')) as unknown as { sample: { tokens: number[] } };
     bad.sample.tokens[2] = vocab.id('7');
-    assert.throws(() => rZero.judge(task, [bad], undefined, o, vocab), ArithRejected);
-    assert.throws(() => rZero.judge(task, [answerSample('1+2', '3')], undefined, o, vocab), ArithRejected);
-    assert.throws(() => rZero.judge(task, [answerSample('1+1', '2')], proposalSample('1+2'), o, vocab), ArithRejected);
-    assert.throws(() => rZero.judge(task, [], undefined, o, vocab), ArithRejected);
-    assert.throws(() => rZero.judge({ question: '1+' }, [answerSample('1+1', '2')], undefined, o, vocab), ArithRejected);
-    assert.throws(() => rZero.judge(task, [{ sample: null }], undefined, o, vocab), ArithRejected);
+    assert.throws(() => rZero.judge(task, [bad], undefined, o, vocab, config), ArithRejected);
+    assert.throws(() => rZero.judge(task, [answerSample('1+2', '3')], undefined, o, vocab, config), ArithRejected);
+    assert.throws(() => rZero.judge(task, [answerSample('1+1', '2')], proposalSample('1+2'), o, vocab, config), ArithRejected);
+    assert.throws(() => rZero.judge(task, [], undefined, o, vocab, config), ArithRejected);
+    assert.throws(() => rZero.judge({ question: '1+' }, [answerSample('1+1', '2')], undefined, o, vocab, config), ArithRejected);
+    assert.throws(() => rZero.judge(task, [{ sample: null }], undefined, o, vocab, config), ArithRejected);
   });
 });
 
@@ -306,7 +332,7 @@ describe('validateTask', () => {
   });
 
   test('options: defaults from the schema, unknown keys rejected', () => {
-    assert.deepEqual(o, { maxQuestionTokens: 24, maxDepth: 4, maxAnswerDigits: 10, repetitionPenalty: 1, constrain: true });
+    assert.deepEqual(o, { maxQuestionTokens: 24, maxDepth: 4, maxAnswerDigits: 10, repetitionPenalty: 1, constrain: true, informativeBand: 0.2 });
     assert.throws(() => parseExperiment({ name: 't', recipe: 'r-zero', options: { nope: 1 } }, registry), ValidationError);
     assert.deepEqual(rZero.segments(o), ['challenger', 'solver']);
     assert.deepEqual(rZero.evalSuites(o), ['arith']);
@@ -331,6 +357,7 @@ describe('held-out set', () => {
 });
 
 describe('with a tiny real policy', () => {
+  const keepAll = { ...o, informativeBand: 0.5 };
   test('propose → validate → rollout → judge round trip', async () => {
     const policy = await handle();
     const proposed = await rZero.propose({ config, policy, references: [{ question: '1+2' }, { junk: true }], count: 6, rng: seededRng(5) });
@@ -345,8 +372,14 @@ describe('with a tiny real policy', () => {
       if (!v.valid) { assert.match(v.reason!, /^(out_of_bounds|answer_too_long):/); continue; }
       const rollouts = await rZero.rollout({ config, policy, rng: seededRng(6) }, v.task, 4);
       assert.equal(rollouts.length, 4);
-      const j = rZero.judge(v.task, rollouts, p.proposal, o, vocab);
+      const j = rZero.judge(v.task, rollouts, p.proposal, keepAll, vocab, config);
       assert.equal(j.trajectories.length, 5);
+      // The judge recomputes every allowed set from the grammar; they equal what decoding used.
+      assert.deepEqual(j.trajectories.map((tr) => tr.sample.allowed), [...(rollouts as AnswerRecord[]).map((r) => r.sample.allowed), p.proposal!.allowed]);
+      assert.ok(j.trajectories.every((tr) => tr.sample.allowed!.length === tr.sample.tokens.length - tr.sample.promptLength));
+      // Sets sent by a solver are never used: a record claiming a singleton set gets the grammar's.
+      const forged = (rollouts as AnswerRecord[]).map((r) => ({ sample: { ...r.sample, allowed: r.sample.allowed!.map((_, k) => [r.sample.tokens[r.sample.promptLength + k]!]) } }));
+      assert.deepEqual(rZero.judge(v.task, forged, p.proposal, keepAll, vocab, config).trajectories.map((tr) => tr.sample.allowed), j.trajectories.map((tr) => tr.sample.allowed));
       assert.ok(j.trajectories.every((tr) => tr.formatOk), 'constrained answers are well formed');
       assert.ok(j.trajectories.filter((tr) => tr.segment === 'solver').every((tr) => tr.reward === 0 || tr.reward === 1));
       judged++;

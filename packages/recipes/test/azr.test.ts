@@ -91,6 +91,10 @@ test('absolute-zero: masked proposals of an untrained policy always parse as dra
         assert.equal(w.outputs.length, w.inputs.length, 'the judge fills in the outputs');
         assert.ok(v.canonical?.startsWith(t.type));
       } else assert.match(v.reason!, /^(runtime|size|inputs)/, v.reason);
+      // The judge replays the draft grammar with the proposer's budget: the same allowed sets.
+      const rollouts = v.valid ? await absoluteZero.rollout({ config: azrConfig, policy, rng: seeded(5) }, v.task, 2) : [];
+      const judged = absoluteZero.judge(v.valid ? v.task : task, rollouts, proposal, o, vocab, azrConfig);
+      assert.deepEqual(judged.trajectories.find((x) => x.sample.role === 'proposer')!.sample.allowed, proposal.allowed);
     }
     // At context 64 an induction reference (5 pairs) leaves too little room for a draft.
     assert.ok(withRefs.has('deduction') && withRefs.has('abduction'), 'references (or seeds) are in the prompt');
@@ -109,6 +113,10 @@ test('absolute-zero: with a larger context prompts carry up to K references, wit
     if ((task as { type: string }).type === 'induction') assert.ok(refs >= 1 && refs <= 2);
     else assert.equal(refs, 2);
     assert.ok(proposal!.tokens.length <= 256);
+    // The draft budget depends on policy.context; the judge takes it from the experiment.
+    const v = absoluteZero.validateTask(task, config.options);
+    const judged = absoluteZero.judge(v.valid ? v.task : task, v.valid ? await absoluteZero.rollout({ config, policy, rng: seeded(6) }, v.task, 1) : [], proposal, config.options, vocab, config);
+    assert.deepEqual(judged.trajectories.find((x) => x.sample.role === 'proposer')!.sample.allowed, proposal!.allowed);
   }
 });
 
@@ -163,8 +171,13 @@ test('rollout + judge: masked answers parse; rewards follow the shaping; segment
     const { task, wire } = validTask(type, 7);
     const rollouts = await absoluteZero.rollout({ config: azrConfig, policy, rng: seeded(1) }, wire, 8) as AnswerRecord[];
     assert.equal(rollouts.length, 8);
-    const judged = absoluteZero.judge(wire, rollouts, undefined, o, vocab);
+    const judged = absoluteZero.judge(wire, rollouts, undefined, o, vocab, azrConfig);
     assert.equal(judged.trajectories.length, 8);
+    // The judge recomputes the allowed sets from the grammar: equal to what decoding used, and a
+    // record claiming other sets (here: only its own token, log-prob 0) gets the grammar's.
+    assert.deepEqual(judged.trajectories.map((t) => t.sample.allowed), rollouts.map((r) => r.sample.allowed));
+    const forged = rollouts.map((r) => ({ ...r, sample: { ...r.sample, allowed: r.sample.allowed!.map((_, k) => [r.sample.tokens[r.sample.promptLength + k]!]) } }));
+    assert.deepEqual(absoluteZero.judge(wire, forged, undefined, o, vocab, azrConfig).trajectories.map((t) => t.sample.allowed), judged.trajectories.map((t) => t.sample.allowed));
     assert.deepEqual(judged.provenance, { checker: 'spar-dsl', version: '1' });
     for (const t of judged.trajectories) {
       assert.equal(t.formatOk, true, 'the grammar mask keeps answers well-formed');
@@ -186,7 +199,7 @@ test('judge: constructed groups give learnability 1 − rate, 0 (or −0.5 under
   const cases: [number, number, number][] = [[3, 5 / 8, 5 / 8], [0, 0, -0.5], [8, 0, -0.5], [7, 1 / 8, 1 / 8]];
   for (const [k, r, azr] of cases) {
     for (const shaping of ['azr', 'binary'] as const) {
-      const judged = absoluteZero.judge(wire, group(k), proposalFor(task), { ...o, rewardShaping: shaping }, vocab);
+      const judged = absoluteZero.judge(wire, group(k), proposalFor(task), { ...o, rewardShaping: shaping }, vocab, azrConfig);
       const prop = judged.trajectories.filter((t) => t.sample.role === 'proposer');
       assert.equal(prop.length, 1);
       assert.equal(prop[0]!.segment, 'deduction/proposer');
@@ -200,12 +213,15 @@ test('judge: constructed groups give learnability 1 − rate, 0 (or −0.5 under
   }
   // Format errors: −1 under azr, 0 under binary; counted separately.
   const fmt = [answerRecord(task, right, 0, false), answerRecord(task, ['[', ','], 1), answerRecord(task, [MARK.in], 2), answerRecord(task, right, 3)];
-  const judged = absoluteZero.judge(wire, fmt, undefined, o, vocab);
+  // (Only unconstrained decoding writes them; under the grammar such a record is rejected.)
+  const free = { ...o, constrain: false };
+  const judged = absoluteZero.judge(wire, fmt, undefined, free, vocab, azrConfig);
   assert.deepEqual(judged.trajectories.map((t) => [t.formatOk, t.correct, t.reward]), [[false, false, -1], [false, false, -1], [false, false, -1], [true, true, 1]]);
   assert.equal(judged.stats!.formatErrorRate, 3 / 4);
-  assert.equal(absoluteZero.judge(wire, fmt, undefined, { ...o, rewardShaping: 'binary' }, vocab).trajectories[0]!.reward, 0);
+  assert.equal(absoluteZero.judge(wire, fmt, undefined, { ...free, rewardShaping: 'binary' }, vocab, azrConfig).trajectories[0]!.reward, 0);
+  assert.throws(() => absoluteZero.judge(wire, fmt, undefined, o, vocab, azrConfig), /answer 1: response token 1 is outside the grammar/);
   // rlvr-fixed ignores a proposal in the payload.
-  assert.equal(rlvrFixed.judge(wire, group(3), proposalFor(task), rlvrConfig.options, vocab).trajectories.length, 8);
+  assert.equal(rlvrFixed.judge(wire, group(3), proposalFor(task), rlvrConfig.options, vocab, rlvrConfig).trajectories.length, 8);
 });
 
 test('judge: never trusts the payload — outputs are recomputed, tampered prompts and proposals are rejected', () => {
@@ -213,29 +229,29 @@ test('judge: never trusts the payload — outputs are recomputed, tampered promp
   const wrong = ['-', '7', '7', '7'];
   // The payload claims the wrong answer is the output: the judge re-runs the program.
   const lying = { ...wire, outputs: [-777] };
-  const judged = absoluteZero.judge(lying, [answerRecord(task, wrong, 0), { ...answerRecord(task, wrong, 1), correct: true } as AnswerRecord], undefined, o, vocab);
+  const judged = absoluteZero.judge(lying, [answerRecord(task, wrong, 0), { ...answerRecord(task, wrong, 1), correct: true } as AnswerRecord], undefined, o, vocab, azrConfig);
   assert.deepEqual(judged.trajectories.map((t) => t.correct), [false, false]);
   assert.equal(Object.hasOwn(judged.trajectories[1]!.sample, 'correct'), false);
   // A prompt that is not the task's prompt.
   const bad = answerRecord(task, wrong, 0);
   (bad.sample.tokens as number[])[3] = vocab.id('7') === bad.sample.tokens[3] ? vocab.id('8') : vocab.id('7');
-  assert.throws(() => absoluteZero.judge(wire, [bad], undefined, o, vocab), AzrRejected);
+  assert.throws(() => absoluteZero.judge(wire, [bad], undefined, o, vocab, azrConfig), AzrRejected);
   // Logprobs that do not match, token ids out of range, an invalid task.
   const lp = answerRecord(task, wrong, 0);
   (lp.sample.logprobs as number[]).pop();
-  assert.throws(() => absoluteZero.judge(wire, [lp], undefined, o, vocab), AzrRejected);
+  assert.throws(() => absoluteZero.judge(wire, [lp], undefined, o, vocab, azrConfig), AzrRejected);
   const oob = answerRecord(task, wrong, 0);
   (oob.sample.tokens as number[]).push(10_000);
   (oob.sample.logprobs as number[]).push(0);
-  assert.throws(() => absoluteZero.judge(wire, [oob], undefined, o, vocab), AzrRejected);
-  assert.throws(() => absoluteZero.judge({ ...wire, program: 'map * 2 |' }, [answerRecord(task, wrong, 0)], undefined, o, vocab), AzrRejected);
-  assert.throws(() => absoluteZero.judge(wire, [], undefined, o, vocab), AzrRejected);
+  assert.throws(() => absoluteZero.judge(wire, [oob], undefined, o, vocab, azrConfig), AzrRejected);
+  assert.throws(() => absoluteZero.judge({ ...wire, program: 'map * 2 |' }, [answerRecord(task, wrong, 0)], undefined, o, vocab, azrConfig), AzrRejected);
+  assert.throws(() => absoluteZero.judge(wire, [], undefined, o, vocab, azrConfig), AzrRejected);
   // A proposal whose draft is another task.
   const other = validTask('deduction', 13).task;
-  assert.throws(() => absoluteZero.judge(wire, [answerRecord(task, wrong, 0)], proposalFor(other), o, vocab), /draft does not produce this task/);
+  assert.throws(() => absoluteZero.judge(wire, [answerRecord(task, wrong, 0)], proposalFor(other), o, vocab, azrConfig), /draft does not produce this task/);
   const retyped = proposalFor(task);
   (retyped.tokens as number[])[2] = vocab.id(MARK.abduce);
-  assert.throws(() => absoluteZero.judge(wire, [answerRecord(task, wrong, 0)], retyped, o, vocab), /another task type/);
+  assert.throws(() => absoluteZero.judge(wire, [answerRecord(task, wrong, 0)], retyped, o, vocab, azrConfig), /another task type/);
 });
 
 test('held-out evaluation is deterministic, in [0, 1], and reports every enabled suite', async () => {
@@ -277,7 +293,7 @@ test('unconstrained decoding: format failures are scored separately (−1) and c
   const config = { ...azrConfig, options: opts };
   const { wire } = validTask('abduction', 21);
   const rollouts = await absoluteZero.rollout({ config, policy, rng: seeded(2) }, wire, 16);
-  const judged = absoluteZero.judge(wire, rollouts, undefined, opts, vocab);
+  const judged = absoluteZero.judge(wire, rollouts, undefined, opts, vocab, config);
   const bad = judged.trajectories.filter((t) => !t.formatOk);
   assert.ok(bad.length > 0, 'an untrained policy without the mask writes malformed answers');
   for (const t of bad) assert.equal(t.reward, -1);
@@ -287,12 +303,12 @@ test('unconstrained decoding: format failures are scored separately (−1) and c
 test('invalid proposals: −1 for an invalid draft (directly and as a group without rollouts), a valid one refused', () => {
   const { task } = validTask('deduction', 31);
   assert.ok(absoluteZero.trainsInvalidProposals);
-  assert.throws(() => judgeInvalidProposal(proposalFor(task), o, vocab), AzrRejected);
-  assert.throws(() => absoluteZero.judge(task, [], proposalFor(task), o, vocab), AzrRejected, 'a valid draft is judged with its solver group');
+  assert.throws(() => judgeInvalidProposal(proposalFor(task), o, vocab, 64), AzrRejected);
+  assert.throws(() => absoluteZero.judge(task, [], proposalFor(task), o, vocab, azrConfig), AzrRejected, 'a valid draft is judged with its solver group');
   const dup = { ...task, type: 'induction' as const, inputs: [[1], [1], [2], [3], [4]], shown: 3 };
-  const g = judgeInvalidProposal(proposalFor(dup), o, vocab);
+  const g = judgeInvalidProposal(proposalFor(dup), o, vocab, 64);
   assert.deepEqual(g.trajectories.map((t) => [t.reward, t.formatOk, t.segment]), [[-1, true, 'induction/proposer']]);
-  const viaJudge = absoluteZero.judge(dup, [], proposalFor(dup), o, vocab);
+  const viaJudge = absoluteZero.judge(dup, [], proposalFor(dup), o, vocab, azrConfig);
   assert.deepEqual(viaJudge.trajectories.map((t) => [t.reward, t.correct, t.sample.role]), [[-1, false, 'proposer']]);
   assert.equal(viaJudge.stats!.invalidProposal, 1);
   assert.equal(viaJudge.provenance.checker, g.provenance.checker);
@@ -300,7 +316,8 @@ test('invalid proposals: −1 for an invalid draft (directly and as a group with
   const garbled = proposalFor(task);
   (garbled.tokens as number[]).splice(garbled.promptLength, 1);
   (garbled.logprobs as number[]).pop();
-  assert.equal(judgeInvalidProposal(garbled, { ...o, rewardShaping: 'binary' }, vocab).trajectories[0]!.reward, 0);
+  assert.equal(judgeInvalidProposal(garbled, { ...o, rewardShaping: 'binary', constrain: false }, vocab, 64).trajectories[0]!.reward, 0);
+  assert.throws(() => judgeInvalidProposal(garbled, o, vocab, 64), /outside the grammar/, 'under constrained decoding a garbled draft was not decoded by this grammar');
 });
 
 test('solver reward shaping: azr, binary, partial (exact answers still the only 1)', () => {

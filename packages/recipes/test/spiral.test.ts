@@ -25,7 +25,7 @@ for (const game of ['tictactoe', 'kuhn'] as const) {
     assert.equal(recipe.validateTask(task, config.options).valid, true);
     const eps = await recipe.rollout({ config, policy, rng: Math.random }, task, 6);
     assert.equal(eps.length, 6);
-    const judged = recipe.judge(task, eps, undefined, config.options, vocab);
+    const judged = recipe.judge(task, eps, undefined, config.options, vocab, config);
     assert.ok(judged.trajectories.length >= 6 * 2);
     for (const t of judged.trajectories) {
       assert.ok(t.segment === `${game}/player0` || t.segment === `${game}/player1`);
@@ -40,11 +40,11 @@ for (const game of ['tictactoe', 'kuhn'] as const) {
     // A tampered record (prompt edited) is rejected, not trusted.
     const bad = structuredClone(eps) as EpisodeRecord[];
     (bad[0]!.turns[0]!.sample.tokens as number[])[2] = vocab.id('x') === bad[0]!.turns[0]!.sample.tokens[2] ? vocab.id('o') : vocab.id('x');
-    assert.throws(() => recipe.judge(task, bad, undefined, config.options, vocab), EpisodeRejected);
+    assert.throws(() => recipe.judge(task, bad, undefined, config.options, vocab, config), EpisodeRejected);
     // A truncated episode is rejected.
     const cut = structuredClone(eps) as EpisodeRecord[];
     (cut[0]!.turns as unknown[]).pop();
-    assert.throws(() => recipe.judge(task, cut, undefined, config.options, vocab), EpisodeRejected);
+    assert.throws(() => recipe.judge(task, cut, undefined, config.options, vocab, config), EpisodeRejected);
   });
 }
 

@@ -37,7 +37,7 @@ const route = fc.oneof(
 /** The routes that change state, weighted in so every run reaches the auth check (401) as well as the router (404). */
 const guarded = fc.constantFrom(
   ['POST', () => '/v1/experiments'], ['POST', () => `/v1/experiments/${existing}/stop`], ['DELETE', () => '/v1/experiments/nope'],
-) as fc.Arbitrary<['GET', () => string]>;
+) as unknown as fc.Arbitrary<['GET', () => string]>;
 const query = fc.oneof(fc.constant(''), printable.map((q) => `?${q}`), fc.webQueryParameters().map((q) => `?${q}`));
 const method = fc.constantFrom('GET', 'POST', 'PUT', 'DELETE', 'PATCH', 'HEAD', 'OPTIONS', 'TRACE', 'PROPFIND') as fc.Arbitrary<'GET'>;
 const contentType = fc.oneof(

@@ -16,7 +16,7 @@ parentPort!.on('message', (msg: { id: number; method: 'judge' | 'validate'; conf
     let vocab = vocabs.get(key);
     if (!vocab) vocabs.set(key, (vocab = vocabularyFor(recipe, config)));
     const result = msg.method === 'judge'
-      ? recipe.judge(msg.args[0], msg.args[1] as unknown[], msg.args[2] as never, config.options, vocab)
+      ? recipe.judge(msg.args[0], msg.args[1] as unknown[], msg.args[2] as never, config.options, vocab, config)
       : (msg.args as unknown[]).map((t) => recipe.validateTask(t, config.options));
     parentPort!.postMessage({ id: msg.id, result });
   } catch (err) {

@@ -3,6 +3,9 @@
  *
  *  - Every solver answer is re-read from its tokens (the prompt must be the task's solver prompt);
  *    an answer is well formed when it ends with <eos> and is a canonical integer (parseAnswer).
+ *    Under constrained decoding the allowed sets the learner scores with are recomputed by
+ *    replaying the answer (and question) grammar with the solver's own budget (masks.ts); a token
+ *    the grammar forbids rejects the group.
  *  - Pseudo-label = the most frequent well-formed answer. Ties go to the numerically smallest
  *    answer: arbitrary but deterministic and independent of rollout order (R-Zero's
  *    Counter.most_common keeps first-seen order, which would make a re-delivered, reordered
@@ -11,6 +14,10 @@
  *    (R-Zero: empty answers count in the denominator). No well-formed answer → no label, p̂ = 0.
  *  - Solver reward = 1 when the answer equals the pseudo-label, else 0 (format failures 0, with
  *    formatOk false). `correct` = agrees with the pseudo-label (the verdict the reward used).
+ *  - Informative-question filter (R-Zero): the solver's answers are trained only when
+ *    |p̂ − ½| ≤ informativeBand (default 0.2: 3/10 ≤ p̂ ≤ 7/10). A near-unanimous vote is either
+ *    easy or a confidently wrong label; training on it is what collapses majority voting. The
+ *    filtered group still reports its stats (stat `informative` 0/1) and trains the challenger.
  *  - Challenger reward = uncertainty 1 − 2|p̂ − ½| minus repetitionPenalty × near-duplicate share
  *    of its question among the task's references (similarity.ts).
  *  - The true answer is recomputed here and only reported in stats: pseudoLabelAccuracy (0/1),
@@ -22,10 +29,12 @@
  * them with the solver rewards).
  */
 import type { Sample, Trajectory } from '@spar/core';
-import { EOS_ID, type Vocabulary } from '@spar/policy/schema';
+import { EOS_ID, type LogitMask, type Vocabulary } from '@spar/policy/schema';
 import type { JudgedGroup } from '../recipe.ts';
+import { replayMask } from '../replay-mask.ts';
 import { ArithError, ArithRejected } from './errors.ts';
 import { compareIntegers, parseAnswer } from './expr.ts';
+import { answerMask, questionMask } from './masks.ts';
 import { repetition } from './similarity.ts';
 import { challengerPrompt, checkQuestion, normaliseTask, solverPrompt, type RZeroOptions } from './task.ts';
 
@@ -62,6 +71,11 @@ export function majorityVote(answers: readonly (string | undefined)[]): Vote {
   return { label, votes, total: answers.length, p: answers.length ? votes / answers.length : 0 };
 }
 
+/** R-Zero's filter: p̂ within `band` of ½ (a hair of slack so 3/10 and 7/10 count at band 0.2). */
+export function isInformative(p: number, band: number): boolean {
+  return Math.abs(p - 0.5) <= band + 1e-9;
+}
+
 /** R-Zero's uncertainty reward rescaled to [0, 1]: 1 at p̂ = ½, 0 at p̂ ∈ {0, 1}. */
 export function uncertaintyReward(p: number): number {
   return 1 - 2 * Math.abs(p - 0.5);
@@ -69,6 +83,17 @@ export function uncertaintyReward(p: number): number {
 
 function sameTokens(a: readonly number[], prefix: readonly number[]): boolean {
   return prefix.every((id, j) => a[j] === id);
+}
+
+/** A clean copy of a checked sample: the judge's allowed sets (replayed from `mask`) and role. */
+function judgedSample(s: Sample, mask: LogitMask | undefined, role: string, what: string): Sample {
+  let allowed: number[][] | undefined;
+  if (mask) {
+    const r = replayMask(mask, s.tokens.slice(s.promptLength));
+    if (!r.ok) throw new ArithRejected(`${what}: response token ${r.position} is outside the grammar's allowed set`);
+    allowed = r.allowed;
+  }
+  return { tokens: [...s.tokens], promptLength: s.promptLength, logprobs: [...s.logprobs], allowed, policyVersion: s.policyVersion, role };
 }
 
 /** Response text of a checked sample, and whether it ended with <eos>. */
@@ -85,7 +110,7 @@ function response(vocab: Vocabulary, s: Sample, prompt: readonly number[], maxRe
   return { text: body.includes(EOS_ID) ? '\u0000' : vocab.decode(body), ended };
 }
 
-export function judgeArith(task: unknown, rollouts: readonly unknown[], proposal: Sample | undefined, o: RZeroOptions, vocab: Vocabulary): JudgedGroup {
+export function judgeArith(task: unknown, rollouts: readonly unknown[], proposal: Sample | undefined, o: RZeroOptions, vocab: Vocabulary, context: number): JudgedGroup {
   let normal;
   try {
     normal = normaliseTask(task, o);
@@ -99,12 +124,13 @@ export function judgeArith(task: unknown, rollouts: readonly unknown[], proposal
   const answers = rollouts.map((r, i) => {
     const s = (r as Partial<AnswerRecord> | null)?.sample as Sample;
     const { text, ended } = response(vocab, s, prompt, o.maxAnswerDigits + 2, `answer ${i}`);
-    return { sample: s, answer: ended ? parseAnswer(text, o.maxAnswerDigits) : undefined };
+    return { sample: judgedSample(s, answerMask(vocab, o, context, prompt.length), 'solver', `answer ${i}`), answer: ended ? parseAnswer(text, o.maxAnswerDigits) : undefined };
   });
   const vote = majorityVote(answers.map((a) => a.answer));
-  const trajectories: Omit<Trajectory, 'trajectoryId'>[] = answers.map(({ sample, answer }) => {
+  const informative = isInformative(vote.p, o.informativeBand);
+  const trajectories: Omit<Trajectory, 'trajectoryId'>[] = !informative ? [] : answers.map(({ sample, answer }) => {
     const agrees = answer !== undefined && answer === vote.label;
-    return { sample: { ...sample, role: 'solver' }, reward: agrees ? 1 : 0, formatOk: answer !== undefined, correct: agrees, group: t.question, segment: 'solver' };
+    return { sample, reward: agrees ? 1 : 0, formatOk: answer !== undefined, correct: agrees, group: t.question, segment: 'solver' };
   });
 
   const uncertainty = uncertaintyReward(vote.p);
@@ -119,7 +145,7 @@ export function judgeArith(task: unknown, rollouts: readonly unknown[], proposal
     }
     if (canonical !== t.question) throw new ArithRejected('proposal: the challenger did not write this question');
     trajectories.push({
-      sample: { ...proposal, role: 'challenger' }, reward: uncertainty - o.repetitionPenalty * rep.fraction,
+      sample: judgedSample(proposal, questionMask(vocab, o, context), 'challenger', 'proposal'), reward: uncertainty - o.repetitionPenalty * rep.fraction,
       formatOk: true, correct: true, group: CHALLENGER_GROUP, segment: 'challenger',
     });
   }
@@ -138,6 +164,7 @@ export function judgeArith(task: unknown, rollouts: readonly unknown[], proposal
       solveRate: vote.p,
       uncertainty,
       repetition: rep.fraction,
+      informative: informative ? 1 : 0,
     },
   };
 }

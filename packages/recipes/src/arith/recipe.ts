@@ -3,8 +3,8 @@ import { EOS_ID, type Vocabulary } from '@spar/policy/schema';
 import type { JudgedGroup, PolicyHandle, ProposedTask, Recipe } from '../recipe.ts';
 import { ArithRejected } from './errors.ts';
 import { ARITH_SUITES, evaluateArith } from './eval.ts';
-import { answerState, grammarMask, questionState } from './grammar.ts';
 import { judgeArith, type AnswerRecord } from './judge.ts';
+import { answerMask, DEFAULT_CONTEXT, questionMask } from './masks.ts';
 import { ARITH_SPECIALS, ARITH_SYMBOLS } from './symbols.ts';
 import {
   answerBudget, challengerPrompt, normaliseTask, questionBudget, referenceQuestions, RZeroOptionsSchema, solverPrompt,
@@ -13,7 +13,6 @@ import {
 import { arithWarmStart } from './warm-start.ts';
 
 export const SEGMENTS = ['challenger', 'solver'] as const;
-const DEFAULT_CONTEXT = 64;
 
 function sampleOf(prompt: readonly number[], row: { tokens: Int32Array; logprobs: Float32Array; allowed: (number[] | undefined)[] }, version: number, role: string): Sample {
   return { tokens: [...prompt, ...row.tokens], promptLength: prompt.length, logprobs: [...row.logprobs], allowed: row.allowed.map((a) => a ?? null), policyVersion: version, role };
@@ -29,7 +28,7 @@ function responseText(vocab: Vocabulary, tokens: Int32Array): string {
 async function challenge(policy: PolicyHandle, o: RZeroOptions, context: number, sampling: { temperature: number; topP: number }, references: readonly unknown[], count: number, seed: number): Promise<ProposedTask[]> {
   const vocab = policy.vocab;
   const budget = questionBudget(o, context);
-  const mask = o.constrain ? grammarMask(vocab, () => questionState({ maxTokens: budget, maxDepth: o.maxDepth })) : undefined;
+  const mask = questionMask(vocab, o, context);
   const prompt = challengerPrompt(vocab);
   const res = await policy.generate(Array.from({ length: count }, () => prompt), {
     maxNewTokens: budget + 1, temperature: sampling.temperature, topP: sampling.topP, stop: [EOS_ID], mask, seed,
@@ -79,9 +78,10 @@ export const rZero: Recipe<RZeroOptions> = {
     }
     const vocab = ctx.policy.vocab;
     const prompt = solverPrompt(vocab, question);
-    const budget = answerBudget(o, ctx.config.policy.context ?? DEFAULT_CONTEXT, prompt.length);
+    const context = ctx.config.policy.context ?? DEFAULT_CONTEXT;
+    const budget = answerBudget(o, context, prompt.length);
     if (budget < 1) throw new ArithRejected(`question of ${question.length} tokens leaves no room for an answer in policy.context`);
-    const mask = o.constrain ? grammarMask(vocab, () => answerState({ maxDigits: o.maxAnswerDigits, maxTokens: budget })) : undefined;
+    const mask = answerMask(vocab, o, context, prompt.length);
     const { temperature, topP } = ctx.config.rollout;
     const res = await ctx.policy.generate(Array.from({ length: groupSize }, () => prompt), {
       maxNewTokens: budget + 1, temperature, topP, stop: [EOS_ID], mask, seed: Math.floor(ctx.rng() * 2 ** 31),
@@ -89,7 +89,7 @@ export const rZero: Recipe<RZeroOptions> = {
     return res.rows.map((row): AnswerRecord => ({ sample: sampleOf(prompt, row, res.version, 'solver') }));
   },
 
-  judge: (task, rollouts, proposal, o, vocab): JudgedGroup => judgeArith(task, rollouts, proposal, o, vocab),
+  judge: (task, rollouts, proposal, o, vocab, config): JudgedGroup => judgeArith(task, rollouts, proposal, o, vocab, config.policy.context ?? DEFAULT_CONTEXT),
 
   evalSuites: () => [...ARITH_SUITES],
   evaluate: (policy, suites, opts, o) => evaluateArith(policy, suites, opts, o),

@@ -15,6 +15,7 @@ import type { Recipe } from '../recipe.ts';
 import { AZR_VOCABULARY, dslRollout, dslValidity } from './common.ts';
 import { dslSuites, evaluateDsl } from './eval.ts';
 import { judgeDslGroup } from './judge.ts';
+import { decodeOf } from './solve.ts';
 import { AzrOptionsSchema, type AzrOptions } from './options.ts';
 import { proposeDrafts } from './propose.ts';
 import { dslWarmStart } from './warm-start.ts';
@@ -31,7 +32,7 @@ export const absoluteZero: Recipe<AzrOptions> = {
   propose: (ctx) => proposeDrafts(ctx),
   validateTask: (task, o) => dslValidity(task, o),
   rollout: (ctx, task, groupSize) => dslRollout(ctx, task, groupSize),
-  judge: (task, rollouts, proposal, o, vocab) => judgeDslGroup(task, rollouts, proposal, o, vocab, true),
+  judge: (task, rollouts, proposal, o, vocab, config) => judgeDslGroup(task, rollouts, proposal, o, vocab, decodeOf(config), true),
   evalSuites: (o) => dslSuites(o),
   evaluate: (policy, suites, opts, o) => evaluateDsl(policy, suites, opts, o),
   warmStartExamples: (config, vocab, seed) => dslWarmStart(config, vocab, seed),

@@ -4,7 +4,7 @@ import type { VocabularySpec } from '@spar/policy/schema';
 import { DSL_SPECIALS, DSL_SYMBOLS } from '../dsl/index.ts';
 import type { SolveContext } from '../recipe.ts';
 import type { SolverOptions } from './options.ts';
-import { rolloutGroup, type AnswerRecord } from './solve.ts';
+import { decodeOf, rolloutGroup, type AnswerRecord } from './solve.ts';
 import { checkTask } from './tasks.ts';
 
 /** DSL symbols, the format markers as specials; the vocabulary's fixed `<eos>` is the DSL END. */
@@ -16,8 +16,5 @@ export function dslValidity(task: unknown, o: SolverOptions): Validity {
 }
 
 export function dslRollout<O extends SolverOptions>(ctx: SolveContext<O>, task: unknown, groupSize: number): Promise<AnswerRecord[]> {
-  const { temperature, topP, maxNewTokens } = ctx.config.rollout;
-  return rolloutGroup(ctx.policy, task, groupSize, ctx.config.options, {
-    temperature, topP, maxNewTokens, context: ctx.config.policy.context ?? 64, seed: Math.floor(ctx.rng() * 2 ** 31),
-  });
+  return rolloutGroup(ctx.policy, task, groupSize, ctx.config.options, { ...decodeOf(ctx.config), seed: Math.floor(ctx.rng() * 2 ** 31) });
 }

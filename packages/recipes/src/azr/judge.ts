@@ -13,16 +13,17 @@ import type { JudgedGroup } from '../recipe.ts';
 import { AzrRejected } from './errors.ts';
 import type { SolverOptions } from './options.ts';
 import { checkProposal, judgeInvalidProposal, learnability, proposerTrajectory } from './propose.ts';
-import { CHECKER, judgeSolvers } from './solve.ts';
+import { CHECKER, judgeSolvers, type DecodeSettings } from './solve.ts';
 import { checkTask } from './tasks.ts';
 
-export function judgeDslGroup(raw: unknown, rollouts: readonly unknown[], proposal: Sample | undefined, o: SolverOptions, vocab: Vocabulary, withProposer: boolean): JudgedGroup {
+export function judgeDslGroup(raw: unknown, rollouts: readonly unknown[], proposal: Sample | undefined, o: SolverOptions, vocab: Vocabulary, d: DecodeSettings, withProposer: boolean): JudgedGroup {
+  const context = d.context ?? 64;
   // No rollouts: the proposer reports a proposal whose task failed validation (AZR's −1).
-  if (withProposer && rollouts.length === 0 && proposal !== undefined) return judgeInvalidProposal(proposal, o, vocab);
+  if (withProposer && rollouts.length === 0 && proposal !== undefined) return judgeInvalidProposal(proposal, o, vocab, context);
   const c = checkTask(raw, o);
   if (!c.ok) throw new AzrRejected(`invalid task: ${c.reason}`);
-  const proposer = withProposer && proposal !== undefined ? checkProposal(proposal, c.task, c.key, o, vocab) : undefined;
-  const s = judgeSolvers(c.task, c.hash, rollouts, o, vocab);
+  const proposer = withProposer && proposal !== undefined ? checkProposal(proposal, c.task, c.key, o, vocab, context) : undefined;
+  const s = judgeSolvers(c.task, c.hash, rollouts, o, vocab, d);
   const stats: Record<string, number> = { solveRate: s.solveRate, formatErrorRate: s.formatErrorRate };
   const trajectories = [...s.trajectories];
   if (proposer) {

@@ -25,7 +25,7 @@ import type { JudgedGroup, ProposeContext, ProposedTask } from '../recipe.ts';
 import { AzrBudgetError, AzrRejected } from './errors.ts';
 import { grammarMask, type MaskRow } from './mask.ts';
 import type { AzrOptions, SolverOptions } from './options.ts';
-import { CHECKER, cleanSample, responseSymbols } from './solve.ts';
+import { CHECKER, cleanSample, judgedAllowed, responseSymbols } from './solve.ts';
 import { checkTask, draftInputs, type DraftTask } from './tasks.ts';
 
 const TYPE_MARK: Record<TaskType, string> = { deduction: MARK.deduce, abduction: MARK.abduce, induction: MARK.induce };
@@ -67,11 +67,23 @@ function shuffled<T>(xs: readonly T[], rng: Rng): T[] {
 
 interface Plan { readonly type: TaskType; readonly prompt: number[]; readonly row: MaskRow }
 
+/** Longest draft of a type (program + inputs) and the shortest possible one. */
+function draftSpan(type: TaskType, o: SolverOptions): { inputs: number; full: number; minDraft: number } {
+  const inputs = draftInputs(type, o);
+  return { inputs, full: o.maxProgramTokens + inputs * (1 + MAX_INPUT_TOKENS), minDraft: 1 + 3 * inputs };
+}
+
+/** The grammar row of a draft after a prompt of `promptLength` tokens (proposer and judge). */
+export function draftRow(type: TaskType, promptLength: number, o: SolverOptions, context: number): MaskRow {
+  const { inputs, full, minDraft } = draftSpan(type, o);
+  const maxTokens = Math.min(full, context - promptLength - 1);
+  if (maxTokens < minDraft) throw new AzrBudgetError(`policy.context ${context} leaves no room for a ${type} draft`);
+  return { kind: 'draft', maxTokens, inputs, programTokens: o.maxProgramTokens };
+}
+
 /** Choose references and the draft budget so that prompt + draft + END fit the context. */
 function plan(vocab: Vocabulary, type: TaskType, pool: readonly Task[], o: AzrOptions, context: number): Plan {
-  const inputs = draftInputs(type, o);
-  const full = o.maxProgramTokens + inputs * (1 + MAX_INPUT_TOKENS);
-  const minDraft = 1 + 3 * inputs;
+  const { full, minDraft } = draftSpan(type, o);
   const reserve = Math.min(full, Math.max(minDraft, Math.floor((context - 1) / 2)));
   const refs: Task[] = [];
   let symbols = renderProposerPrompt(type, refs);
@@ -83,9 +95,7 @@ function plan(vocab: Vocabulary, type: TaskType, pool: readonly Task[], o: AzrOp
     symbols = next;
   }
   const prompt = [BOS_ID, ...symbols.map((s) => vocab.id(s))];
-  const maxTokens = Math.min(full, context - prompt.length - 1);
-  if (maxTokens < minDraft) throw new AzrBudgetError(`policy.context ${context} leaves no room for a ${type} draft`);
-  return { type, prompt, row: { kind: 'draft', maxTokens, inputs, programTokens: o.maxProgramTokens } };
+  return { type, prompt, row: draftRow(type, prompt.length, o, context) };
 }
 
 export async function proposeDrafts(ctx: ProposeContext<AzrOptions>): Promise<ProposedTask[]> {
@@ -128,16 +138,30 @@ function promptType(proposal: Sample, vocab: Vocabulary): TaskType {
   return type;
 }
 
+/** The proposal's allowed sets, replayed through the draft grammar with the proposer's budget. */
+function proposalAllowed(proposal: Sample, type: TaskType, o: SolverOptions, vocab: Vocabulary, context: number): number[][] | undefined {
+  if (!o.constrain) return undefined;
+  let row: MaskRow;
+  try {
+    row = draftRow(type, proposal.promptLength, o, context);
+  } catch (err) {
+    if (err instanceof AzrBudgetError) throw new AzrRejected(`proposal: ${err.message}`);
+    throw err;
+  }
+  return judgedAllowed(proposal, grammarMask(vocab, [row]), 'proposal');
+}
+
 /**
  * Judge side: the proposal must be a proposer prompt for the task's type whose draft, re-validated,
- * is exactly this task (same canonical key). Returns a clean copy of the sample.
+ * is exactly this task (same canonical key), written within the draft grammar. Returns a clean
+ * copy of the sample with the allowed sets recomputed.
  */
-export function checkProposal(proposal: Sample, task: Task, key: string, o: SolverOptions, vocab: Vocabulary): Sample {
+export function checkProposal(proposal: Sample, task: Task, key: string, o: SolverOptions, vocab: Vocabulary, context: number): Sample {
   const draft = responseSymbols(vocab, proposal, 'proposal');
   if (promptType(proposal, vocab) !== task.type) throw new AzrRejected('proposal: prompt asks for another task type');
   const c = checkTask({ type: task.type, draft } satisfies DraftTask, o);
   if (!c.ok || c.key !== key) throw new AzrRejected(`proposal: draft does not produce this task${c.ok ? '' : ` (${c.reason})`}`);
-  return cleanSample(proposal, 'proposer');
+  return cleanSample(proposal, 'proposer', proposalAllowed(proposal, task.type, o, vocab, context));
 }
 
 export function proposerTrajectory(sample: Sample, task: Task, group: string, solveRate: number, o: SolverOptions): Omit<Trajectory, 'trajectoryId'> {
@@ -151,9 +175,10 @@ export function proposerTrajectory(sample: Sample, task: Task, group: string, so
  * The trajectory for a draft the judge finds invalid, with AZR's −1 (0 under 'binary').
  * Re-validates the draft from the Sample; a valid one is rejected here.
  */
-export function judgeInvalidProposal(proposal: Sample, o: SolverOptions, vocab: Vocabulary): JudgedGroup {
+export function judgeInvalidProposal(proposal: Sample, o: SolverOptions, vocab: Vocabulary, context: number): JudgedGroup {
   const draft = responseSymbols(vocab, proposal, 'proposal');
   const type = promptType(proposal, vocab);
+  const allowed = proposalAllowed(proposal, type, o, vocab, context);
   const c = checkTask({ type, draft } satisfies DraftTask, o);
   if (c.ok) throw new AzrRejected('proposal: the draft is valid; judge it with its solver group');
   const formatOk = !c.reason.startsWith('format');
@@ -161,7 +186,7 @@ export function judgeInvalidProposal(proposal: Sample, o: SolverOptions, vocab: 
     provenance: CHECKER,
     stats: { invalidProposal: 1 },
     trajectories: [{
-      sample: cleanSample(proposal, 'proposer'), reward: o.rewardShaping === 'binary' ? 0 : -1, formatOk, correct: false,
+      sample: cleanSample(proposal, 'proposer', allowed), reward: o.rewardShaping === 'binary' ? 0 : -1, formatOk, correct: false,
       group: `${type}/proposer/invalid`, segment: `${type}/proposer`,
     }],
   };

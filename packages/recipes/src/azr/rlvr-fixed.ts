@@ -13,6 +13,7 @@ import type { ProposedTask, Recipe } from '../recipe.ts';
 import { AZR_VOCABULARY, dslRollout, dslValidity } from './common.ts';
 import { dslSuites, evaluateDsl } from './eval.ts';
 import { judgeDslGroup } from './judge.ts';
+import { decodeOf } from './solve.ts';
 import { RlvrOptionsSchema, type RlvrOptions } from './options.ts';
 import { checkTask, toWire } from './tasks.ts';
 import { dslWarmStart } from './warm-start.ts';
@@ -51,7 +52,7 @@ export const rlvrFixed: Recipe<RlvrOptions> = {
   validateTask: (task, o) => dslValidity(task, o),
   rollout: (ctx, task, groupSize) => dslRollout(ctx, task, groupSize),
   // No proposer in the control group: a proposal in the payload is ignored.
-  judge: (task, rollouts, _proposal, o, vocab) => judgeDslGroup(task, rollouts, undefined, o, vocab, false),
+  judge: (task, rollouts, _proposal, o, vocab, config) => judgeDslGroup(task, rollouts, undefined, o, vocab, decodeOf(config), false),
   evalSuites: (o) => dslSuites(o),
   evaluate: (policy, suites, opts, o) => evaluateDsl(policy, suites, opts, o),
   warmStartExamples: (config, vocab, seed) => dslWarmStart(config, vocab, seed),

@@ -2,7 +2,9 @@
  * Solver side shared by absolute-zero and rlvr-fixed: G answers per task (grammar-masked), and
  * their judging. The judge re-validates the task (re-running the program: outputs claimed by the
  * payload are ignored), checks each recorded prompt is the task's prompt, decodes the answer and
- * scores it with dsl judgeAnswer; nothing the solver claims is trusted.
+ * scores it with dsl judgeAnswer; nothing the solver claims is trusted. Under constrained decoding
+ * the allowed sets the learner scores with are recomputed by replaying the grammar mask with the
+ * solver's own budget (the experiment's decode caps); a token the grammar forbids rejects the group.
  *
  * Reward shaping (options.rewardShaping; Absolute Zero's CodeIORewardManager, algorithms.md §8):
  *   azr     correct 1, formatted but wrong −0.5, format error −1
@@ -10,10 +12,11 @@
  * An answer is formatted when it ends with END and parses as the kind the task asks for
  * (value / input / program); a runtime error of the solver's program counts as wrong.
  */
-import type { Sample, Trajectory } from '@spar/core';
-import { EOS_ID, type Vocabulary } from '@spar/policy/schema';
+import type { ExperimentConfig, Sample, Trajectory } from '@spar/core';
+import { EOS_ID, type LogitMask, type Vocabulary } from '@spar/policy/schema';
 import { answerKind, END, judgeAnswer, type Judgement, type Task } from '../dsl/index.ts';
 import type { PolicyHandle } from '../recipe.ts';
+import { replayMask } from '../replay-mask.ts';
 import { AzrBudgetError, AzrRejected } from './errors.ts';
 import { grammarMask } from './mask.ts';
 import type { SolverOptions } from './options.ts';
@@ -40,6 +43,12 @@ export interface DecodeSettings {
   /** Policy context: prompt + answer must fit. */
   readonly context?: number;
   readonly seed?: number;
+}
+
+/** The decode caps a solver ran under, from the experiment (judge side). */
+export function decodeOf(config: ExperimentConfig<unknown>): DecodeSettings {
+  const { temperature, topP, maxNewTokens } = config.rollout;
+  return { temperature, topP, maxNewTokens, context: config.policy.context ?? 64 };
 }
 
 /** Re-validate a task payload or reject it (solver and judge side). */
@@ -107,18 +116,20 @@ export function responseSymbols(vocab: Vocabulary, s: Sample, what: string): str
   return s.tokens.slice(s.promptLength).map((id) => vocab.symbol(id));
 }
 
-/** The sample's allowed sets if well formed (one entry per response token, ids or null), else undefined. */
-function checkedAllowed(s: Sample): (number[] | null)[] | undefined {
-  const a = s.allowed;
-  const n = s.tokens.length - s.promptLength;
-  if (!Array.isArray(a) || a.length !== n) return undefined;
-  const ok = a.every((x, j) => x === null || (Array.isArray(x) && x.every(Number.isInteger) && x.includes(s.tokens[s.promptLength + j]!)));
-  return ok ? a.map((x) => (x ? [...x] : null)) : undefined;
+/**
+ * The allowed sets of a checked sample, recomputed by replaying `mask` over its response
+ * (undefined without a mask: unconstrained decoding). A token outside its set rejects the record.
+ */
+export function judgedAllowed(s: Sample, mask: LogitMask | undefined, what: string): number[][] | undefined {
+  if (!mask) return undefined;
+  const r = replayMask(mask, s.tokens.slice(s.promptLength));
+  if (!r.ok) throw new AzrRejected(`${what}: response token ${r.position} is outside the grammar's allowed set`);
+  return r.allowed;
 }
 
-/** A copy of a checked sample with only the Sample fields and the role the judge assigns. */
-export function cleanSample(s: Sample, role: string): Sample {
-  return { tokens: [...s.tokens], promptLength: s.promptLength, logprobs: [...s.logprobs], allowed: checkedAllowed(s), policyVersion: s.policyVersion, role };
+/** A copy of a checked sample with only the Sample fields, the judge's allowed sets and the role the judge assigns. */
+export function cleanSample(s: Sample, role: string, allowed: number[][] | undefined): Sample {
+  return { tokens: [...s.tokens], promptLength: s.promptLength, logprobs: [...s.logprobs], allowed, policyVersion: s.policyVersion, role };
 }
 
 export interface SolverVerdicts {
@@ -128,20 +139,31 @@ export interface SolverVerdicts {
 }
 
 /** Judge a solver group against a re-validated task. Throws AzrRejected on tampered records. */
-export function judgeSolvers(task: Task, group: string, rollouts: readonly unknown[], o: SolverOptions, vocab: Vocabulary): SolverVerdicts {
+export function judgeSolvers(task: Task, group: string, rollouts: readonly unknown[], o: SolverOptions, vocab: Vocabulary, d: DecodeSettings): SolverVerdicts {
   if (!Array.isArray(rollouts) || rollouts.length === 0 || rollouts.length > MAX_GROUP) throw new AzrRejected(`need 1..${MAX_GROUP} rollouts`);
   const prompt = solverPromptIds(vocab, task);
+  let budget = 0;
+  if (o.constrain) {
+    try {
+      budget = rowBudget(task, prompt.length, o, d);
+    } catch (err) {
+      if (err instanceof AzrBudgetError) throw new AzrRejected(`the task leaves no room for an answer: ${err.message}`);
+      throw err;
+    }
+  }
+  const row = { kind: answerKind(task.type), maxTokens: budget };
   let correct = 0;
   let formatErrors = 0;
   const trajectories = (rollouts as AnswerRecord[]).map((r, k) => {
     const s = r?.sample;
     const symbols = responseSymbols(vocab, s, `answer ${k}`);
     if (s.promptLength !== prompt.length || prompt.some((id, j) => s.tokens[j] !== id)) throw new AzrRejected(`answer ${k}: prompt is not the task's prompt`);
+    const allowed = judgedAllowed(s, o.constrain ? grammarMask(vocab, [row]) : undefined, `answer ${k}`);
     const j = judgeSymbols(task, symbols, o);
     if (j.correct) correct++;
     if (!j.formatOk) formatErrors++;
     return {
-      sample: cleanSample(s, 'solver'), reward: solverReward(j, o.rewardShaping), formatOk: j.formatOk, correct: j.correct,
+      sample: cleanSample(s, 'solver', allowed), reward: solverReward(j, o.rewardShaping), formatOk: j.formatOk, correct: j.correct,
       group, segment: `${task.type}/solver`,
     };
   });
