@@ -3,8 +3,10 @@
 // samples need the services.
 //   npx tsx scripts/diag-selfplay.ts configs/tictactoe.yaml [steps]
 // env overrides: LR ENT BS BASELINE G POS D L KL (loss.klCoef) REF (learner.referenceRefreshEvery) MB (minibatches per batch) EPOCHS (passes per batch) REWARD (options.rewardShaping)
+// warm start: FROM=<checkpoint | checkpoints folder | export> loads weights; SFT=<steps> first runs the config's
+// supervised warm start in-process (warmStart.batchSize / lr; SAVE=<dir> keeps its weights); EVAL_N (episodes, default 100), EVAL_EVERY (default 25)
 import { parseExperiment, type Trajectory } from '@spar/core';
-import { AdvantageEstimator, Learner, Policy, type EstimatorSpec } from '@spar/policy';
+import { AdvantageEstimator, Learner, Policy, readSourceWeights, savePolicy, type EstimatorSpec } from '@spar/policy';
 import { builtinRecipes, modelConfigFor, vocabularyFor, type PolicyHandle } from '@spar/recipes';
 import { readFileSync } from 'node:fs';
 import { estimatorBatch, trainSamples } from '../services/learner/src/batch.ts';
@@ -29,6 +31,27 @@ const config = parseExperiment(raw, reg);
 const recipe = reg.get(config.recipe);
 const vocab = vocabularyFor(recipe, config);
 const policy = await Policy.create(modelConfigFor(config, vocab), { worker: false });
+const EVAL_N = Number(process.env.EVAL_N ?? 100);
+const EVAL_EVERY = Number(process.env.EVAL_EVERY ?? 25);
+const evalAll = () => recipe.evaluate({ vocab, version: policy.version, generate: (p, o) => policy.generate(p, o), score: (s) => policy.score(s) }, recipe.evalSuites(config.options), { episodes: EVAL_N, seed: config.eval.seed ?? 1 }, config.options);
+const brief = (ev: Record<string, Record<string, number | undefined>>) => Object.entries(ev).map(([k, v]) => `${k} ${(v.accuracy ?? v.winRate ?? 0).toFixed(3)}`).join(' ');
+if (process.env.FROM) {
+  const src = await readSourceWeights(process.env.FROM);
+  const st = await policy.state(false);
+  await policy.setState({ params: src.params, step: 0, version: st.version + 1 });
+  console.log('loaded', src.from, brief(await evalAll()));
+}
+if (process.env.SFT) {
+  const ws = config.warmStart ?? { batchSize: 64, lr: 1e-3 };
+  const stream = recipe.warmStartExamples!(config, vocab, (config.policy.seed ?? 0) + 1);
+  const sft = await Learner.create(policy, { kind: 'sft' }, { ...config.learner.optimizer, lr: ws.lr });
+  const s0 = Date.now();
+  for (let i = 1; i <= Number(process.env.SFT); i++) await sft.step(stream(ws.batchSize));
+  console.log('sft', process.env.SFT, `${((Date.now() - s0) / 1000).toFixed(0)}s`, brief(await evalAll()));
+  if (process.env.SAVE) await savePolicy(policy, process.env.SAVE);
+  const st = await policy.state(false);
+  await policy.setState({ params: st.params, step: 0, version: st.version });
+}
 const learner = await Learner.create(policy, config.learner.loss, config.learner.optimizer);
 const reference = config.learner.loss.klCoef > 0 ? await ReferencePolicy.create(policy.config, { worker: false }, undefined, policy) : undefined;
 const segs = recipe.segments(config.options);
@@ -69,12 +92,12 @@ for (let it = 1; it <= Number(process.argv[3] ?? 300); it++) {
     for (let e = 0; e < MB; e++) m = await learner.step(train.filter((_, i) => i % MB === e));
   }
   if (reference && config.learner.referenceRefreshEvery > 0 && it % config.learner.referenceRefreshEvery === 0) await reference.refresh(policy);
-  if (it % 25 === 0) {
+  if (it % EVAL_EVERY === 0) {
     const illegal = games ? trajs.filter((t) => !t.correct).length / trajs.length : 1 - trajs.filter((t) => t.correct).length / trajs.length;
-    const ev = await recipe.evaluate(h, recipe.evalSuites(config.options), { episodes: 100, seed: 1 }, config.options);
+    const ev = await recipe.evaluate(h, recipe.evalSuites(config.options), { episodes: EVAL_N, seed: 1 }, config.options);
     const r0 = ev['tictactoe-vs-random'], m0 = ev['tictactoe-vs-minimax'];
     console.log(it, `${((Date.now() - t0) / 1000).toFixed(0)}s`, 'illegal', illegal.toFixed(3), 'ent', m.entropy.toFixed(3),
-      r0 ? `random non-loss ${(1 - r0.lossRate!).toFixed(2)} minimax draws ${m0!.drawRate!.toFixed(2)}` : JSON.stringify(ev), 'kl', m.kl.toFixed(4));
+      r0 ? `random non-loss ${(1 - r0.lossRate!).toFixed(2)} minimax draws ${m0!.drawRate!.toFixed(2)}` : brief(ev), 'kl', m.kl.toFixed(4));
   }
 }
 await reference?.close();
