@@ -2,6 +2,7 @@ import { keys } from '@spar/core';
 import { applyWeights, Policy, type GenerateOptions, type GenerateResult, type ModelConfigInput, type Vocabulary } from '@spar/policy';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
+import type { GrpcTls } from './grpc-tls.ts';
 import type { Metrics } from './metrics.ts';
 import { PolicyFollower, WeightHashError, type PolicyRecord } from './policy-sync.ts';
 
@@ -13,6 +14,8 @@ export interface FollowedPolicyDeps {
   readonly threads?: number;
   /** Shared gRPC token (SPAR_GRPC_TOKEN). */
   readonly grpcToken?: string;
+  /** gRPC TLS settings (SPAR_GRPC_TLS_*). */
+  readonly grpcTls?: GrpcTls;
 }
 
 /** The learner's record `{address, version, sha256}`, or undefined before its first publish. */
@@ -47,6 +50,7 @@ export class FollowedPolicy {
       record: () => readPolicyRecord(redis, experimentId),
       logger,
       token: d.grpcToken,
+      tls: d.grpcTls,
       onWeights: async (w) => {
         const t0 = performance.now();
         this.applying = (async () => {

@@ -11,8 +11,9 @@ import { Type } from '@sinclair/typebox';
  * The standard health service stays open: it reveals only SERVING / NOT_SERVING, and probes
  * (grpc_health_probe, orchestrators) do not carry the token.
  *
- * Plaintext on purpose: the token keeps strangers on the network from calling the services, not
- * eavesdroppers from reading it. Run spar on a trusted network (or behind a TLS-terminating mesh).
+ * The token keeps strangers on the network from calling the services; TLS (grpc-tls.ts, the
+ * SPAR_GRPC_TLS_* settings) keeps eavesdroppers from reading it. Without TLS, run spar on a
+ * trusted network.
  */
 
 /** The config entry every gRPC server and client service declares (`SPAR_GRPC_TOKEN`). */

@@ -4,6 +4,7 @@ import * as protoLoader from '@grpc/proto-loader';
 import { HealthImplementation } from 'grpc-health-check';
 import type { Logger } from 'pino';
 import { clientAuthInterceptor, exposedBeyondLoopback, serverAuthInterceptor } from './grpc-auth.ts';
+import { channelCredentials, serverCredentials, tlsChannelOptions, type GrpcTls } from './grpc-tls.ts';
 import type { ProtoGrpcType } from '../../../proto/generated/spar.ts';
 
 export { grpc };
@@ -35,6 +36,8 @@ export interface GrpcServerOptions {
   readonly token?: string;
   /** Warned when the server listens beyond loopback without a token. */
   readonly logger?: Logger;
+  /** TLS (grpc-tls.ts): served over TLS when it has a certificate; mutual when it has a CA too. */
+  readonly tls?: GrpcTls;
 }
 
 /**
@@ -57,7 +60,7 @@ export async function startGrpcServer(
   health.addToServer(server);
   for (const s of services) server.addService(tolerantDefinition(s.definition), rejectMalformed(s.definition, s.impl));
   const port = await new Promise<number>((resolve, reject) => {
-    server.bindAsync(address, grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p)));
+    server.bindAsync(address, serverCredentials(opts.tls), (err, p) => (err ? reject(err) : resolve(p)));
   });
   let closed: Promise<void> | undefined;
   return {
@@ -123,9 +126,15 @@ export const CLIENT_OPTIONS: grpc.ClientOptions = {
   'grpc.max_reconnect_backoff_ms': 2000,
 };
 
-/** CLIENT_OPTIONS, plus the bearer token on every call when one is configured. */
-export function clientOptions(token?: string): grpc.ClientOptions {
-  return token ? { ...CLIENT_OPTIONS, interceptors: [clientAuthInterceptor(token)] } : CLIENT_OPTIONS;
+/** CLIENT_OPTIONS, plus the bearer token on every call when one is configured, plus what TLS needs. */
+export function clientOptions(token?: string, tls?: GrpcTls): grpc.ClientOptions {
+  const base = tls ? { ...CLIENT_OPTIONS, ...tlsChannelOptions(tls) } : CLIENT_OPTIONS;
+  return token ? { ...base, interceptors: [clientAuthInterceptor(token)] } : base;
+}
+
+/** A spar gRPC client of `Service` at `address`: credentials and options from the token and TLS settings. */
+export function sparClient<C>(Service: new (address: string, creds: grpc.ChannelCredentials, opts: grpc.ClientOptions) => C, address: string, token?: string, tls?: GrpcTls): C {
+  return new Service(address, channelCredentials(tls), clientOptions(token, tls));
 }
 
 /** Map an error to a gRPC status for adapters: typed spar errors carry their meaning in `code`. */

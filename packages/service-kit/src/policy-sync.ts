@@ -2,7 +2,8 @@ import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Weights } from '@spar/policy';
 import { SparError } from '@spar/core';
-import { clientOptions, grpc, sparProto } from './grpc.ts';
+import { grpc, sparClient, sparProto } from './grpc.ts';
+import type { GrpcTls } from './grpc-tls.ts';
 import type { PolicyAnnouncement__Output } from '../../../proto/generated/spar/v1/PolicyAnnouncement.ts';
 import type { PolicyChunk__Output } from '../../../proto/generated/spar/v1/PolicyChunk.ts';
 import type { PolicyServiceClient } from '../../../proto/generated/spar/v1/PolicyService.ts';
@@ -147,6 +148,8 @@ export interface FollowerOptions {
   readonly onError?: (err: Error) => void;
   /** Shared gRPC token (SPAR_GRPC_TOKEN), sent on every call when set. */
   readonly token?: string;
+  /** gRPC TLS settings (SPAR_GRPC_TLS_*). */
+  readonly tls?: GrpcTls;
 }
 
 /**
@@ -188,7 +191,7 @@ export class PolicyFollower {
     if (addr !== this.clientAddr) {
       this.client?.close();
       const { PolicyService } = sparProto();
-      this.client = new PolicyService(addr, grpc.credentials.createInsecure(), clientOptions(this.o.token));
+      this.client = sparClient(PolicyService, addr, this.o.token, this.o.tls);
       this.clientAddr = addr;
     }
     const call = this.client!.WatchPolicy({ experiment_id: this.o.experimentId });

@@ -4,7 +4,7 @@ import type { JudgedGroup } from '@spar/recipes';
 import { JudgeCrashedError, JudgeSandbox, JudgeTimeoutError, SandboxBusyError } from './sandbox.ts';
 import type { RecipeRegistry } from '@spar/recipes';
 import {
-  appendExperience, closeRedis, releaseAdmission, connectRedis, experimentContext, ExperimentStore, grpc, grpcStatusOf, makeWorker,
+  readGrpcTls, appendExperience, closeRedis, releaseAdmission, connectRedis, experimentContext, ExperimentStore, grpc, grpcStatusOf, makeWorker,
   RunningExperiments, sparProto, startGrpcServer, type ExperimentContext, type GrpcServerHandle, type Logger, type Metrics, type Redis,
 } from '@spar/service-kit';
 import type { JudgeConfig } from './config.ts';
@@ -40,7 +40,7 @@ export class Judge {
     const { JudgeService } = sparProto();
     this.grpc = await startGrpcServer(`${this.cfg.SPAR_GRPC_HOST}:${this.cfg.SPAR_GRPC_PORT}`, [
       { name: 'spar.v1.JudgeService', definition: JudgeService.service, impl: { ValidateTasks: this.validateTasks } },
-    ], { token: this.cfg.SPAR_GRPC_TOKEN, logger: this.logger });
+    ], { token: this.cfg.SPAR_GRPC_TOKEN, tls: readGrpcTls(this.cfg), logger: this.logger });
     this.running = new RunningExperiments(this.redis, {
       start: (rec) => this.serve(rec.id),
       stop: (id) => this.unserve(id),

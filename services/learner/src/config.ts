@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
 import { Type, type Static } from '@sinclair/typebox';
-import { AdvertiseHostSetting, GrpcTokenSetting, loadServiceConfig } from '@spar/service-kit';
+import { AdvertiseHostSetting, GrpcTlsSettings, GrpcTokenSetting, loadServiceConfig } from '@spar/service-kit';
 
 export const LearnerConfigSchema = Type.Object({
   REDIS_URL: Type.String({ default: 'redis://127.0.0.1:6379' }),
@@ -18,6 +18,7 @@ export const LearnerConfigSchema = Type.Object({
   SPAR_SPIN: Type.Boolean({ default: false, description: 'let idle onnxruntime threads spin (faster alone on a machine, slower when services share cores)' }),
   SPAR_LEARNER_ID: Type.String({ default: `${hostname()}-${process.pid}`, minLength: 1 }),
   SPAR_GRPC_TOKEN: GrpcTokenSetting,
+  ...GrpcTlsSettings,
   SPAR_LOG_LEVEL: Type.Union([Type.Literal('debug'), Type.Literal('info'), Type.Literal('warn'), Type.Literal('error')], { default: 'info' }),
 }, { additionalProperties: false });
 

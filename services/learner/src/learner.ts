@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { keys } from '@spar/core';
 import type { RecipeRegistry } from '@spar/recipes';
 import {
-  ExperimentStore, IdleTracker, LeaseLostError, PolicyPublisher, sparProto, startGrpcServer, type GrpcServerHandle, type Logger, type Metrics, type Redis,
+  readGrpcTls, ExperimentStore, IdleTracker, LeaseLostError, PolicyPublisher, sparProto, startGrpcServer, type GrpcServerHandle, type Logger, type Metrics, type Redis,
 } from '@spar/service-kit';
 import type { LearnerConfig } from './config.ts';
 import { runExperiment } from './run.ts';
@@ -40,7 +40,7 @@ export class LearnerService {
     const { PolicyService } = sparProto();
     this.grpc = await startGrpcServer(`${this.cfg.SPAR_GRPC_HOST}:${this.cfg.SPAR_GRPC_PORT}`, [
       { name: 'spar.v1.PolicyService', definition: PolicyService.service, impl: this.publisher.implementation() },
-    ], { token: this.cfg.SPAR_GRPC_TOKEN, logger: this.logger });
+    ], { token: this.cfg.SPAR_GRPC_TOKEN, tls: readGrpcTls(this.cfg), logger: this.logger });
     this.idleTimer = setInterval(() => this.metrics.gauge('spar_idle_ratio').set({ service: 'learner' }, this.idle.ratio()), 1000);
     this.idleTimer.unref();
     this.loop = this.claimLoop();

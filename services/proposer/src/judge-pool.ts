@@ -1,4 +1,4 @@
-import { grpc, listServices, type Logger, type Redis } from '@spar/service-kit';
+import { grpc, listServices, type GrpcTls, type Logger, type Redis } from '@spar/service-kit';
 import { JudgeClient, type TaskValidity } from './judge-client.ts';
 
 /** How often the pool re-reads the registered judges. */
@@ -18,7 +18,7 @@ export class JudgePool {
   private refreshing?: Promise<void>;
 
   constructor(
-    private readonly o: { readonly fixed?: string; readonly redis: Redis; readonly deadlineMs: number; readonly token?: string; readonly logger: Logger },
+    private readonly o: { readonly fixed?: string; readonly redis: Redis; readonly deadlineMs: number; readonly token?: string; readonly tls?: GrpcTls; readonly logger: Logger },
   ) {
     if (o.fixed) this.addresses = [o.fixed];
   }
@@ -46,7 +46,7 @@ export class JudgePool {
 
   private client(address: string): JudgeClient {
     let c = this.clients.get(address);
-    if (!c) { c = new JudgeClient(address, this.o.deadlineMs, this.o.token); this.clients.set(address, c); }
+    if (!c) { c = new JudgeClient(address, this.o.deadlineMs, this.o.token, this.o.tls); this.clients.set(address, c); }
     return c;
   }
 

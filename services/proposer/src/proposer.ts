@@ -3,7 +3,7 @@ import { groupId, keys, PayloadTooLargeError, queues, taskId, type Envelope, typ
 import { seededRng } from '@spar/recipes/games';
 import type { ProposedTask, RecipeRegistry } from '@spar/recipes';
 import {
-  Admission, admissionBudget, closeRedis, connectRedis, enqueue, experimentContext, ExperimentStore, grpc, makeQueue, RunningExperiments,
+  readGrpcTls, type GrpcTls, Admission, admissionBudget, closeRedis, connectRedis, enqueue, experimentContext, ExperimentStore, grpc, makeQueue, RunningExperiments,
   type ExperimentContext, type Logger, type Metrics, type Redis,
 } from '@spar/service-kit';
 import { FollowedPolicy } from '@spar/service-kit/followed-policy';
@@ -31,12 +31,15 @@ export class Proposer {
   private running?: RunningExperiments;
   private readonly judge: JudgePool;
   private closed?: Promise<void>;
+  /** gRPC TLS (SPAR_GRPC_TLS_*), read once. */
+  private readonly tls: GrpcTls | undefined;
 
   constructor(
     private readonly cfg: ProposerConfig, private readonly redis: Redis, private readonly recipes: RecipeRegistry,
     private readonly logger: Logger, private readonly metrics: Metrics,
   ) {
-    this.judge = new JudgePool({ fixed: cfg.SPAR_JUDGE_ADDR || undefined, redis, deadlineMs: cfg.SPAR_JUDGE_DEADLINE_MS, token: cfg.SPAR_GRPC_TOKEN, logger: logger.child({ component: 'judges' }) });
+    this.tls = readGrpcTls(cfg);
+    this.judge = new JudgePool({ fixed: cfg.SPAR_JUDGE_ADDR || undefined, redis, deadlineMs: cfg.SPAR_JUDGE_DEADLINE_MS, token: cfg.SPAR_GRPC_TOKEN, tls: this.tls, logger: logger.child({ component: 'judges' }) });
   }
 
   start(): void {
@@ -48,7 +51,7 @@ export class Proposer {
     const ctx = experimentContext(await new ExperimentStore(this.redis).get(id), this.recipes);
     const log = this.logger.child({ experimentId: id });
     const policy = ctx.recipe.proposesWithPolicy
-      ? await FollowedPolicy.create(id, ctx.model, ctx.vocab, { redis: this.redis, logger: log, metrics: this.metrics, threads: this.cfg.SPAR_THREADS || undefined, grpcToken: this.cfg.SPAR_GRPC_TOKEN })
+      ? await FollowedPolicy.create(id, ctx.model, ctx.vocab, { redis: this.redis, logger: log, metrics: this.metrics, threads: this.cfg.SPAR_THREADS || undefined, grpcToken: this.cfg.SPAR_GRPC_TOKEN, grpcTls: this.tls })
       : undefined;
     const connection = connectRedis(this.cfg.REDIS_URL, `proposer-${id}`, log);
     const budget = admissionBudget(ctx.config);

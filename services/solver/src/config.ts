@@ -1,5 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { AdvertiseHostSetting, GrpcTokenSetting, loadServiceConfig } from '@spar/service-kit';
+import { AdvertiseHostSetting, GrpcTlsSettings, GrpcTokenSetting, loadServiceConfig } from '@spar/service-kit';
 
 export const SolverConfigSchema = Type.Object({
   REDIS_URL: Type.String({ default: 'redis://127.0.0.1:6379' }),
@@ -12,6 +12,7 @@ export const SolverConfigSchema = Type.Object({
   SPAR_STALLED_INTERVAL_MS: Type.Integer({ minimum: 500, maximum: 600000, default: 15000, description: 'how often BullMQ looks for jobs whose lock lapsed' }),
   SPAR_ADVERTISE_HOST: AdvertiseHostSetting,
   SPAR_GRPC_TOKEN: GrpcTokenSetting,
+  ...GrpcTlsSettings,
   SPAR_LOG_LEVEL: Type.Union([Type.Literal('debug'), Type.Literal('info'), Type.Literal('warn'), Type.Literal('error')], { default: 'info' }),
 }, { additionalProperties: false });
 

@@ -2,7 +2,7 @@ import { UnrecoverableError, type Queue, type Worker } from 'bullmq';
 import { groupId, PayloadTooLargeError, queues, type RolloutJob, type TaskJob } from '@spar/core';
 import type { RecipeRegistry } from '@spar/recipes';
 import {
-  Admission, admissionBudget, AdmissionGate, closeRedis, connectRedis, enqueue, experimentContext, ExperimentStore, IdleTracker,
+  readGrpcTls, type GrpcTls, Admission, admissionBudget, AdmissionGate, closeRedis, connectRedis, enqueue, experimentContext, ExperimentStore, IdleTracker,
   makeQueue, makeWorker, RunningExperiments, type ExperimentContext, type Logger, type Metrics, type Redis,
 } from '@spar/service-kit';
 import { FollowedPolicy } from '@spar/service-kit/followed-policy';
@@ -30,10 +30,15 @@ export class Solver {
   private idleTimer?: NodeJS.Timeout;
   private closed?: Promise<void>;
 
+  /** gRPC TLS (SPAR_GRPC_TLS_*), read once. */
+  private readonly tls: GrpcTls | undefined;
+
   constructor(
     private readonly cfg: SolverConfig, private readonly redis: Redis, private readonly recipes: RecipeRegistry,
     private readonly logger: Logger, private readonly metrics: Metrics,
-  ) {}
+  ) {
+    this.tls = readGrpcTls(cfg);
+  }
 
   start(): void {
     this.running = new RunningExperiments(this.redis, { start: (rec) => this.serve(rec.id), stop: (id) => this.unserve(id) }, this.logger, undefined, this.metrics);
@@ -45,7 +50,7 @@ export class Solver {
   private async serve(id: string): Promise<void> {
     const ctx = experimentContext(await new ExperimentStore(this.redis).get(id), this.recipes);
     const log = this.logger.child({ experimentId: id });
-    const policy = await FollowedPolicy.create(id, ctx.model, ctx.vocab, { redis: this.redis, logger: log, metrics: this.metrics, threads: this.cfg.SPAR_THREADS || undefined, grpcToken: this.cfg.SPAR_GRPC_TOKEN });
+    const policy = await FollowedPolicy.create(id, ctx.model, ctx.vocab, { redis: this.redis, logger: log, metrics: this.metrics, threads: this.cfg.SPAR_THREADS || undefined, grpcToken: this.cfg.SPAR_GRPC_TOKEN, grpcTls: this.tls });
     const connection = connectRedis(this.cfg.REDIS_URL, `solver-${id}`, log);
     const out = makeQueue(queues.rollouts(id), connection, log);
     const concurrency = Math.min(ctx.config.rollout.concurrency, this.cfg.SPAR_MAX_CONCURRENCY);
