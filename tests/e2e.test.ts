@@ -110,6 +110,10 @@ test('e2e: absolute-zero proposals whose task is invalid reach the learner with 
   assert.equal(invalid.reward, -1);
   assert.equal(invalid.sample.role, 'proposer');
   assert.equal(invalid.segment, 'deduction/proposer');
+  // The judge attached the draft grammar's allowed sets it recomputed: one per response token, each holding that token.
+  const response = invalid.sample.tokens.slice(invalid.sample.promptLength);
+  assert.equal(invalid.sample.allowed?.length, response.length);
+  assert.ok(invalid.sample.allowed!.every((a, j) => Array.isArray(a) && a.includes(response[j]!)));
   const done = await waitFor(id, 120000);
   assert.ok(['stopped', 'completed'].includes(done.state), `ended ${done.state}: ${done.reason ?? ''}`);
 });
