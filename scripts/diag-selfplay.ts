@@ -2,7 +2,7 @@
 // (spiral-games) and generator-task recipes (rlvr-fixed); recipes whose proposals are policy
 // samples need the services.
 //   npx tsx scripts/diag-selfplay.ts configs/tictactoe.yaml [steps]
-// env overrides: LR ENT BS BASELINE G POS D L KL (loss.klCoef) REF (learner.referenceRefreshEvery) MB (minibatches per batch) EPOCHS (passes per batch) REWARD (options.rewardShaping)
+// env overrides: TEMP (rollout.temperature) LR ENT BS BASELINE G POS D L KL (loss.klCoef) REF (learner.referenceRefreshEvery) MB (minibatches per batch) EPOCHS (passes per batch) REWARD (options.rewardShaping)
 // warm start: FROM=<checkpoint | checkpoints folder | export> loads weights; SFT=<steps> first runs the config's
 // supervised warm start in-process (warmStart.batchSize / lr; SAVE=<dir> keeps its weights); EVAL_N (episodes, default 100), EVAL_EVERY (default 25)
 import { parseExperiment, type Trajectory } from '@spar/core';
@@ -27,6 +27,7 @@ if (process.env.L) raw.policy.layers = Number(process.env.L);
 if (process.env.KL) raw.learner.loss.klCoef = Number(process.env.KL);
 if (process.env.REF) raw.learner.referenceRefreshEvery = Number(process.env.REF);
 if (process.env.REWARD) raw.options.rewardShaping = process.env.REWARD;
+if (process.env.TEMP) raw.rollout.temperature = Number(process.env.TEMP);
 const config = parseExperiment(raw, reg);
 const recipe = reg.get(config.recipe);
 const vocab = vocabularyFor(recipe, config);
@@ -94,7 +95,7 @@ for (let it = 1; it <= Number(process.argv[3] ?? 300); it++) {
   if (reference && config.learner.referenceRefreshEvery > 0 && it % config.learner.referenceRefreshEvery === 0) await reference.refresh(policy);
   if (it % EVAL_EVERY === 0) {
     const illegal = games ? trajs.filter((t) => !t.correct).length / trajs.length : 1 - trajs.filter((t) => t.correct).length / trajs.length;
-    const ev = await recipe.evaluate(h, recipe.evalSuites(config.options), { episodes: EVAL_N, seed: 1 }, config.options);
+    const ev = await evalAll();
     const r0 = ev['tictactoe-vs-random'], m0 = ev['tictactoe-vs-minimax'];
     console.log(it, `${((Date.now() - t0) / 1000).toFixed(0)}s`, 'illegal', illegal.toFixed(3), 'ent', m.entropy.toFixed(3),
       r0 ? `random non-loss ${(1 - r0.lossRate!).toFixed(2)} minimax draws ${m0!.drawRate!.toFixed(2)}` : brief(ev), 'kl', m.kl.toFixed(4));
