@@ -5,6 +5,7 @@
  * allowed set, so a judge that copied the solver's sets would let a tampered record choose the
  * distribution it is scored under; with these the record only supplies the tokens.
  */
+import type { Sample } from '@spar/core';
 import type { LogitMask } from '@spar/policy/schema';
 
 export type Replayed =
@@ -28,4 +29,20 @@ export function replayMask(mask: LogitMask, response: readonly number[]): Replay
     allowed.push(ids);
   }
   return { ok: true, allowed };
+}
+
+/**
+ * The judge's allowed sets for a checked sample: `mask` replayed over its response (undefined
+ * without a mask: unconstrained decoding). A token outside its set throws `reject(message)`.
+ */
+export function judgedAllowed(s: Sample, mask: LogitMask | undefined, what: string, reject: (message: string) => Error): number[][] | undefined {
+  if (!mask) return undefined;
+  const r = replayMask(mask, s.tokens.slice(s.promptLength));
+  if (!r.ok) throw reject(`${what}: response token ${r.position} is outside the grammar's allowed set`);
+  return r.allowed;
+}
+
+/** A copy of a checked sample with only the Sample fields, the judge's allowed sets and the role the judge assigns. */
+export function judgedSample(s: Sample, role: string, allowed: number[][] | undefined): Sample {
+  return { tokens: [...s.tokens], promptLength: s.promptLength, logprobs: [...s.logprobs], allowed, policyVersion: s.policyVersion, role };
 }

@@ -1,5 +1,6 @@
 import type { Static, TObject } from '@sinclair/typebox';
 import { ValidationError, check, deepFreeze } from '@spar/core';
+import { GRPC_TLS_ENV } from './grpc-tls.ts';
 
 /**
  * Parse a service's configuration once, at start: environment variables, overridden by
@@ -10,7 +11,7 @@ import { ValidationError, check, deepFreeze } from '@spar/core';
 /** SPAR_* variables that belong to other spar components (CLI, tests, local mode), not errors. */
 const SHARED = new Set(['SPAR_URL', 'SPAR_API_TOKEN', 'SPAR_GRPC_TOKEN', 'SPAR_TEST_EP', 'SPAR_LOCAL_CHILD', 'SPAR_LOCAL_NICE', 'SPAR_TEST_KEEP', 'SPAR_METRICS_FORGET_MS', 'SPAR_PORT_FILE',
   // gRPC TLS files: compose and k8s hand them to every service; the controller speaks no gRPC.
-  'SPAR_GRPC_TLS_CERT', 'SPAR_GRPC_TLS_KEY', 'SPAR_GRPC_TLS_CA', 'SPAR_GRPC_TLS_SERVERNAME']);
+  ...GRPC_TLS_ENV]);
 
 export function loadServiceConfig<T extends TObject>(schema: T, env: NodeJS.ProcessEnv = process.env, argv: readonly string[] = []): Static<T> {
   const props = schema.properties as Record<string, { type?: string }>;

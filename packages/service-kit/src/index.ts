@@ -7,7 +7,7 @@ export * from './metrics.ts';
 export { METRIC_CATALOG, type MetricDef } from './metric-catalog.ts';
 export * from './grpc.ts';
 export { bearerMatches, clientAuthInterceptor, exposedBeyondLoopback, GrpcTokenSetting, serverAuthInterceptor } from './grpc-auth.ts';
-export { channelCredentials, GRPC_TLS_ENV, GrpcTlsSettings, readGrpcTls, serverCredentials, tlsChannelOptions, type GrpcTls } from './grpc-tls.ts';
+export { GrpcTlsSettings, readGrpcTls, type GrpcTls } from './grpc-tls.ts';
 export * from './policy-sync.ts';
 export * from './experiment-store.ts';
 export { ExperimentLease, LeaseLostError } from './lease.ts';

@@ -31,7 +31,7 @@
 import type { Sample, Trajectory } from '@spar/core';
 import { EOS_ID, type LogitMask, type Vocabulary } from '@spar/policy/schema';
 import type { JudgedGroup } from '../recipe.ts';
-import { replayMask } from '../replay-mask.ts';
+import { judgedAllowed, judgedSample } from '../replay-mask.ts';
 import { ArithError, ArithRejected } from './errors.ts';
 import { compareIntegers, parseAnswer } from './expr.ts';
 import { answerMask, questionMask } from './masks.ts';
@@ -85,15 +85,9 @@ function sameTokens(a: readonly number[], prefix: readonly number[]): boolean {
   return prefix.every((id, j) => a[j] === id);
 }
 
-/** A clean copy of a checked sample: the judge's allowed sets (replayed from `mask`) and role. */
-function judgedSample(s: Sample, mask: LogitMask | undefined, role: string, what: string): Sample {
-  let allowed: number[][] | undefined;
-  if (mask) {
-    const r = replayMask(mask, s.tokens.slice(s.promptLength));
-    if (!r.ok) throw new ArithRejected(`${what}: response token ${r.position} is outside the grammar's allowed set`);
-    allowed = r.allowed;
-  }
-  return { tokens: [...s.tokens], promptLength: s.promptLength, logprobs: [...s.logprobs], allowed, policyVersion: s.policyVersion, role };
+/** A clean copy of a checked sample with the judge's allowed sets (replay-mask.ts) and role. */
+function judgedArithSample(s: Sample, mask: LogitMask | undefined, role: string, what: string): Sample {
+  return judgedSample(s, role, judgedAllowed(s, mask, what, (m) => new ArithRejected(m)));
 }
 
 /** Response text of a checked sample, and whether it ended with <eos>. */
@@ -124,7 +118,7 @@ export function judgeArith(task: unknown, rollouts: readonly unknown[], proposal
   const answers = rollouts.map((r, i) => {
     const s = (r as Partial<AnswerRecord> | null)?.sample as Sample;
     const { text, ended } = response(vocab, s, prompt, o.maxAnswerDigits + 2, `answer ${i}`);
-    return { sample: judgedSample(s, answerMask(vocab, o, context, prompt.length), 'solver', `answer ${i}`), answer: ended ? parseAnswer(text, o.maxAnswerDigits) : undefined };
+    return { sample: judgedArithSample(s, answerMask(vocab, o, context, prompt.length), 'solver', `answer ${i}`), answer: ended ? parseAnswer(text, o.maxAnswerDigits) : undefined };
   });
   const vote = majorityVote(answers.map((a) => a.answer));
   const informative = isInformative(vote.p, o.informativeBand);
@@ -145,7 +139,7 @@ export function judgeArith(task: unknown, rollouts: readonly unknown[], proposal
     }
     if (canonical !== t.question) throw new ArithRejected('proposal: the challenger did not write this question');
     trajectories.push({
-      sample: judgedSample(proposal, questionMask(vocab, o, context), 'challenger', 'proposal'), reward: uncertainty - o.repetitionPenalty * rep.fraction,
+      sample: judgedArithSample(proposal, questionMask(vocab, o, context), 'challenger', 'proposal'), reward: uncertainty - o.repetitionPenalty * rep.fraction,
       formatOk: true, correct: true, group: CHALLENGER_GROUP, segment: 'challenger',
     });
   }

@@ -25,7 +25,8 @@ import type { JudgedGroup, ProposeContext, ProposedTask } from '../recipe.ts';
 import { AzrBudgetError, AzrRejected } from './errors.ts';
 import { grammarMask, type MaskRow } from './mask.ts';
 import type { AzrOptions, SolverOptions } from './options.ts';
-import { CHECKER, cleanSample, judgedAllowed, responseSymbols } from './solve.ts';
+import { judgedSample } from '../replay-mask.ts';
+import { CHECKER, dslAllowed, responseSymbols } from './solve.ts';
 import { checkTask, draftInputs, type DraftTask } from './tasks.ts';
 
 const TYPE_MARK: Record<TaskType, string> = { deduction: MARK.deduce, abduction: MARK.abduce, induction: MARK.induce };
@@ -148,7 +149,7 @@ function proposalAllowed(proposal: Sample, type: TaskType, o: SolverOptions, voc
     if (err instanceof AzrBudgetError) throw new AzrRejected(`proposal: ${err.message}`);
     throw err;
   }
-  return judgedAllowed(proposal, grammarMask(vocab, [row]), 'proposal');
+  return dslAllowed(proposal, grammarMask(vocab, [row]), 'proposal');
 }
 
 /**
@@ -161,7 +162,7 @@ export function checkProposal(proposal: Sample, task: Task, key: string, o: Solv
   if (promptType(proposal, vocab) !== task.type) throw new AzrRejected('proposal: prompt asks for another task type');
   const c = checkTask({ type: task.type, draft } satisfies DraftTask, o);
   if (!c.ok || c.key !== key) throw new AzrRejected(`proposal: draft does not produce this task${c.ok ? '' : ` (${c.reason})`}`);
-  return cleanSample(proposal, 'proposer', proposalAllowed(proposal, task.type, o, vocab, context));
+  return judgedSample(proposal, 'proposer', proposalAllowed(proposal, task.type, o, vocab, context));
 }
 
 export function proposerTrajectory(sample: Sample, task: Task, group: string, solveRate: number, o: SolverOptions): Omit<Trajectory, 'trajectoryId'> {
@@ -186,7 +187,7 @@ export function judgeInvalidProposal(proposal: Sample, o: SolverOptions, vocab: 
     provenance: CHECKER,
     stats: { invalidProposal: 1 },
     trajectories: [{
-      sample: cleanSample(proposal, 'proposer', allowed), reward: o.rewardShaping === 'binary' ? 0 : -1, formatOk, correct: false,
+      sample: judgedSample(proposal, 'proposer', allowed), reward: o.rewardShaping === 'binary' ? 0 : -1, formatOk, correct: false,
       group: `${type}/proposer/invalid`, segment: `${type}/proposer`,
     }],
   };

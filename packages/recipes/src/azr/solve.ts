@@ -16,7 +16,7 @@ import type { ExperimentConfig, Sample, Trajectory } from '@spar/core';
 import { EOS_ID, type LogitMask, type Vocabulary } from '@spar/policy/schema';
 import { answerKind, END, judgeAnswer, type Judgement, type Task } from '../dsl/index.ts';
 import type { PolicyHandle } from '../recipe.ts';
-import { replayMask } from '../replay-mask.ts';
+import { judgedAllowed, judgedSample } from '../replay-mask.ts';
 import { AzrBudgetError, AzrRejected } from './errors.ts';
 import { grammarMask } from './mask.ts';
 import type { SolverOptions } from './options.ts';
@@ -116,20 +116,9 @@ export function responseSymbols(vocab: Vocabulary, s: Sample, what: string): str
   return s.tokens.slice(s.promptLength).map((id) => vocab.symbol(id));
 }
 
-/**
- * The allowed sets of a checked sample, recomputed by replaying `mask` over its response
- * (undefined without a mask: unconstrained decoding). A token outside its set rejects the record.
- */
-export function judgedAllowed(s: Sample, mask: LogitMask | undefined, what: string): number[][] | undefined {
-  if (!mask) return undefined;
-  const r = replayMask(mask, s.tokens.slice(s.promptLength));
-  if (!r.ok) throw new AzrRejected(`${what}: response token ${r.position} is outside the grammar's allowed set`);
-  return r.allowed;
-}
-
-/** A copy of a checked sample with only the Sample fields, the judge's allowed sets and the role the judge assigns. */
-export function cleanSample(s: Sample, role: string, allowed: number[][] | undefined): Sample {
-  return { tokens: [...s.tokens], promptLength: s.promptLength, logprobs: [...s.logprobs], allowed, policyVersion: s.policyVersion, role };
+/** The judge's allowed sets of a DSL sample (replay-mask.ts); a token outside them is AzrRejected. */
+export function dslAllowed(s: Sample, mask: LogitMask | undefined, what: string): number[][] | undefined {
+  return judgedAllowed(s, mask, what, (m) => new AzrRejected(m));
 }
 
 export interface SolverVerdicts {
@@ -158,12 +147,12 @@ export function judgeSolvers(task: Task, group: string, rollouts: readonly unkno
     const s = r?.sample;
     const symbols = responseSymbols(vocab, s, `answer ${k}`);
     if (s.promptLength !== prompt.length || prompt.some((id, j) => s.tokens[j] !== id)) throw new AzrRejected(`answer ${k}: prompt is not the task's prompt`);
-    const allowed = judgedAllowed(s, o.constrain ? grammarMask(vocab, [row]) : undefined, `answer ${k}`);
+    const allowed = dslAllowed(s, o.constrain ? grammarMask(vocab, [row]) : undefined, `answer ${k}`);
     const j = judgeSymbols(task, symbols, o);
     if (j.correct) correct++;
     if (!j.formatOk) formatErrors++;
     return {
-      sample: cleanSample(s, 'solver', allowed), reward: solverReward(j, o.rewardShaping), formatOk: j.formatOk, correct: j.correct,
+      sample: judgedSample(s, 'solver', allowed), reward: solverReward(j, o.rewardShaping), formatOk: j.formatOk, correct: j.correct,
       group, segment: `${task.type}/solver`,
     };
   });
