@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { resolve } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
@@ -30,6 +31,15 @@ after(async () => {
 });
 
 const exactlyOnce = (id: string) => assertExactlyOnce(redis, id);
+async function until<T>(timeoutMs: number, probe: () => T | undefined): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = probe();
+    if (v !== undefined) return v;
+    if (Date.now() > deadline) throw new Error(`not within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
 
 // Steps of this tiny model take milliseconds: the budget leaves room for the steps taken between
 // seeing step 5 and the signal landing, so the run is still going when it is interrupted.
@@ -58,6 +68,25 @@ test('learner: kill -9 mid-run; after the lease lapses a new learner resumes fro
   assert.equal(done.state, 'completed', done.reason);
   assert.equal(done.step, RESUME_STEPS);
   await exactlyOnce(id);
+});
+
+test('learner: kill -9 before any checkpoint: the restarted learner starts over and the record goes back to its step (lost steps are not claimed)', async () => {
+  const id = await api.submit(tinyExperiment('lost steps', { seed: 6, budget: { maxSteps: 40, maxMinutes: 10 }, learner: { maxStaleness: 1000, checkpointEvery: 1000 } }));
+  await api.until(id, (r) => r.step >= 5);
+  await stack.kill('learner', 'SIGKILL');
+  const claimed = (await api.get(id)).step;
+  assert.ok(claimed >= 5);
+  await stack.restart('learner');
+  // The restarted learner has no checkpoint to resume from: it starts at step 0 and says so.
+  const rolledBack = await until(30000, () => {
+    const line = readFileSync(join(stack.logDir, 'learner.log'), 'utf8').split('\n').filter((l) => l.includes('steps after the last checkpoint were lost'))
+      .map((l) => JSON.parse(l) as { experimentId: string; recorded: number; resumedStep: number }).find((l) => l.experimentId === id);
+    return line;
+  });
+  assert.deepEqual({ recorded: rolledBack.recorded, resumedStep: rolledBack.resumedStep }, { recorded: claimed, resumedStep: 0 });
+  const done = await api.finished(id);
+  assert.equal(done.state, 'completed', done.reason);
+  assert.equal(done.step, 40);
 });
 
 test('learner: SIGSTOP past its lease while a standby takes over; on SIGCONT it writes nothing more and exits 3; the run completes exactly once', async (t) => {

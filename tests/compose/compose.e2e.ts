@@ -98,7 +98,23 @@ after(async () => {
   console.log(JSON.stringify({ bench: 'compose', ...figures }));
 });
 
+/** The last lines of a container's log, for a failure's message. */
+const tail = (container: string | undefined, lines = 60) => (container ? engine.docker(['logs', '--tail', String(lines), container]) : undefined);
+const logsOf = (container: string | undefined, lines = 60) => { const r = tail(container, lines); return r ? `${r.stdout}${r.stderr}` : ''; };
+let stoppedLearnerLog = '';
+
 test('docker compose: build, scale out, train Kuhn, Prometheus sees every replica, learner killed → resumes, down/up keeps state', { timeout: 15 * 60000 }, async () => {
+  try {
+    await scenario();
+  } catch (err) {
+    // What the learner(s) said, so a failure in CI can be read without rerunning it.
+    if (stoppedLearnerLog) console.error(`--- learner log before down:\n${stoppedLearnerLog}`);
+    for (const c of upOnce ? containersOf('learner') : []) console.error(`--- ${c}:\n${logsOf(c)}`);
+    throw err;
+  }
+});
+
+async function scenario(): Promise<void> {
   // --- images -------------------------------------------------------------------------------
   let t0 = Date.now();
   buildTestImages(engine, ROOT);
@@ -187,6 +203,9 @@ test('docker compose: build, scale out, train Kuhn, Prometheus sees every replic
 
   // --- down and up again: the record and the checkpoints survived in the volumes ---------------
   const beforeDown = await experiment(id);
+  // `stop` then `down`, as `down` alone would do it, keeping the stopped learner's log to read.
+  compose(['stop', '--timeout', '30']);
+  stoppedLearnerLog = logsOf(learner, 40);
   compose(['down', '--timeout', '30']);
   assert.equal(containersOf('learner').length, 0);
   t0 = Date.now();
@@ -200,4 +219,4 @@ test('docker compose: build, scale out, train Kuhn, Prometheus sees every replic
   figures.downUpToResumeSeconds = Math.round((Date.now() - t0) / 1000);
   const stop = await api(`/v1/experiments/${id}/stop`, { method: 'POST' });
   assert.ok(stop.status < 300, `stop: ${stop.status}`);
-});
+}

@@ -153,6 +153,15 @@ export async function runExperiment(rec: ExperimentRecord, d: RunDeps): Promise<
     await policy.setState({ ...st, version: Number(published) + 1 });
     log.info({ step: st.step, version: policy.version, published: Number(published) }, 'policy version continues above the last published one');
   }
+  // The record says where training stands: after a resume from a checkpoint older than the
+  // record's step (a crash lost the steps since), it goes back to the checkpoint's step, so the API
+  // never reports steps that the weights no longer hold.
+  const resumedStep = (await policy.state(false)).step;
+  const recorded = (await store.get(ctx.id)).step;
+  if (recorded !== resumedStep) {
+    await store.update(ctx.id, (r) => ({ ...r, step: resumedStep }), d.lease);
+    if (recorded > resumedStep) log.warn({ recorded, resumedStep }, 'steps after the last checkpoint were lost; training resumes from the checkpoint');
+  }
   const learner = await Learner.create(policy, config.learner.loss, config.learner.optimizer);
   // KL reference (loss.klCoef > 0): the initial weights, or — refreshed every referenceRefreshEvery
   // steps — a magnet that trails the policy. Checkpointed with it, so a resume keeps the same pull.
