@@ -7,7 +7,8 @@
  * - `namespace`: set on every namespaced object;
  * - `labels`: `pairs` added to every object's metadata.labels (`includeSelectors: false` only);
  * - `images`: `name` → `newName` / `newTag` / `digest` in every pod template's containers;
- * - `configMapGenerator` / `secretGenerator`: `literals`, `envs` (KEY=VALUE files), `behavior`
+ * - `configMapGenerator` / `secretGenerator`: `literals`, `envs` (KEY=VALUE files), `files`
+ *   (`path` or `key=path`: the file's text under its name or the key), `behavior`
  *   (create, replace, merge), `type` (secrets); names get kustomize's content-hash suffix and every
  *   reference from a pod template (env, envFrom, volumes) is renamed to match;
  * - `patches`: from `path` or inline `patch`, optionally with a `target` (kind, name, namespace,
@@ -16,12 +17,12 @@
  *   or a JSON 6902 list of add / replace / remove operations.
  *
  * Not implemented: components, bases/crds/replicas/replacements/vars fields, commonLabels,
- * commonAnnotations, name prefixes/suffixes, Helm charts, remote resources, generator files,
+ * commonAnnotations, name prefixes/suffixes, Helm charts, remote resources, binary generator files,
  * labels with includeSelectors/includeTemplates, target selectors by label or regex.
  */
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import YAML from 'yaml';
 
@@ -176,7 +177,7 @@ function parseEnvFile(path: string): Record<string, string> {
 function generate(items: Item[], g: Json, kind: 'ConfigMap' | 'Secret', dir: string, file: string, opts: RenderOptions): Item[] {
   if (!isObject(g) || typeof g.name !== 'string') return fail(file, `${kind} generator needs a name`);
   for (const key of Object.keys(g)) {
-    if (!['name', 'literals', 'envs', 'behavior', 'type'].includes(key) || (key === 'type' && kind !== 'Secret')) fail(file, `generator field ${key} is not supported`);
+    if (!['name', 'literals', 'envs', 'files', 'behavior', 'type'].includes(key) || (key === 'type' && kind !== 'Secret')) fail(file, `generator field ${key} is not supported`);
   }
   const data: Record<string, string> = {};
   for (const lit of list(g.literals, file, 'literals')) {
@@ -196,6 +197,18 @@ function generate(items: Item[], g: Json, kind: 'ConfigMap' | 'Secret', dir: str
       }
     }
     Object.assign(data, parseEnvFile(p));
+  }
+  for (const f of list(g.files, file, 'files')) {
+    const s = String(f);
+    const eq = s.indexOf('=');
+    const rel = eq > 0 ? s.slice(eq + 1) : s;
+    const key = eq > 0 ? s.slice(0, eq) : basename(rel);
+    const p = resolve(dir, rel);
+    if (!existsSync(p)) fail(file, `file ${rel} not found (${p}); see the comments in ${file}`);
+    const bytes = readFileSync(p);
+    if (bytes.includes(0)) fail(file, `file ${rel} is binary (only text files are supported)`);
+    if (!/^[A-Za-z0-9._-]+$/.test(key)) fail(file, `invalid key ${key} for ${rel}`);
+    data[key] = bytes.toString('utf8');
   }
   const behavior = (g.behavior ?? 'create') as string;
   const existing = items.find((it) => it.generated && it.obj.kind === kind && it.obj.metadata.name === g.name);

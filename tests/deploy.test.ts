@@ -75,6 +75,28 @@ test('docker-compose.yml: the gpu profile builds a CUDA learner image and reserv
   assert.deepEqual(gpu.profiles, ['gpu'], 'only started with --profile gpu');
 });
 
+test('deploy/compose.tls.yml: every gRPC service (and only those) gets the three TLS settings and the certificate folder, read-only; profiles kept', () => {
+  const r = spawnSync('docker-compose', ['-f', join(ROOT, 'docker-compose.yml'), '-f', join(ROOT, 'deploy/compose.tls.yml'), 'config'], {
+    encoding: 'utf8', env: { ...process.env, SPAR_TLS_DIR: '/srv/spar-tls' },
+  });
+  assert.equal(r.status, 0, `docker-compose config failed: ${r.stderr}`);
+  const services = (YAML.parse(r.stdout) as { services: Record<string, { environment?: Record<string, string>; volumes?: string[]; profiles?: string[] }> }).services;
+  const want = { SPAR_GRPC_TLS_CERT: '/tls/spar.pem', SPAR_GRPC_TLS_KEY: '/tls/spar.key', SPAR_GRPC_TLS_CA: '/tls/ca.pem' };
+  for (const [name, s] of Object.entries(services)) {
+    const tls = Object.fromEntries(Object.entries(s.environment ?? {}).filter(([k]) => k.startsWith('SPAR_GRPC_TLS_')));
+    if (['judge', 'learner', 'solver', 'proposer', 'learner-gpu'].includes(name)) {
+      assert.deepEqual(tls, want, `${name}: TLS settings`);
+      assert.ok(s.volumes?.includes('/srv/spar-tls:/tls:ro'), `${name}: certificate folder mounted read-only: ${JSON.stringify(s.volumes)}`);
+      for (const f of Object.values(want)) assert.ok(f.startsWith('/tls/'));
+    } else {
+      assert.deepEqual(tls, {}, `${name} speaks no gRPC`);
+    }
+  }
+  assert.ok(services.learner!.volumes!.some((v) => v.startsWith('learner-data:/data')), 'the learner keeps its data volume');
+  assert.deepEqual(services['learner-gpu']!.profiles, ['gpu']);
+  assert.ok(!spawnSync('git', ['check-ignore', '-q', 'deploy/tls/certs/spar.key'], { cwd: ROOT }).status, 'generated keys are git-ignored');
+});
+
 test('the Grafana dashboard is generated and uses only catalogued metrics', async () => {
   const dash = JSON.parse(read('deploy/grafana/dashboards/spar.json')) as { panels: { targets: { expr: string }[] }[] };
   const { PANELS } = await import('../scripts/gen-dashboard.ts');

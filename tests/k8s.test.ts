@@ -539,6 +539,41 @@ test('overlay no-keda: the base without ScaledObjects', () => {
   assert.deepEqual(objs, renderBase().filter((o) => o.kind !== 'ScaledObject'));
 });
 
+test('overlay tls: learner, judge, solver and proposer speak mutual TLS from the user\'s certificates; everything validates; no certificates, no render', () => {
+  const overlay = join(userCopy(), 'overlays/tls');
+  rmSync(join(overlay, 'certs'), { recursive: true, force: true }); // a checkout where someone made them already
+  assert.throws(() => render(overlay), /certs\/ca\.pem not found/);
+  spawnSync('sh', [join(ROOT, 'deploy/tls/make-certs.sh'), join(overlay, 'certs')], { encoding: 'utf8' });
+  const objs = render(overlay);
+  assert.deepEqual(problemsOf(objs), []);
+  assert.equal(objs.length, renderBase().length + 2, 'the base plus the certificate Secret and the settings ConfigMap');
+  const secret = objs.find((o) => o.kind === 'Secret' && o.metadata.name.startsWith('spar-grpc-tls-'))!;
+  const files = decoded(secret)!;
+  for (const f of ['ca.pem', 'spar.pem', 'spar.key']) assert.equal(files[f], readFileSync(join(overlay, 'certs', f), 'utf8'), `${f} in the Secret`);
+  const tlsServices = ['learner', 'judge', 'solver', 'proposer'];
+  const seen: string[] = [];
+  for (const p of pods(objs)) {
+    for (const c of containers(p)) {
+      const svc = serviceOf(c);
+      const env = environment(objs, c, idOf(p.owner), []);
+      const tls = Object.fromEntries(Object.entries(env).filter(([k]) => k.startsWith('SPAR_GRPC_TLS_')));
+      if (!svc || !tlsServices.includes(svc)) { assert.deepEqual(tls, {}, `${idOf(p.owner)} speaks no gRPC`); continue; }
+      seen.push(svc);
+      assert.deepEqual(tls, { SPAR_GRPC_TLS_CERT: '/tls/spar.pem', SPAR_GRPC_TLS_KEY: '/tls/spar.key', SPAR_GRPC_TLS_CA: '/tls/ca.pem', SPAR_GRPC_TLS_SERVERNAME: 'spar-grpc' }, svc);
+      const mount = (c.volumeMounts as Obj[]).find((m) => m.mountPath === '/tls');
+      assert.equal(mount?.readOnly, true, `${svc}: /tls mounted read-only`);
+      const vol = (p.spec.volumes as Obj[]).find((v) => v.name === mount!.name)!;
+      assert.deepEqual(vol.secret, { secretName: secret.metadata.name, defaultMode: 0o440 }, `${svc}: the certificate Secret, owner and group only`);
+      assert.equal(p.spec.securityContext.fsGroup, 1000, `${svc}: the key's group is the service's`);
+    }
+  }
+  assert.deepEqual(seen.sort(), [...tlsServices].sort());
+  // Clients verify spar-grpc (pod IPs are not in any certificate): the certificate must name it.
+  const san = spawnSync('openssl', ['x509', '-in', join(overlay, 'certs/spar.pem'), '-noout', '-ext', 'subjectAltName'], { encoding: 'utf8' }).stdout;
+  assert.match(san, /DNS:spar-grpc/);
+  assert.ok(!spawnSync('git', ['check-ignore', '-q', 'deploy/k8s/overlays/tls/certs/spar.key'], { cwd: ROOT }).status, 'certificates must be git-ignored');
+});
+
 test('the validator bites: a broken object is reported, each kind of mistake by its own check', () => {
   const base = renderBase();
   assert.deepEqual(problemsOf(base), []);

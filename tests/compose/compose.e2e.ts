@@ -3,15 +3,18 @@
 // brings the stack up with two solvers and two judges, trains configs/kuhn.yaml, checks that
 // Prometheus scrapes every replica, kill -9s the learner (restart policy → resume from checkpoint),
 // then `down` and `up` again: the experiment record and checkpoints survive in the volumes.
+// gRPC runs over mutual TLS (deploy/compose.tls.yml, certificates from deploy/tls/make-certs.sh).
 // Prints one JSON line of figures. Everything talks over 127.0.0.1 on the host network.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { freePort } from '@spar/cli/supervise';
+import { grpc } from '@spar/service-kit';
+import { grpcProbe } from '../grpc-probe.ts';
 import { dockerEngine, type DockerEngine } from './docker.ts';
 import { buildTestImages, TEST_IMAGES } from './images.ts';
 
@@ -77,11 +80,13 @@ before(async () => {
     `  prometheus:`, `    image: "${TEST_IMAGES.prometheus}"`, `    volumes: ["${join(work, 'prometheus.yml')}:/etc/prometheus/prometheus.yml:ro"]`,
     '',
   ].join('\n'));
+  // Certificates as the docs make them: the key goes to the images' user (uid 1000).
+  execFileSync('sh', [join(ROOT, 'deploy/tls/make-certs.sh'), join(work, 'tls')], { stdio: 'pipe', env: { ...process.env, SPAR_TLS_KEY_UID: '1000' } });
   composeEnv = {
     ...Object.fromEntries(Object.entries(engine.env).filter(([k]) => !k.startsWith('SPAR_'))),
-    SPAR_REDIS_PORT: String(ports.redis), SPAR_API_PORT: String(ports.api), SPAR_PROMETHEUS_PORT: String(ports.prometheus),
+    SPAR_REDIS_PORT: String(ports.redis), SPAR_API_PORT: String(ports.api), SPAR_PROMETHEUS_PORT: String(ports.prometheus), SPAR_TLS_DIR: join(work, 'tls'),
   };
-  composeArgs = ['-p', PROJECT, '-f', join(ROOT, 'docker-compose.yml'), '-f', join(work, 'override.yml')];
+  composeArgs = ['-p', PROJECT, '-f', join(ROOT, 'docker-compose.yml'), '-f', join(ROOT, 'deploy/compose.tls.yml'), '-f', join(work, 'override.yml')];
 });
 
 after(async () => {
@@ -172,6 +177,13 @@ async function scenario(): Promise<void> {
     return Object.entries(want).every(([s, n]) => healthy[s] === n) ? healthy : undefined;
   });
   figures.scrapedReplicas = up;
+  // gRPC is TLS-only: the learner's PolicyService refuses a plaintext client and serves one with the certificate.
+  const grpcPort = /"grpcPort":(\d+)[^\n]*"msg":"learner ready"/.exec(engine.docker(['logs', containersOf('learner')[0]!]).stdout)?.[1];
+  assert.ok(grpcPort, 'the learner logs its gRPC port');
+  const tlsFile = (name: string) => readFileSync(join(work, 'tls', name));
+  const probe = (creds: grpc.ChannelCredentials) => grpcProbe(`127.0.0.1:${grpcPort}`, '/spar.v1.PolicyService/Probe', creds);
+  assert.equal(await probe(grpc.credentials.createInsecure()), grpc.status.UNAVAILABLE, 'plaintext refused');
+  assert.equal(await probe(grpc.credentials.createSsl(tlsFile('ca.pem'), tlsFile('spar.key'), tlsFile('spar.pem'))), grpc.status.UNIMPLEMENTED, 'mutual TLS accepted');
   // Both judges validated tasks for the proposer (it spreads calls over the registered judges).
   await until('both judges to serve ValidateTasks', 90000, async () => {
     const q = encodeURIComponent('sum by (instance_id) (spar_judge_validated_tasks_total)');

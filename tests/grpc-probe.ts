@@ -1,0 +1,19 @@
+import { grpc } from '@spar/service-kit';
+
+/**
+ * One raw unary call (an empty message) to `path` at `address` with these credentials: 'ok', or
+ * the gRPC status code it failed with. What a test needs to tell whether a server speaks TLS
+ * (UNAVAILABLE for a client that does not match it) without a typed client.
+ */
+export function grpcProbe(address: string, path: string, creds: grpc.ChannelCredentials): Promise<'ok' | number> {
+  const id = (x: Buffer) => x;
+  const Client = grpc.makeGenericClientConstructor({
+    call: { path, requestStream: false, responseStream: false, requestSerialize: id, requestDeserialize: id, responseSerialize: id, responseDeserialize: id },
+  }, 'Probe');
+  const c = new Client(address, creds) as unknown as grpc.Client & {
+    call(req: Buffer, opts: grpc.CallOptions, cb: (err: grpc.ServiceError | null) => void): void;
+  };
+  return new Promise((res) => {
+    c.call(Buffer.alloc(0), { deadline: Date.now() + 5000 }, (err) => { c.close(); res(err ? err.code : 'ok'); });
+  });
+}
