@@ -78,7 +78,7 @@ test('learner: kill -9 before any checkpoint: the restarted learner starts over 
   assert.ok(claimed >= 5);
   await stack.restart('learner');
   // The restarted learner has no checkpoint to resume from: it starts at step 0 and says so.
-  const rolledBack = await until(30000, () => {
+  const rolledBack = await until(120000, () => {
     const line = readFileSync(join(stack.logDir, 'learner.log'), 'utf8').split('\n').filter((l) => l.includes('steps after the last checkpoint were lost'))
       .map((l) => JSON.parse(l) as { experimentId: string; recorded: number; resumedStep: number }).find((l) => l.experimentId === id);
     return line;

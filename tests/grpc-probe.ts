@@ -14,6 +14,6 @@ export function grpcProbe(address: string, path: string, creds: grpc.ChannelCred
     call(req: Buffer, opts: grpc.CallOptions, cb: (err: grpc.ServiceError | null) => void): void;
   };
   return new Promise((res) => {
-    c.call(Buffer.alloc(0), { deadline: Date.now() + 5000 }, (err) => { c.close(); res(err ? err.code : 'ok'); });
+    c.call(Buffer.alloc(0), { deadline: Date.now() + 20000 }, (err) => { c.close(); res(err ? err.code : 'ok'); });
   });
 }

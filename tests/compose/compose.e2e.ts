@@ -216,14 +216,15 @@ async function scenario(): Promise<void> {
   // --- down and up again: the record and the checkpoints survived in the volumes ---------------
   const beforeDown = await experiment(id);
   // `stop` then `down`, as `down` alone would do it, keeping the stopped learner's log to read.
-  compose(['stop', '--timeout', '30']);
+  // No --timeout: the learner gets its stop_grace_period (60 s) to finish its step and checkpoint.
+  compose(['stop']);
   stoppedLearnerLog = logsOf(learner, 40);
   compose(['down', '--timeout', '30']);
   assert.equal(containersOf('learner').length, 0);
   t0 = Date.now();
   compose(['up', '-d', '--no-build', 'redis', 'controller', 'proposer', 'solver', 'judge', 'learner', 'prometheus']);
   await until('the controller after up', 120000, async () => ((await api('/readyz')).ok ? true : undefined));
-  const after = await experiment(id);
+  const after = await until('the experiment record after up', 30000, () => experiment(id));
   assert.ok(after.step >= beforeDown.step - 0, `step kept across down/up: ${after.step} vs ${beforeDown.step}`);
   assert.ok(after.policyVersion >= beforeDown.policyVersion, 'policy version kept');
   const [learner2] = containersOf('learner');

@@ -62,22 +62,23 @@ test('admission: tokens in flight and judged-but-unconsumed trajectories share o
 });
 
 test('admission: a token nobody renews lapses after its TTL; a gate renews what it holds and gives it back on close', async () => {
-  const lapsing = new Admission(redis, 'adm2', { budget: 1, perGroupGuess: 1, ttlMs: 150 });
+  // TTLs of a second and more: a stall of a few hundred ms on a busy machine must not flip a check.
+  const lapsing = new Admission(redis, 'adm2', { budget: 1, perGroupGuess: 1, ttlMs: 1000 });
   assert.equal((await lapsing.tryAcquire('a')).admitted, true);
   assert.equal((await lapsing.tryAcquire('b')).admitted, false);
-  await sleep(300);
+  await sleep(1500);
   assert.equal((await lapsing.tryAcquire('b')).admitted, true, 'the crashed holder\'s token lapsed');
 
-  const gate = new AdmissionGate(new Admission(redis, 'adm3', { budget: 1, perGroupGuess: 1, ttlMs: 300 }));
+  const gate = new AdmissionGate(new Admission(redis, 'adm3', { budget: 1, perGroupGuess: 1, ttlMs: 1500 }));
   assert.ok(await gate.enter('x'));
-  await sleep(800);
-  const other = new Admission(redis, 'adm3', { budget: 1, perGroupGuess: 1, ttlMs: 300 });
+  await sleep(3500);
+  const other = new Admission(redis, 'adm3', { budget: 1, perGroupGuess: 1, ttlMs: 1500 });
   assert.equal((await other.tryAcquire('y')).admitted, false, 'renewed past its TTL while held');
   await gate.abandon('x');
   assert.equal((await other.tryAcquire('y')).admitted, true, 'abandon gives it back at once');
   await other.release(['y']);
 
-  const gate2 = new AdmissionGate(new Admission(redis, 'adm3', { budget: 1, perGroupGuess: 1, ttlMs: 300 }));
+  const gate2 = new AdmissionGate(new Admission(redis, 'adm3', { budget: 1, perGroupGuess: 1, ttlMs: 1500 }));
   assert.ok(await gate2.enter('z'));
   await gate2.close();
   await gate2.close();
@@ -87,12 +88,12 @@ test('admission: a token nobody renews lapses after its TTL; a gate renews what 
 
 test('admission: handing a group to the judge stretches its token; waiting gates get in when the budget frees; cancel ends waits', async () => {
   const exp = 'adm4';
-  const gates = [0, 1].map(() => new AdmissionGate(new Admission(redis, exp, { budget: 2, perGroupGuess: 1, ttlMs: 200 }), { min: 5, max: 20 }));
+  const gates = [0, 1].map(() => new AdmissionGate(new Admission(redis, exp, { budget: 2, perGroupGuess: 1, ttlMs: 1500 }), { min: 5, max: 20 }));
   assert.ok(await gates[0]!.enter('h1'));
   await gates[0]!.handedOn('h1');
   assert.ok(await gates[1]!.enter('h2'));
-  await sleep(500);
-  const probe = new Admission(redis, exp, { budget: 2, perGroupGuess: 1, ttlMs: 200 });
+  await sleep(3500);
+  const probe = new Admission(redis, exp, { budget: 2, perGroupGuess: 1, ttlMs: 1500 });
   assert.equal(await probe.inflight(), 2, 'h1 (handed on) outlives the TTL; h2 is renewed by its gate');
   // Two replicas wait for one free slot each; only as many get in as the budget allows.
   let entered = 0;
@@ -103,7 +104,8 @@ test('admission: handing a group to the judge stretches its token; waiting gates
   await sleep(100);
   assert.equal(entered, 0);
   await redis.hset(keys.counters(exp), 'learner_consumed_trajectories', 1);
-  await sleep(150);
+  for (const end = Date.now() + 10000; entered === 0 && Date.now() < end;) await sleep(20);
+  await sleep(200);
   assert.equal(entered, 1, 'one slot freed, one waiter admitted');
   gates.forEach((g) => g.cancel());
   const results = await Promise.all(waits);

@@ -36,15 +36,15 @@ test('experiments: lifecycle, stop requests, one lease holder at a time, takeove
   const config = parseExperiment({ name: 'x', recipe: 'spiral-games', rollout: { maxNewTokens: 1 } }, builtinRecipes());
   const a = await store.create(config);
   const b = await store.create(config);
-  const got = await store.claim('L1', 300);
+  const got = await store.claim('L1', 2000);
   assert.equal(got?.record.id, a.id, 'oldest first');
   assert.equal((await store.get(a.id)).state, 'running');
   assert.deepEqual(await store.running(), [a.id]);
-  const got2 = await store.claim('L2', 300);
+  const got2 = await store.claim('L2', 2000);
   assert.equal(got2?.record.id, b.id, 'a second learner takes the next experiment, not the held one');
-  assert.equal(await got2!.lease.renew(300), true);
-  assert.equal(await got!.lease.renew(300), true);
-  await new Promise((r) => setTimeout(r, 400));
+  assert.equal(await got2!.lease.renew(2000), true);
+  assert.equal(await got!.lease.renew(2000), true);
+  await new Promise((r) => setTimeout(r, 2500));
   const taken = await store.claim('L3', 300);
   assert.ok(taken && [a.id, b.id].includes(taken.record.id), 'an expired lease is taken over');
   // The learner that lost it is fenced: renew, counters, trim and record writes are refused.

@@ -10,10 +10,10 @@ after(async () => { await closeRedis(redis); await server.stop(); });
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 test('registry: replicas are listed while they renew, filtered by service; close() removes at once; a silent one expires', async () => {
-  const a = await ServiceRegistration.start(redis, { service: 'judge', id: 'a', ops: '127.0.0.1:1001', grpc: '127.0.0.1:2001' }, { ttlMs: 600, renewMs: 150 });
-  const b = await ServiceRegistration.start(redis, { service: 'judge', id: 'b', ops: '127.0.0.1:1002', grpc: '127.0.0.1:2002' }, { ttlMs: 600, renewMs: 150 });
-  const s = await ServiceRegistration.start(redis, { service: 'solver', id: 'c', ops: '127.0.0.1:1003' }, { ttlMs: 600, renewMs: 150 });
-  await sleep(900); // past one TTL: renewal keeps them
+  const a = await ServiceRegistration.start(redis, { service: 'judge', id: 'a', ops: '127.0.0.1:1001', grpc: '127.0.0.1:2001' }, { ttlMs: 2000, renewMs: 300 });
+  const b = await ServiceRegistration.start(redis, { service: 'judge', id: 'b', ops: '127.0.0.1:1002', grpc: '127.0.0.1:2002' }, { ttlMs: 2000, renewMs: 300 });
+  const s = await ServiceRegistration.start(redis, { service: 'solver', id: 'c', ops: '127.0.0.1:1003' }, { ttlMs: 2000, renewMs: 300 });
+  await sleep(2600); // past one TTL: renewal keeps them (TTLs of seconds: a stall on a busy machine must not expire one)
   assert.deepEqual((await listServices(redis, 'judge')).map((x) => x.grpc), ['127.0.0.1:2001', '127.0.0.1:2002']);
   assert.deepEqual((await listServices(redis)).map((x) => x.service).sort(), ['judge', 'judge', 'solver']);
   assert.equal((await listServices(redis, 'solver'))[0]!.grpc, undefined);
@@ -23,9 +23,9 @@ test('registry: replicas are listed while they renew, filtered by service; close
   assert.deepEqual((await listServices(redis, 'judge')).map((x) => x.id), ['b']);
 
   // A replica that stops renewing without closing (crashed): gone after its TTL, index pruned.
-  const crashed = await ServiceRegistration.start(redis, { service: 'judge', id: 'z', ops: '127.0.0.1:1009' }, { ttlMs: 300, renewMs: 60000 });
+  const crashed = await ServiceRegistration.start(redis, { service: 'judge', id: 'z', ops: '127.0.0.1:1009' }, { ttlMs: 1500, renewMs: 60000 });
   assert.ok((await listServices(redis, 'judge')).some((x) => x.id === 'z'));
-  await sleep(500);
+  await sleep(2000);
   assert.deepEqual((await listServices(redis, 'judge')).map((x) => x.id), ['b']);
   assert.equal(await redis.sismember(SERVICES_INDEX, 'judge:z'), 0, 'expired member pruned from the index');
   await Promise.all([b.close(), s.close(), crashed.close()]);

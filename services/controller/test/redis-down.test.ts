@@ -8,7 +8,7 @@ import {
 } from '@spar/service-kit';
 import { RedisServer } from '@spar/testing';
 import type { Queue, Worker } from 'bullmq';
-import { connectApiRedis, redisChecks } from '../src/api-redis.ts';
+import { API_REDIS, connectApiRedis, redisChecks } from '../src/api-redis.ts';
 import { buildApp } from '../src/app.ts';
 
 // Redis killed, paused and restarted under a controller app and a worker's ops server (the
@@ -81,7 +81,11 @@ async function probe(id: string, name?: string): Promise<{ codes: Record<string,
 
 const all = (code: number) => ({ 'controller /readyz': code, 'GET /v1/experiments': code, 'GET /v1/experiments/:id': code, 'POST /v1/experiments': code === 200 ? 201 : code, 'worker /readyz': code });
 
-test('Redis killed → /readyz and the API answer 503 (problem+json) within 2 s; after a restart, 200 again; nothing queued behind a 503', { timeout: 30000 }, async () => {
+// The API answers within its command timeout (1 s) plus slack for a loaded 2-core machine: it
+// must never hang behind a dead or silent Redis.
+const PROMPT_MS = API_REDIS.commandTimeoutMs + 2500;
+
+test('Redis killed → /readyz and the API answer 503 (problem+json) within 3.5 s; after a restart, 200 again; nothing queued behind a 503', { timeout: 30000 }, async () => {
   const first = await submit();
   assert.equal(first.statusCode, 201);
   const id = first.json().id as string;
@@ -92,10 +96,10 @@ test('Redis killed → /readyz and the API answer 503 (problem+json) within 2 s;
   const down = await probe(id, 'while-down');
   assert.deepEqual(down.codes, all(503));
   assert.ok(down.problems, 'API errors are problem+json');
-  assert.ok(down.slowestMs < 2000, `slowest answer took ${down.slowestMs.toFixed(0)} ms`);
+  assert.ok(down.slowestMs < PROMPT_MS, `slowest answer took ${down.slowestMs.toFixed(0)} ms`);
   const again = await probe(id, 'while-down');
   assert.deepEqual(again.codes, all(503), 'still 503 while Redis stays down');
-  assert.ok(again.slowestMs < 2000, `slowest answer took ${again.slowestMs.toFixed(0)} ms`);
+  assert.ok(again.slowestMs < PROMPT_MS, `slowest answer took ${again.slowestMs.toFixed(0)} ms`);
 
   await redis.restart();
   assert.equal(await whenRedisReady(api, 10000), true);
@@ -108,14 +112,14 @@ test('Redis killed → /readyz and the API answer 503 (problem+json) within 2 s;
   assert.deepEqual(list.filter((e) => e.name === 'while-down'), []);
 });
 
-test('Redis paused (SIGSTOP: connected, silent) → 503 within 2 s; resumed → 200', { timeout: 30000 }, async () => {
+test('Redis paused (SIGSTOP: connected, silent) → 503 within 3.5 s; resumed → 200', { timeout: 30000 }, async () => {
   const pid = Number(/process_id:(\d+)/.exec(await api.info('server'))![1]);
   const id = (await submit()).json().id as string;
   process.kill(pid, 'SIGSTOP');
   try {
     const paused = await probe(id);
     assert.deepEqual(paused.codes, all(503));
-    assert.ok(paused.slowestMs < 2000, `slowest answer took ${paused.slowestMs.toFixed(0)} ms`);
+    assert.ok(paused.slowestMs < PROMPT_MS, `slowest answer took ${paused.slowestMs.toFixed(0)} ms`);
   } finally {
     process.kill(pid, 'SIGCONT');
   }

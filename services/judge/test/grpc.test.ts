@@ -34,7 +34,7 @@ after(async () => {
 });
 
 const call = (req: object) => new Promise<{ results: { valid: boolean; reason: string; canonical: string; task_json: string }[] }>((resolve, reject) => {
-  client.ValidateTasks(req as never, { deadline: Date.now() + 5000 }, (err, res) => (err ? reject(err) : resolve(res as never)));
+  client.ValidateTasks(req as never, { deadline: Date.now() + 20000 }, (err, res) => (err ? reject(err) : resolve(res as never)));
 });
 
 test('ValidateTasks: valid and invalid tasks get per-task verdicts with reasons', async () => {
