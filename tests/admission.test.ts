@@ -48,13 +48,23 @@ async function backlog(id: string): Promise<{ unconsumed: number; inflight: numb
   };
 }
 
-/** Freeze the learner for `ms` and return the backlog just before it thaws. */
-async function freezeLearner(ms: number, id: string) {
+/**
+ * Freeze the learner for `ms` and return the backlog just before it thaws; with `enough`, thaw as
+ * soon as the backlog satisfies it (checked every 250 ms), freezing at most `ms`.
+ */
+async function freezeLearner(ms: number, id: string, enough?: (b: Awaited<ReturnType<typeof backlog>>) => boolean) {
   const learner = stack.services.find((s) => s.name === 'learner')!;
   learner.child.kill('SIGSTOP');
   try {
-    await sleep(ms);
-    return await backlog(id);
+    if (!enough) {
+      await sleep(ms);
+      return await backlog(id);
+    }
+    for (const end = Date.now() + ms; ;) {
+      const b = await backlog(id);
+      if (enough(b) || Date.now() >= end) return b;
+      await sleep(250);
+    }
   } finally {
     learner.child.kill('SIGCONT');
   }
@@ -81,7 +91,9 @@ test('admission: a frozen learner stops the solvers at the shared budget; after 
 test('admission off: a frozen learner does not stop the solvers (the contrast that makes the first test meaningful)', async (t) => {
   const id = await api.submit(experiment('admission off', 'off'));
   await api.until(id, (r) => r.step >= 3);
-  const frozen = await freezeLearner(4000, id);
+  // Frozen until the backlog passes twice the budget admission would keep: at most 8 s (twice the
+  // first test's freeze, for a slow machine) and well inside the learner's 15 s lease.
+  const frozen = await freezeLearner(8000, id, (b) => b.unconsumed > 2 * BUDGET);
   t.diagnostic(`frozen backlog without admission: ${frozen.unconsumed} trajectories`);
   assert.equal(frozen.inflight, 0, 'no tokens without admission');
   assert.ok(frozen.unconsumed > 2 * BUDGET, `backlog of ${frozen.unconsumed} trajectories while frozen (budget would be ${BUDGET})`);
