@@ -33,7 +33,7 @@ after(async () => {
   rmSync(certs, { recursive: true, force: true });
 });
 
-/** The first sample of a metric on a service's /metrics, summed over its label sets. */
+/** A metric on a service's /metrics, summed over its label sets (series are kept 5 min after a run ends). */
 async function metric(port: number, name: string): Promise<number> {
   const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
   return text.split('\n').filter((l) => l.startsWith(`${name}{`) || l.startsWith(`${name} `)).reduce((s, l) => s + Number(l.split(' ').at(-1)), 0);
