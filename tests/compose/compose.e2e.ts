@@ -85,6 +85,9 @@ before(async () => {
   composeEnv = {
     ...Object.fromEntries(Object.entries(engine.env).filter(([k]) => !k.startsWith('SPAR_'))),
     SPAR_REDIS_PORT: String(ports.redis), SPAR_API_PORT: String(ports.api), SPAR_PROMETHEUS_PORT: String(ports.prometheus), SPAR_TLS_DIR: join(work, 'tls'),
+    // On the vfs storage driver removing a container deletes a full copy of its image: on a slow
+    // machine one `down` request can outlast docker-compose's default 60 s read timeout.
+    COMPOSE_HTTP_TIMEOUT: '600',
   };
   composeArgs = ['-p', PROJECT, '-f', join(ROOT, 'docker-compose.yml'), '-f', join(ROOT, 'deploy/compose.tls.yml'), '-f', join(work, 'override.yml')];
 });
@@ -92,7 +95,7 @@ before(async () => {
 after(async () => {
   if (upOnce) {
     if (process.env.SPAR_TEST_KEEP) console.error(`kept: docker-compose ${composeArgs.join(' ')} (DOCKER_HOST=${engine.env.DOCKER_HOST ?? ''})`);
-    else try { compose(['down', '-v', '--timeout', '20']); } catch (err) { console.error(String(err)); }
+    else try { compose(['down', '-v', '--timeout', '20'], 900000); } catch (err) { console.error(String(err)); }
   }
   rmSync(join(ROOT, '.docker-deps'), { recursive: true, force: true });
   if (!process.env.SPAR_TEST_KEEP) {
@@ -108,7 +111,7 @@ const tail = (container: string | undefined, lines = 60) => (container ? engine.
 const logsOf = (container: string | undefined, lines = 60) => { const r = tail(container, lines); return r ? `${r.stdout}${r.stderr}` : ''; };
 let stoppedLearnerLog = '';
 
-test('docker compose: build, scale out, train Kuhn, Prometheus sees every replica, learner killed → resumes, down/up keeps state', { timeout: 15 * 60000 }, async () => {
+test('docker compose: build, scale out, train Kuhn, Prometheus sees every replica, learner killed → resumes, down/up keeps state', { timeout: 25 * 60000 }, async () => {
   try {
     await scenario();
   } catch (err) {
@@ -219,7 +222,7 @@ async function scenario(): Promise<void> {
   // No --timeout: the learner gets its stop_grace_period (60 s) to finish its step and checkpoint.
   compose(['stop']);
   stoppedLearnerLog = logsOf(learner, 40);
-  compose(['down', '--timeout', '30']);
+  compose(['down', '--timeout', '30'], 900000);
   assert.equal(containersOf('learner').length, 0);
   t0 = Date.now();
   compose(['up', '-d', '--no-build', 'redis', 'controller', 'proposer', 'solver', 'judge', 'learner', 'prometheus']);
