@@ -6,14 +6,9 @@ import { grpc } from '@spar/service-kit';
  * (UNAVAILABLE for a client that does not match it) without a typed client.
  */
 export function grpcProbe(address: string, path: string, creds: grpc.ChannelCredentials): Promise<'ok' | number> {
+  const c = new grpc.Client(address, creds);
   const id = (x: Buffer) => x;
-  const Client = grpc.makeGenericClientConstructor({
-    call: { path, requestStream: false, responseStream: false, requestSerialize: id, requestDeserialize: id, responseSerialize: id, responseDeserialize: id },
-  }, 'Probe');
-  const c = new Client(address, creds) as unknown as grpc.Client & {
-    call(req: Buffer, opts: grpc.CallOptions, cb: (err: grpc.ServiceError | null) => void): void;
-  };
   return new Promise((res) => {
-    c.call(Buffer.alloc(0), { deadline: Date.now() + 20000 }, (err) => { c.close(); res(err ? err.code : 'ok'); });
+    c.makeUnaryRequest(path, id, id, Buffer.alloc(0), { deadline: Date.now() + 20000 }, (err) => { c.close(); res(err ? err.code : 'ok'); });
   });
 }

@@ -106,9 +106,12 @@ after(async () => {
   console.log(JSON.stringify({ bench: 'compose', ...figures }));
 });
 
-/** The last lines of a container's log, for a failure's message. */
-const tail = (container: string | undefined, lines = 60) => (container ? engine.docker(['logs', '--tail', String(lines), container]) : undefined);
-const logsOf = (container: string | undefined, lines = 60) => { const r = tail(container, lines); return r ? `${r.stdout}${r.stderr}` : ''; };
+/** The last lines of a container's log (stdout and stderr), for a failure's message. */
+function logsOf(container: string | undefined, lines = 60): string {
+  if (!container) return '';
+  const r = engine.docker(['logs', '--tail', String(lines), container]);
+  return `${r.stdout}${r.stderr}`;
+}
 let stoppedLearnerLog = '';
 
 test('docker compose: build, scale out, train Kuhn, Prometheus sees every replica, learner killed → resumes, down/up keeps state', { timeout: 25 * 60000 }, async () => {
