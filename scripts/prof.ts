@@ -3,7 +3,7 @@ import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { parseModelConfig, parseLossConfig, parseOptimizerConfig, serialize, paramSpecs, initParams } from '../packages/policy/src/index.ts';
 import { buildTrainGraph } from '../packages/policy/src/train/step-graph.ts';
 // Per-op profile of one train-step graph (onnxruntime's profiler). Defaults: bench:learner's shape.
-// env: L D H V B T (model and padded batch), KL=1 (with reference log-probs), THREADS
+// env: L D H V B T (model and padded batch), KL=1 (with reference log-probs), THREADS, NODES=n (slowest nodes), SPLIT=1 (matmul / activations / parameters)
 const e = (k: string, d: number) => Number(process.env[k] ?? d);
 const B = e('B', 16), T = e('T', 128);
 const c = parseModelConfig({ layers: e('L', 4), dModel: e('D', 256), heads: e('H', 8), vocabSize: e('V', 256), context: T + 1 });
@@ -35,4 +35,15 @@ if (process.env.NODES) {
     cur.dur += x.dur; byNode.set(k, cur);
   }
   for (const [k, v] of [...byNode].sort((a, b) => b[1].dur - a[1].dur).slice(0, Number(process.env.NODES))) console.log((v.dur / 4 / 1000).toFixed(2).padStart(7), 'ms', v.op.padEnd(12), k.slice(0, 40).padEnd(40), v.shape);
+}
+if (process.env.SPLIT) {
+  // Kernel time by part of the step, told apart by the first input's shape: MatMuls; element-wise
+  // ops on activations ([B, …] or [B·T, …]: attention, FFN, norms, loss); ops on parameters (AdamW, clipping).
+  const parts = new Map<string, number>();
+  for (const x of ev) if (x.cat === 'Node' && x.name.endsWith('_kernel_time')) {
+    const first = (Object.values(x.args.input_type_shape?.[0] ?? {})[0] ?? []) as number[];
+    const part = /MatMul|Gemm/.test(x.args.op_name) ? 'matmul' : first[0] === B || first[0] === B * T ? 'activations' : first.length <= 2 ? 'parameters' : 'other';
+    parts.set(part, (parts.get(part) ?? 0) + x.dur);
+  }
+  console.log('split', [...parts].sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ${(100 * v / tot).toFixed(1)}%`).join('  '));
 }
