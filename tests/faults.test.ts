@@ -21,7 +21,9 @@ let stack: Stack;
 let redis: Redis;
 let api: ReturnType<typeof experimentsApi>;
 before(async () => {
-  stack = await startStack(ROOT, { env: { learner: { SPAR_LEASE_MS: '2000', SPAR_POLL_MS: '100' }, proposer: { SPAR_JUDGE_DEADLINE_MS: '300' } } });
+  // A 5 s lease: a learner whose renewals stall past its lease (a loaded CI machine) counts itself
+  // fenced and exits 3, and with 2 s that once left an experiment with no learner at all.
+  stack = await startStack(ROOT, { env: { learner: { SPAR_LEASE_MS: '5000', SPAR_POLL_MS: '100' }, proposer: { SPAR_JUDGE_DEADLINE_MS: '300' } } });
   redis = new Redis(stack.redis.url);
   api = experimentsApi(stack);
 });
