@@ -28,7 +28,7 @@ const segs = recipe.segments(config.options);
 const h: PolicyHandle = { vocab, get version() { return policy.version; }, generate: (p, o) => policy.generate(p, o), score: (s) => policy.score(s) };
 const trajs: Omit<Trajectory, 'trajectoryId'>[] = [];
 while (trajs.length < 128) {
-  const [p] = await recipe.propose({ config, references: [], count: 1, rng: Math.random });
+  const [p] = await recipe.propose({ config, buffer: [], count: 1, rng: Math.random });
   const v = recipe.validateTask(p!.task, config.options);
   if (!v.valid) continue;
   const eps = await recipe.rollout({ config, policy: h, rng: Math.random }, v.task, config.rollout.groupSize);

@@ -67,7 +67,7 @@ if (!games && recipe.proposesWithPolicy) throw new Error(`${recipe.name} propose
 async function nextTask(): Promise<unknown> {
   if (games) return { game: games[0], seed: seed++ };
   for (;;) {
-    const [p] = await recipe.propose({ config, references: [], count: 1, rng: Math.random });
+    const [p] = await recipe.propose({ config, buffer: [], count: 1, rng: Math.random });
     const v = recipe.validateTask(p!.task, config.options);
     if (v.valid) return v.task ?? p!.task;
   }

@@ -169,6 +169,7 @@ export async function runLocalExperiment(o: LocalOptions): Promise<LocalResult> 
     const summary = {
       experimentId: last.id, status: last.state, steps: last.step, policyVersion: last.policyVersion, eval: last.eval ?? {},
       ...(last.warmStart ? { warmStart: { from: last.warmStart.from, steps: last.warmStart.step, seconds: last.warmStart.seconds, evalBefore: last.warmStart.evalBefore ?? {}, eval: last.warmStart.eval ?? {} } } : {}),
+      ...(last.curriculum ? { curriculum: last.curriculum } : {}),
       ...(last.reason ? { reason: last.reason } : {}), artifacts: last.artifacts, ...(Object.keys(restarts).length ? { restarts } : {}),
     };
     if (o.summary ?? true) process.stdout.write(`${JSON.stringify(summary)}\n`);

@@ -23,6 +23,15 @@ export const keys = {
   counters: (exp: string) => `${PREFIX}:{${exp}}:counters`,
   /** Sorted set: task buffer (references for proposers), score = insertion time. */
   taskBuffer: (exp: string) => `${PREFIX}:{${exp}}:taskbuf`,
+  /** Sorted set: the pinned seed tasks of the buffer (Recipe.seedTasks; never evicted), score = index. */
+  taskSeed: (exp: string) => `${PREFIX}:{${exp}}:taskseed`,
+  /**
+   * Sorted set: canonical keys of tasks a solver group answered correctly every time (kept out of
+   * solver replay), score = time; capped at the newest SPAR_TASK_SEEN_MAX.
+   */
+  taskSolved: (exp: string) => `${PREFIX}:{${exp}}:solved`,
+  /** List: novelty keys of the newest 1,000 valid proposals (distinct programs per 1,000). */
+  novelty: (exp: string) => `${PREFIX}:{${exp}}:novelty`,
   /** Sorted set of task ids proposed (dedupe), score = time; capped at the newest SPAR_TASK_SEEN_MAX. */
   taskSeen: (exp: string) => `${PREFIX}:{${exp}}:seen`,
   /**

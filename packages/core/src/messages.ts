@@ -50,6 +50,11 @@ export interface RolloutJob {
   readonly proposal?: Sample;
   /** Recipe-specific records (answers, or whole game episodes with per-turn samples). */
   readonly rollouts: readonly unknown[];
+  /**
+   * Set on a proposal the proposer found to be a copy (no rollouts): 'duplicate', 'reference' or
+   * 'batch' (Recipe.trainsCopies); the judge trains it with the recipe's copy penalty.
+   */
+  readonly copy?: 'duplicate' | 'reference' | 'batch';
 }
 
 /** Verdict provenance: which checker, which version. */
@@ -116,9 +121,25 @@ export interface ExperimentRecord {
   }[];
   /** The warm-start stage (config.warmStart): progress while it runs, held-out evaluation before and after. */
   readonly warmStart?: WarmStartProgress;
+  /** Curriculum health and decontamination, as of the latest evaluation (see Curriculum). */
+  readonly curriculum?: Curriculum;
   /** Where the learner wrote the final policy export. */
   readonly artifacts?: Readonly<Record<string, string>>;
   readonly stopRequested?: boolean;
+}
+
+/**
+ * Decontamination and curriculum counters of a run (written by the learner at every evaluation).
+ * `excluded`: held-out tasks left out, by training source; `contaminated`: held-out tasks that
+ * still reached a judge's group judging (must stay 0: each source filters on its own first).
+ */
+export interface Curriculum {
+  readonly excluded: Readonly<Record<string, number>>;
+  readonly contaminated: number;
+  /** Distinct novelty keys (absolute-zero: programs) among the newest 1,000 valid proposals, scaled to 1,000. */
+  readonly distinctPer1000?: number;
+  /** Proposals so far by outcome (valid, invalid, copy, held_out). */
+  readonly proposals?: Readonly<Record<string, number>>;
 }
 
 export interface WarmStartProgress {

@@ -1,4 +1,5 @@
 export * from './recipe.ts';
+export * from './held-out.ts';
 export { replayMask, type Replayed } from './replay-mask.ts';
 export { RecipeRegistry, vocabularyFor, modelConfigFor } from './registry.ts';
 export { spiralGames, SpiralOptionsSchema, type SpiralOptions, type GameTask } from './spiral/recipe.ts';

@@ -1,6 +1,7 @@
 import type { TSchema } from '@sinclair/typebox';
 import type { ExperimentConfig, Provenance, Sample, Trajectory, Validity } from '@spar/core';
 import type { GenerateOptions, GenerateResult, Vocabulary, VocabularySpec } from '@spar/policy/schema';
+import type { HeldOut, OnExcluded } from './held-out.ts';
 
 /** What a recipe acts with: the worker's current policy and its vocabulary. */
 export interface PolicyHandle {
@@ -15,16 +16,23 @@ export interface ProposeContext<O> {
   readonly config: ExperimentConfig<O>;
   /** Present when the recipe proposes with the policy (absolute-zero, r-zero). */
   readonly policy?: PolicyHandle;
-  /** Recent valid tasks from the task buffer (Absolute Zero's K references). */
-  readonly references: readonly unknown[];
+  /**
+   * The experiment's task buffer: valid tasks, newest first, then the pinned seed tasks
+   * (Recipe.seedTasks). Absolute Zero draws its K references uniformly from it.
+   */
+  readonly buffer: readonly unknown[];
   readonly count: number;
   readonly rng: () => number;
+  /** Reports held-out tasks a generator left out (decontamination; see held-out.ts). */
+  readonly excluded?: OnExcluded;
 }
 
 export interface ProposedTask {
   readonly task: unknown;
   /** The proposer's own generation, trained later with the proposer reward. */
   readonly proposal?: Sample;
+  /** The buffer tasks shown in the proposal's prompt (for the copy check, Recipe.noveltyKey). */
+  readonly shown?: readonly unknown[];
 }
 
 export interface SolveContext<O> {
@@ -37,8 +45,21 @@ export interface SolveContext<O> {
 export interface JudgedGroup {
   readonly trajectories: readonly Omit<Trajectory, 'trajectoryId'>[];
   readonly provenance: Provenance;
+  /**
+   * Judge-side measurements. The learner averages each over the groups that carry it, so a stat
+   * that is a rate must be carried by every group of its kind (0 or 1 each), not only the 1s.
+   */
   readonly stats?: Readonly<Record<string, number>>;
+  /** The task's canonical key (Validity.canonical) when every answer of the group was correct. */
+  readonly solvedKey?: string;
 }
+
+/**
+ * Why a valid proposal is a copy (trained with the recipe's copy penalty instead of solved):
+ * 'duplicate' an earlier task of the experiment, or — by Recipe.noveltyKey — a near-duplicate of
+ * a 'reference' shown in its prompt or of a 'batch'-mate proposed before it in the same round.
+ */
+export type CopyKind = 'duplicate' | 'reference' | 'batch';
 
 export type EvalReport = Record<string, Record<string, number>>;
 
@@ -91,7 +112,28 @@ export interface Recipe<O = any> {
    * (replay-mask.ts) with the decode caps of `config` (policy.context, rollout.maxNewTokens);
    * `options` are the options to judge under (normally `config.options`).
    */
-  judge(task: unknown, rollouts: readonly unknown[], proposal: Sample | undefined, options: O, vocab: Vocabulary, config: ExperimentConfig<O>): JudgedGroup;
+  judge(task: unknown, rollouts: readonly unknown[], proposal: Sample | undefined, options: O, vocab: Vocabulary, config: ExperimentConfig<O>, copy?: CopyKind): JudgedGroup;
+  /**
+   * Copies are trained, not dropped: a valid proposal that copies (CopyKind) goes to the judge as
+   * a group with no rollouts and `copy` set, and judge() gives it the recipe's copy penalty.
+   * Recipes without it drop duplicates untrained.
+   */
+  readonly trainsCopies?: boolean;
+  /** What makes a task new (absolute-zero: its program): two tasks with the same key are near-duplicates. */
+  noveltyKey?(task: unknown, options: O): string | undefined;
+  /** The held-out evaluation prompts of `config` (decontamination, held-out.ts). */
+  heldOut?(config: ExperimentConfig<O>): HeldOut;
+  /**
+   * Tasks that seed the task buffer before self-play (pinned, never evicted): valid, never
+   * held-out (reported through `excluded`), deterministic in `seed`.
+   */
+  seedTasks?(config: ExperimentConfig<O>, seed: number, excluded?: OnExcluded): unknown[];
+  /**
+   * Solver replay: the share of each round's tasks drawn uniformly from the buffer (tasks the
+   * solver always solves left out); 0 or absent: none. `replayTask` labels a buffer task as a replay.
+   */
+  replayShare?(options: O): number;
+  replayTask?(task: unknown): unknown;
   /** Held-out evaluation suites this recipe offers. */
   evalSuites(options: O): string[];
   evaluate(policy: PolicyHandle, suites: readonly string[], opts: EvalOptions, options: O): Promise<EvalReport>;
@@ -100,5 +142,5 @@ export interface Recipe<O = any> {
    * rendered exactly as the solver sees them. Never a task of the held-out evaluation set of
    * `config.eval` (same generator, so the stream skips those). A recipe without it refuses `sft`.
    */
-  warmStartExamples?(config: ExperimentConfig<O>, vocab: Vocabulary, seed: number): WarmStartStream;
+  warmStartExamples?(config: ExperimentConfig<O>, vocab: Vocabulary, seed: number, excluded?: OnExcluded): WarmStartStream;
 }

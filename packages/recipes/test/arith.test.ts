@@ -360,7 +360,7 @@ describe('with a tiny real policy', () => {
   const keepAll = { ...o, informativeBand: 0.5 };
   test('propose → validate → rollout → judge round trip', async () => {
     const policy = await handle();
-    const proposed = await rZero.propose({ config, policy, references: [{ question: '1+2' }, { junk: true }], count: 6, rng: seededRng(5) });
+    const proposed = await rZero.propose({ config, policy, buffer: [{ question: '1+2' }, { junk: true }], count: 6, rng: seededRng(5) });
     assert.equal(proposed.length, 6);
     let judged = 0;
     for (const p of proposed) {
@@ -385,7 +385,7 @@ describe('with a tiny real policy', () => {
       judged++;
     }
     assert.ok(judged > 0, 'at least one proposal was valid');
-    await assert.rejects(rZero.propose({ config, references: [], count: 1, rng: Math.random }), ArithRejected);
+    await assert.rejects(rZero.propose({ config, buffer: [], count: 1, rng: Math.random }), ArithRejected);
   });
 
   test('evaluation is deterministic, in [0, 1], and reports every difficulty', async () => {

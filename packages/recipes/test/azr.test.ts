@@ -57,7 +57,10 @@ function validTask(type: Task['type'], seed: number): { task: Task; wire: WireTa
 
 test('options: defaults from the schema, unknown keys rejected', () => {
   assert.deepEqual(o.taskTypes, ['deduction', 'abduction', 'induction']);
-  assert.equal(o.references, 2);
+  assert.equal(o.references, 6);
+  assert.equal(o.seedTasks, 64);
+  assert.equal(o.copyPenalty, -1);
+  assert.equal(o.replayShare, 0.25);
   assert.equal(o.rewardShaping, 'azr');
   assert.equal(o.constrain, true);
   assert.throws(() => parseExperiment({ name: 't', recipe: 'absolute-zero', options: { bogus: 1 } }, registry));
@@ -72,7 +75,7 @@ test('absolute-zero: masked proposals of an untrained policy always parse as dra
   const refs = [validTask('deduction', 1).wire, validTask('induction', 2).wire, { garbage: true }];
   for (const references of [[], refs]) {
     const withRefs = new Set<string>();
-    const out = await absoluteZero.propose({ config: azrConfig, policy, references, count: 24, rng: seeded(references.length) });
+    const out = await absoluteZero.propose({ config: azrConfig, policy, buffer: references, count: 24, rng: seeded(references.length) });
     assert.equal(out.length, 24);
     for (const { task, proposal } of out) {
       const t = task as { type: Task['type']; draft: string[] };
@@ -101,29 +104,39 @@ test('absolute-zero: masked proposals of an untrained policy always parse as dra
   }
 });
 
-test('absolute-zero: with a larger context prompts carry up to K references, within the context', async () => {
-  const config = parseExperiment({ name: 't', recipe: 'absolute-zero', policy: { ...policyCfg, context: 256 } }, registry) as ExperimentConfig<AzrOptions>;
+test('absolute-zero: with a larger context prompts carry up to K references drawn from the whole buffer, within the context', async () => {
+  const config = parseExperiment({ name: 't', recipe: 'absolute-zero', options: { references: 2 }, policy: { ...policyCfg, context: 256 } }, registry) as ExperimentConfig<AzrOptions>;
   const p = await Policy.create(modelConfigFor(config, vocab), { worker: false });
   policies.push(p);
   const policy: PolicyHandle = { vocab, get version() { return p.version; }, generate: (x, g) => p.generate(x, g), score: (s) => p.score(s) };
-  const out = await absoluteZero.propose({ config, policy, references: [], count: 9, rng: seeded(4) });
-  for (const { task, proposal } of out) {
+  const buffer = absoluteZero.seedTasks!(config, 3);
+  const out = await absoluteZero.propose({ config, policy, buffer, count: 9, rng: seeded(4) });
+  const used = new Set<string>();
+  for (const { task, proposal, shown } of out) {
     const refs = proposal!.tokens.slice(0, proposal!.promptLength).filter((id) => id === vocab.id(MARK.ref)).length;
     // Induction references are long: the second one is dropped when it would crowd out the draft.
     if ((task as { type: string }).type === 'induction') assert.ok(refs >= 1 && refs <= 2);
     else assert.equal(refs, 2);
+    // The references shown are reported with the proposal (the copy check needs them), all of its type.
+    assert.equal(shown!.length, refs);
+    for (const r of shown!) {
+      assert.equal((r as WireTask).type, (task as { type: string }).type);
+      used.add(JSON.stringify(r));
+    }
     assert.ok(proposal!.tokens.length <= 256);
     // The draft budget depends on policy.context; the judge takes it from the experiment.
     const v = absoluteZero.validateTask(task, config.options);
     const judged = absoluteZero.judge(v.valid ? v.task : task, v.valid ? await absoluteZero.rollout({ config, policy, rng: seeded(6) }, v.task, 1) : [], proposal, config.options, vocab, config);
     assert.deepEqual(judged.trajectories.find((x) => x.sample.role === 'proposer')!.sample.allowed, proposal!.allowed);
   }
+  // Drawn from the whole buffer (64 per type), not its newest entries: 9 prompts see many distinct ones.
+  assert.ok(used.size >= 10, `only ${used.size} distinct references`);
 });
 
 test('absolute-zero: unconstrained proposals may be malformed; validation reports them, never throws', async () => {
   const policy = await handle();
   const config = { ...azrConfig, options: { ...o, constrain: false } };
-  const out = await absoluteZero.propose({ config, policy, references: [], count: 8, rng: seeded(3) });
+  const out = await absoluteZero.propose({ config, policy, buffer: [], count: 8, rng: seeded(3) });
   for (const { task } of out) {
     const v = absoluteZero.validateTask(task, config.options);
     assert.ok(v.valid || typeof v.reason === 'string');
@@ -270,7 +283,7 @@ test('held-out evaluation is deterministic, in [0, 1], and reports every enabled
 });
 
 test('rlvr-fixed: proposals are valid generator tasks without proposer samples', async () => {
-  const out = await rlvrFixed.propose({ config: rlvrConfig, references: [], count: 20, rng: seeded(9) });
+  const out = await rlvrFixed.propose({ config: rlvrConfig, buffer: [], count: 20, rng: seeded(9) });
   assert.equal(out.length, 20);
   const types = new Set<string>();
   for (const p of out) {

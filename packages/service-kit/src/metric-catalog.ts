@@ -21,7 +21,9 @@ export const METRIC_CATALOG: Record<string, MetricDef> = {
   spar_jobs_total: { type: 'counter', help: 'Jobs processed by a worker, by outcome (ok, failed, retried)', labels: ['service', 'queue', 'outcome'], services: ['proposer', 'solver', 'judge'] },
   spar_payload_rejected_total: { type: 'counter', help: 'Payloads refused at the producer because they exceed the size cap', labels: ['service', 'queue'], services: ['proposer', 'solver', 'judge'] },
   // proposer
-  spar_tasks_proposed_total: { type: 'counter', help: 'Proposed tasks by outcome (valid, invalid, duplicate, format_error)', labels: ['experiment', 'outcome'], services: ['proposer'] },
+  spar_tasks_proposed_total: { type: 'counter', help: 'Proposed tasks by outcome: valid, invalid, copy (trained with the copy penalty), duplicate (dropped: recipes that do not train copies), held_out (dropped untrained: decontamination)', labels: ['experiment', 'outcome'], services: ['proposer'] },
+  spar_tasks_excluded_total: { type: 'counter', help: 'Training tasks left out because they pose a held-out evaluation prompt (decontamination), by source: generator, proposal, seed, replay, warm_start, judge (a task that slipped past its source)', labels: ['recipe', 'source', 'reason'], services: ['proposer', 'judge', 'learner'] },
+  spar_tasks_replayed_total: { type: 'counter', help: 'Buffer tasks posed again to the solvers (solver replay)', labels: ['experiment'], services: ['proposer'] },
   spar_invalid_proposals_reported_total: { type: 'counter', help: 'Invalid proposals forwarded to the judge to be trained with the recipe penalty (absolute-zero: -1)', labels: ['experiment'], services: ['proposer'] },
   spar_proposer_paused_total: { type: 'counter', help: 'Times the proposer paused (backpressure): reason queue (the tasks queue holds rollout.maxQueuedTasks) or admission (the admission budget is spent and the queue holds enough for the solvers)', labels: ['experiment', 'reason'], services: ['proposer'] },
   spar_judge_rpc_seconds: { type: 'histogram', help: 'ValidateTasks round-trip latency seen by the proposer', labels: ['outcome'], buckets: LAT, services: ['proposer'] },
@@ -57,6 +59,7 @@ export const METRIC_CATALOG: Record<string, MetricDef> = {
   spar_learner_clip_fraction: { type: 'gauge', help: 'Latest fraction of tokens whose PPO ratio was clipped', labels: ['experiment'], services: ['learner'] },
   spar_learner_grad_norm: { type: 'gauge', help: 'Latest global gradient norm (before clipping)', labels: ['experiment'], services: ['learner'] },
   spar_advantage: { type: 'histogram', help: 'Advantage distribution', labels: ['experiment'], buckets: [-3, -2, -1, -0.5, -0.1, 0, 0.1, 0.5, 1, 2, 3], services: ['learner'] },
+  spar_curriculum: { type: 'gauge', help: 'Curriculum health over the latest learner batch: the mean of each judge stat over the groups carrying it (ownSolveRate, learnability, invalidProposal, copyProposal, replaySolveRate, solveRate, ...) and proposerNonZeroAdvantage, the share of proposer rows with a non-zero advantage', labels: ['experiment', 'stat'], services: ['learner'] },
   spar_zero_variance_groups_total: { type: 'counter', help: 'Groups or segments with zero reward variance (handled by the estimator rule)', labels: ['experiment'], services: ['learner'] },
   spar_trajectories_ingested_total: { type: 'counter', help: 'Trajectories folded into a learner step', labels: ['experiment'], services: ['learner'] },
   spar_trajectories_dropped_total: { type: 'counter', help: 'Trajectories dropped by the learner, by reason (stale, duplicate, invalid)', labels: ['experiment', 'reason'], services: ['learner'] },

@@ -1,5 +1,5 @@
 import { UnrecoverableError, type Worker } from 'bullmq';
-import { queues, trajectoryId, type ExperienceEntry, type RolloutJob, type Validity } from '@spar/core';
+import { keys, queues, trajectoryId, type ExperienceEntry, type RolloutJob, type Validity } from '@spar/core';
 import type { JudgedGroup } from '@spar/recipes';
 import { JudgeCrashedError, JudgeSandbox, JudgeTimeoutError, SandboxBusyError } from './sandbox.ts';
 import type { RecipeRegistry } from '@spar/recipes';
@@ -8,6 +8,9 @@ import {
   RunningExperiments, sparProto, startGrpcServer, type ExperimentContext, type GrpcServerHandle, type Logger, type Metrics, type Redis,
 } from '@spar/service-kit';
 import type { JudgeConfig } from './config.ts';
+
+/** Solved task keys remembered for solver replay (the newest). */
+const SOLVED_MAX = 50000;
 
 interface Served {
   readonly ctx: ExperimentContext;
@@ -117,11 +120,11 @@ export class Judge {
   async judgeGroup(ctx: ExperimentContext, job: RolloutJob): Promise<void> {
     const recipe = ctx.recipe.name;
     const t0 = performance.now();
-    let judged: JudgedGroup;
+    let judged: JudgedGroup | { heldOut: true };
     try {
       if (!job?.envelope?.groupId || !Array.isArray(job.rollouts)) throw new Error('malformed rollout job');
       // Executed in a sandbox thread with a hard time limit: the judge never trusts what it runs.
-      judged = await this.sandbox.run<JudgedGroup>('judge', ctx.config, [job.task, job.rollouts, job.proposal]);
+      judged = await this.sandbox.run<JudgedGroup | { heldOut: true }>('judge', ctx.config, [job.task, job.rollouts, job.proposal, job.copy]);
     } catch (err) {
       this.countSandboxFailure(recipe, err);
       if (err instanceof SandboxBusyError) throw err; // retried by BullMQ with backoff
@@ -131,6 +134,15 @@ export class Judge {
       throw new UnrecoverableError(`rejected rollout group: ${(err as Error).message}`);
     }
     this.metrics.histogram('spar_judge_verdict_seconds').observe({ recipe }, (performance.now() - t0) / 1000);
+    if ('heldOut' in judged) {
+      // Decontamination's last line: a held-out task slipped past its source's filter. Never trained.
+      this.metrics.counter('spar_tasks_excluded_total').inc({ recipe, source: 'judge', reason: 'held_out' });
+      await this.redis.hincrby(keys.counters(ctx.id), 'excluded_judge', 1);
+      throw new UnrecoverableError('the task poses a prompt of the held-out evaluation set; group dropped');
+    }
+    if (judged.solvedKey !== undefined) {
+      await this.redis.multi().zadd(keys.taskSolved(ctx.id), Date.now(), judged.solvedKey).zremrangebyrank(keys.taskSolved(ctx.id), 0, -SOLVED_MAX - 1).exec();
+    }
     const entry: ExperienceEntry = {
       envelope: { ...job.envelope, role: 'judge', parentIds: [job.envelope.groupId], createdAt: new Date().toISOString() },
       provenance: judged.provenance,

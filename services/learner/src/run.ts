@@ -12,6 +12,7 @@ import {
 } from '@spar/service-kit';
 import { estimatorBatch, trainSamples, wellFormed } from './batch.ts';
 import { Ledger } from './ledger.ts';
+import { proposerSignalShare, readCurriculum } from './curriculum.ts';
 import { runWarmStart } from './warm-start.ts';
 import { ReferencePolicy, referenceFromTensors } from './reference.ts';
 import type { LearnerConfig } from './config.ts';
@@ -123,9 +124,12 @@ export async function runExperiment(rec: ExperimentRecord, d: RunDeps): Promise<
     const suites = config.eval.suites ?? ctx.recipe.evalSuites(config.options);
     const report = await ctx.recipe.evaluate(handle, suites, { episodes: config.eval.episodes, seed: config.eval.seed }, config.options);
     for (const [suite, ms] of Object.entries(report)) for (const [metric, v] of Object.entries(ms)) d.metrics.gauge('spar_eval_score').set({ experiment: ctx.id, suite, metric }, v);
-    const judgeStats = windowStats();
+    const window = windowStats();
+    const curriculum = await readCurriculum(d.redis, ctx.id);
+    const judgeStats = window && curriculum.distinctPer1000 !== undefined ? { ...window, distinctPer1000: curriculum.distinctPer1000 } : window;
     await store.update(ctx.id, (r) => ({
-      ...r, eval: report, evaluations: keepHistory([...r.evaluations, { step, at: new Date().toISOString(), eval: report, ...(judgeStats ? { judgeStats } : {}), ...(stage ? { stage } : {}) }]),
+      ...r, eval: report, curriculum,
+      evaluations: keepHistory([...r.evaluations, { step, at: new Date().toISOString(), eval: report, ...(judgeStats ? { judgeStats } : {}), ...(stage ? { stage } : {}) }]),
     }), d.lease);
     log.info({ step, eval: report, judgeStats, ...(stage ? { stage } : {}) }, 'evaluation');
     return report;
@@ -295,13 +299,18 @@ export async function runExperiment(rec: ExperimentRecord, d: RunDeps): Promise<
       lastBatchAt = Date.now();
       stallWarned = false;
       for (const h of seen) ledger.add(h);
+      const batchStats = new Map<string, { sum: number; n: number }>();
+      const addStat = (into: Map<string, { sum: number; n: number }>, k: string, v: unknown) => {
+        if (typeof v !== 'number' || !Number.isFinite(v)) return;
+        const acc = into.get(k) ?? { sum: 0, n: 0 };
+        acc.sum += v;
+        acc.n++;
+        into.set(k, acc);
+      };
       for (const s of stats) {
         for (const [k, v] of Object.entries(s)) {
-          if (typeof v !== 'number' || !Number.isFinite(v)) continue;
-          const acc = statSums.get(k) ?? { sum: 0, n: 0 };
-          acc.sum += v;
-          acc.n++;
-          statSums.set(k, acc);
+          addStat(statSums, k, v);
+          addStat(batchStats, k, v);
         }
       }
       for (const lag of lags) d.metrics.histogram('spar_policy_staleness').observe(lag);
@@ -317,6 +326,13 @@ export async function runExperiment(rec: ExperimentRecord, d: RunDeps): Promise<
       const plain = trainSamples(batch, est.advantages, est.keep);
       const samples = reference ? await reference.annotate(plain) : plain;
       for (const a of est.advantages) d.metrics.histogram('spar_advantage').observe({ experiment: ctx.id }, a);
+      // Curriculum health of this batch: does the proposer get a gradient at all?
+      const signal = proposerSignalShare(batch, est.advantages, est.keep);
+      if (signal !== undefined) {
+        addStat(statSums, 'proposerNonZeroAdvantage', signal);
+        addStat(batchStats, 'proposerNonZeroAdvantage', signal);
+      }
+      for (const [stat, { sum, n }] of batchStats) d.metrics.gauge('spar_curriculum').set({ experiment: ctx.id, stat }, sum / n);
       d.metrics.counter('spar_zero_variance_groups_total').inc({ experiment: ctx.id }, est.zeroVarianceGroups);
       const m = samples.length ? await learner.step(samples) : undefined;
       cursor = batchCursor;

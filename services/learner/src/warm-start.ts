@@ -118,7 +118,14 @@ async function supervised(
   const ws = d.ctx.config.warmStart!;
   const recipe = d.ctx.recipe;
   if (!recipe.warmStartExamples) throw new WarmStartError(`recipe ${recipe.name} supplies no warm-start examples (from: sft)`);
-  const stream = recipe.warmStartExamples(d.ctx.config, d.ctx.vocab, ws.seed ?? (d.ctx.model.seed ?? 0) + 1);
+  // Held-out tasks the stream skips (decontamination). The stream is deterministic, so the count
+  // after a resume's replay is the stage's total so far; recorded as an absolute value.
+  let excluded = 0;
+  const stream = recipe.warmStartExamples(d.ctx.config, d.ctx.vocab, ws.seed ?? (d.ctx.model.seed ?? 0) + 1, (source, n) => {
+    excluded += n;
+    d.metrics.counter('spar_tasks_excluded_total').inc({ recipe: recipe.name, source, reason: 'held_out' }, n);
+  });
+  const recordExcluded = () => d.lease.hset(keys.counters(d.ctx.id), { excluded_warm_start: excluded });
   const learner = await Learner.create(d.policy, { kind: 'sft' }, { ...d.ctx.config.learner.optimizer, lr: ws.lr });
   let step = (await d.policy.state(false)).step;
   // The stream is deterministic: a resumed stage skips what the steps before it consumed.
@@ -138,8 +145,12 @@ async function supervised(
     if (ws.steps) gauge('spar_warmstart_progress', step / ws.steps);
     if (step % PROGRESS_EVERY === 0) await progress({ step, loss: m.loss });
     if (ws.evalEvery > 0 && step % ws.evalEvery === 0 && (ws.steps === undefined || step < ws.steps)) await d.evaluate(step);
-    if (step % ws.checkpointEvery === 0 && (ws.steps === undefined || step < ws.steps)) await checkpoint();
+    if (step % ws.checkpointEvery === 0 && (ws.steps === undefined || step < ws.steps)) {
+      await checkpoint();
+      await recordExcluded();
+    }
   }
+  await recordExcluded();
   await progress({ step });
   return 'done';
 }

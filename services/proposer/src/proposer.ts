@@ -1,7 +1,7 @@
 import type { Queue } from 'bullmq';
-import { groupId, keys, PayloadTooLargeError, queues, taskId, type Envelope, type RolloutJob, type TaskJob } from '@spar/core';
+import { groupId, keys, PayloadTooLargeError, queues, taskId, type Envelope, type RolloutJob, type Sample, type TaskJob } from '@spar/core';
 import { seededRng } from '@spar/recipes/games';
-import type { ProposedTask, RecipeRegistry } from '@spar/recipes';
+import { isHeldOutReason, type CopyKind, type ExclusionSource, type ProposedTask, type RecipeRegistry } from '@spar/recipes';
 import {
   readGrpcTls, type GrpcTls, Admission, admissionBudget, closeRedis, connectRedis, enqueue, experimentContext, ExperimentStore, grpc, makeQueue, RunningExperiments,
   type ExperimentContext, type Logger, type Metrics, type Redis,
@@ -22,6 +22,9 @@ interface Served {
   stop: boolean;
   loop?: Promise<void>;
 }
+
+/** Valid proposals whose novelty keys are kept for `distinct programs per 1,000 proposals`. */
+const NOVELTY_WINDOW = 1000;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -61,8 +64,27 @@ export class Proposer {
       ...(ctx.recipe.trainsInvalidProposals ? { rollouts: makeQueue(queues.rollouts(id), connection, log) } : {}),
     };
     this.served.set(id, s);
+    await this.seedBuffer(ctx, log);
     s.loop = this.loop(s, log);
     log.info({ withPolicy: !!policy }, 'proposing for experiment');
+  }
+
+  /**
+   * Pin the recipe's seed tasks in the buffer, once per experiment (the first proposer to claim
+   * `buffer_seeded` does it; the tasks are deterministic in the experiment's seed). Seed tasks
+   * count as seen, so proposing one again is a duplicate.
+   */
+  private async seedBuffer(ctx: ExperimentContext, log: Logger): Promise<void> {
+    if (!ctx.recipe.seedTasks || !(await this.redis.hsetnx(keys.counters(ctx.id), 'buffer_seeded', 1))) return;
+    const tasks = ctx.recipe.seedTasks(ctx.config, ctx.config.seed, (source, n) => void this.excluded(ctx, source, n));
+    const m = this.redis.multi();
+    tasks.forEach((t, i) => {
+      const v = ctx.recipe.validateTask(t, ctx.config.options);
+      if (!v.valid || v.canonical === undefined) return;
+      m.zadd(keys.taskSeed(ctx.id), i, JSON.stringify(v.task ?? t)).zadd(keys.taskSeen(ctx.id), Date.now(), taskId(ctx.id, v.canonical));
+    });
+    await m.exec();
+    log.info({ seedTasks: tasks.length }, 'task buffer seeded');
   }
 
   private async unserve(id: string): Promise<void> {
@@ -105,18 +127,38 @@ export class Proposer {
     }
   }
 
-  /** One round: propose, validate with the judge (deadline), dedupe, enqueue with deterministic ids. */
+  /**
+   * One round: propose (with the whole buffer), validate with the judge (deadline), sort out
+   * copies and held-out tasks, enqueue the new ones with deterministic ids, and fill the recipe's
+   * replay share with buffer tasks.
+   */
   private async round(s: Served, count: number): Promise<void> {
     const id = s.ctx.id;
+    const recipe = s.ctx.recipe;
+    const options = s.ctx.config.options;
     const batchNo = await this.redis.hincrby(keys.counters(id), 'proposer_rounds', 1);
     const rng = seededRng(((s.ctx.config.seed * 2654435761) ^ batchNo) >>> 0);
-    const refsRaw = await this.redis.zrevrange(keys.taskBuffer(id), 0, 7);
-    const references = refsRaw.map((r) => JSON.parse(r) as unknown);
-    const proposed: ProposedTask[] = await s.ctx.recipe.propose({
-      config: s.ctx.config, references, count, rng,
+    const buffer = await this.readBuffer(s);
+    const share = recipe.replayShare?.(options) ?? 0;
+    const replays = share > 0 && buffer.length > 0 ? Math.min(count, Math.floor(count * share + rng())) : 0;
+    const proposed: ProposedTask[] = await recipe.propose({
+      config: s.ctx.config, buffer, count: count - replays, rng, excluded: (source, n) => void this.excluded(s.ctx, source, n),
       policy: s.policy && { vocab: s.ctx.vocab, get version() { return s.policy!.version; }, generate: (p, o) => s.policy!.generate(p, o), score: (q) => s.policy!.score(q) },
     });
-    if (proposed.length === 0) return;
+    if (proposed.length > 0) await this.admit(s, proposed, batchNo);
+    if (replays > 0) await this.replay(s, buffer, replays, batchNo, rng);
+  }
+
+  /** The buffer as proposers see it: valid tasks newest first, then the pinned seed tasks. */
+  private async readBuffer(s: Served): Promise<unknown[]> {
+    const recent = await this.redis.zrevrange(keys.taskBuffer(s.ctx.id), 0, -1);
+    const seed = await this.redis.zrange(keys.taskSeed(s.ctx.id), '0', '-1');
+    return [...recent, ...seed].map((r) => JSON.parse(r) as unknown);
+  }
+
+  private async admit(s: Served, proposed: readonly ProposedTask[], batchNo: number): Promise<void> {
+    const id = s.ctx.id;
+    const recipe = s.ctx.recipe;
     const t0 = performance.now();
     let verdicts;
     try {
@@ -128,28 +170,46 @@ export class Proposer {
       if (code === grpc.status.DEADLINE_EXCEEDED) this.metrics.counter('spar_judge_rpc_timeouts_total').inc();
       throw err;
     }
-    const proposedCounter = this.metrics.counter('spar_tasks_proposed_total');
+    const outcome = (o: 'valid' | 'invalid' | 'copy' | 'duplicate' | 'held_out') => {
+      this.metrics.counter('spar_tasks_proposed_total').inc({ experiment: id, outcome: o });
+      return this.redis.hincrby(keys.counters(id), `proposals_${o}`, 1);
+    };
+    // Novelty keys of this round's new tasks, for the batch-mate copy check.
+    const batchKeys = new Set<string>();
     for (const [i, v] of verdicts.entries()) {
       const p = proposed[i]!;
       if (!v.valid) {
-        proposedCounter.inc({ experiment: id, outcome: 'invalid' });
-        if (s.rollouts && p.proposal) await this.reportInvalid(s, p, batchNo, i);
+        if (isHeldOutReason(v.reason)) {
+          // Decontamination: never solved, never trained (a penalty would teach the test set too).
+          await outcome('held_out');
+          await this.excluded(s.ctx, p.proposal ? 'proposal' : 'generator', 1);
+          continue;
+        }
+        await outcome('invalid');
+        if (s.rollouts && p.proposal) await this.reportProposal(s, p.task, p, `x-${id}-r${batchNo}-${i}`);
         continue;
       }
       const tid = taskId(id, v.canonical);
-      if ((await this.redis.zscore(keys.taskSeen(id), tid)) !== null) { proposedCounter.inc({ experiment: id, outcome: 'duplicate' }); continue; }
       const task = JSON.parse(v.task_json) as unknown;
-      const envelope: Envelope = {
-        experimentId: id, recipe: s.ctx.recipe.name, role: 'proposer', policyVersion: p.proposal?.policyVersion ?? -1,
-        taskId: tid, groupId: '', trajectoryId: '', parentIds: [], createdAt: new Date().toISOString(),
-      };
-      try {
-        await enqueue(s.queue, tid, { envelope, task, proposal: p.proposal } satisfies TaskJob);
-      } catch (err) {
-        if (err instanceof PayloadTooLargeError) { this.metrics.counter('spar_payload_rejected_total').inc({ service: 'proposer', queue: 'tasks' }); continue; }
-        throw err;
+      const duplicate = (await this.redis.zscore(keys.taskSeen(id), tid)) !== null;
+      if (!recipe.trainsCopies || !p.proposal) {
+        if (duplicate) { await outcome('duplicate'); continue; }
+      } else {
+        const key = recipe.noveltyKey?.(task, s.ctx.config.options);
+        const shown = new Set((p.shown ?? []).map((r) => recipe.noveltyKey?.(r, s.ctx.config.options)));
+        const copy = duplicate ? 'duplicate' : key !== undefined && shown.has(key) ? 'reference' : key !== undefined && batchKeys.has(key) ? 'batch' : undefined;
+        if (copy) {
+          await outcome('copy');
+          if (s.rollouts) await this.reportProposal(s, task, p, `c-${id}-r${batchNo}-${i}`, copy);
+          continue;
+        }
+        if (key !== undefined) {
+          batchKeys.add(key);
+          await this.redis.multi().lpush(keys.novelty(id), key).ltrim(keys.novelty(id), 0, NOVELTY_WINDOW - 1).exec();
+        }
       }
-      proposedCounter.inc({ experiment: id, outcome: 'valid' });
+      if (!(await this.enqueueTask(s, tid, task, p.proposal))) continue;
+      await outcome('valid');
       // The dedupe record keeps the newest SPAR_TASK_SEEN_MAX task ids (bounded, like the buffer).
       await this.redis.multi()
         .zadd(keys.taskSeen(id), Date.now(), tid).zremrangebyrank(keys.taskSeen(id), 0, -this.cfg.SPAR_TASK_SEEN_MAX - 1)
@@ -159,19 +219,66 @@ export class Proposer {
   }
 
   /**
-   * Send a proposal whose task was invalid to the judge as a group without rollouts, so it is
-   * trained with the recipe's penalty. The group id is unique per (experiment, proposal round,
-   * index), so a repeated enqueue is one BullMQ job and a repeated append one stream entry.
+   * Solver replay: `n` tasks drawn uniformly (with replacement) from the whole buffer, leaving out
+   * tasks a solver group answered correctly every time (the judge's solved set) and held-out ones
+   * (none should be there; counted as 'replay' exclusions). Each is a new task id, so its group is
+   * new experience; it carries no proposal (only the solver trains on it).
    */
-  private async reportInvalid(s: Served, p: ProposedTask, round: number, index: number): Promise<void> {
-    const gid = groupId(`x-${s.ctx.id}-r${round}-${index}`, 0);
+  private async replay(s: Served, buffer: readonly unknown[], n: number, batchNo: number, rng: () => number): Promise<void> {
+    const id = s.ctx.id;
+    const recipe = s.ctx.recipe;
+    const heldOut = recipe.heldOut?.(s.ctx.config);
+    for (let k = 0, tries = 0; k < n && tries < 4 * n; tries++) {
+      const task = buffer[Math.floor(rng() * buffer.length)]!;
+      const v = recipe.validateTask(task, s.ctx.config.options);
+      if (!v.valid || v.canonical === undefined) continue;
+      if (heldOut?.has(task)) { await this.excluded(s.ctx, 'replay', 1); continue; }
+      if ((await this.redis.zscore(keys.taskSolved(id), v.canonical)) !== null) continue;
+      const labelled = recipe.replayTask ? recipe.replayTask(v.task ?? task) : (v.task ?? task);
+      if (await this.enqueueTask(s, taskId(id, `replay:${batchNo}:${k}:${v.canonical}`), labelled, undefined)) {
+        this.metrics.counter('spar_tasks_replayed_total').inc({ experiment: id });
+        k++;
+      }
+    }
+  }
+
+  /** Enqueue one task for the solvers; false when its payload is over the size cap. */
+  private async enqueueTask(s: Served, tid: string, task: unknown, proposal: Sample | undefined): Promise<boolean> {
+    const envelope: Envelope = {
+      experimentId: s.ctx.id, recipe: s.ctx.recipe.name, role: 'proposer', policyVersion: proposal?.policyVersion ?? -1,
+      taskId: tid, groupId: '', trajectoryId: '', parentIds: [], createdAt: new Date().toISOString(),
+    };
+    try {
+      await enqueue(s.queue, tid, { envelope, task, proposal } satisfies TaskJob);
+      return true;
+    } catch (err) {
+      if (err instanceof PayloadTooLargeError) { this.metrics.counter('spar_payload_rejected_total').inc({ service: 'proposer', queue: 'tasks' }); return false; }
+      throw err;
+    }
+  }
+
+  /** Held-out tasks a source left out: the metric and the run's counters (the record's curriculum). */
+  private async excluded(ctx: ExperimentContext, source: ExclusionSource, n: number): Promise<void> {
+    if (n <= 0) return;
+    this.metrics.counter('spar_tasks_excluded_total').inc({ recipe: ctx.recipe.name, source, reason: 'held_out' }, n);
+    await this.redis.hincrby(keys.counters(ctx.id), `excluded_${source}`, n);
+  }
+
+  /**
+   * Send a proposal the solvers will not see to the judge as a group without rollouts, so it is
+   * trained: an invalid one with the recipe's penalty, a copy (`copy` set) with its copy penalty.
+   * The group id is unique per (experiment, proposal round, index), so a repeated enqueue is one
+   * BullMQ job and a repeated append one stream entry.
+   */
+  private async reportProposal(s: Served, task: unknown, p: ProposedTask, key: string, copy?: CopyKind): Promise<void> {
+    const gid = groupId(key, 0);
     const envelope: Envelope = {
       experimentId: s.ctx.id, recipe: s.ctx.recipe.name, role: 'proposer', policyVersion: p.proposal?.policyVersion ?? -1,
       taskId: '', groupId: gid, trajectoryId: '', parentIds: [], createdAt: new Date().toISOString(),
     };
     try {
-      await enqueue(s.rollouts!, gid, { envelope, task: p.task, proposal: p.proposal, rollouts: [] } satisfies RolloutJob);
-      this.metrics.counter('spar_invalid_proposals_reported_total').inc({ experiment: s.ctx.id });
+      await enqueue(s.rollouts!, gid, { envelope, task, proposal: p.proposal, rollouts: [], ...(copy ? { copy } : {}) } satisfies RolloutJob);
+      if (!copy) this.metrics.counter('spar_invalid_proposals_reported_total').inc({ experiment: s.ctx.id });
     } catch (err) {
       if (err instanceof PayloadTooLargeError) { this.metrics.counter('spar_payload_rejected_total').inc({ service: 'proposer', queue: 'rollouts' }); return; }
       throw err;

@@ -11,6 +11,7 @@ import {
   validateArithTask, type ArithTask, type RZeroOptions,
 } from './task.ts';
 import { arithWarmStart } from './warm-start.ts';
+import { arithHeldOut } from './held-out.ts';
 
 export const SEGMENTS = ['challenger', 'solver'] as const;
 
@@ -63,7 +64,7 @@ export const rZero: Recipe<RZeroOptions> = {
     if (ctx.count <= 0) return [];
     const { temperature, topP } = ctx.config.rollout;
     const seed = Math.floor(ctx.rng() * 2 ** 31);
-    return challenge(ctx.policy, ctx.config.options, ctx.config.policy.context ?? DEFAULT_CONTEXT, { temperature, topP }, ctx.references, ctx.count, seed);
+    return challenge(ctx.policy, ctx.config.options, ctx.config.policy.context ?? DEFAULT_CONTEXT, { temperature, topP }, ctx.buffer, ctx.count, seed);
   },
 
   validateTask: (task, o) => validateArithTask(task, o),
@@ -93,5 +94,6 @@ export const rZero: Recipe<RZeroOptions> = {
 
   evalSuites: () => [...ARITH_SUITES],
   evaluate: (policy, suites, opts, o) => evaluateArith(policy, suites, opts, o),
-  warmStartExamples: (config, vocab, seed) => arithWarmStart(config, vocab, seed),
+  warmStartExamples: (config, vocab, seed, excluded) => arithWarmStart(config, vocab, seed, excluded),
+  heldOut: (config) => arithHeldOut(config),
 };

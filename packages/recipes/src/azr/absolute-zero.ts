@@ -19,6 +19,8 @@ import { decodeOf } from './solve.ts';
 import { AzrOptionsSchema, type AzrOptions } from './options.ts';
 import { proposeDrafts } from './propose.ts';
 import { dslWarmStart } from './warm-start.ts';
+import { dslHeldOut } from './held-out.ts';
+import { dslNoveltyKey, dslSeedTasks, replayLabel } from './buffer.ts';
 
 export const absoluteZero: Recipe<AzrOptions> = {
   name: 'absolute-zero',
@@ -32,8 +34,14 @@ export const absoluteZero: Recipe<AzrOptions> = {
   propose: (ctx) => proposeDrafts(ctx),
   validateTask: (task, o) => dslValidity(task, o),
   rollout: (ctx, task, groupSize) => dslRollout(ctx, task, groupSize),
-  judge: (task, rollouts, proposal, o, vocab, config) => judgeDslGroup(task, rollouts, proposal, o, vocab, decodeOf(config), true),
+  judge: (task, rollouts, proposal, o, vocab, config, copy) => judgeDslGroup(task, rollouts, proposal, o, vocab, decodeOf(config), { copy, copyPenalty: o.copyPenalty }),
+  trainsCopies: true,
+  noveltyKey: (task, o) => dslNoveltyKey(task, o),
+  heldOut: (config) => dslHeldOut(config),
+  seedTasks: (config, seed, excluded) => dslSeedTasks(config, seed, excluded),
+  replayShare: (o) => o.replayShare,
+  replayTask: (task) => replayLabel(task),
   evalSuites: (o) => dslSuites(o),
   evaluate: (policy, suites, opts, o) => evaluateDsl(policy, suites, opts, o),
-  warmStartExamples: (config, vocab, seed) => dslWarmStart(config, vocab, seed),
+  warmStartExamples: (config, vocab, seed, excluded) => dslWarmStart(config, vocab, seed, excluded),
 };

@@ -6,29 +6,68 @@
  * Groups: the solver answers of a task share group = task hash (GRPO compares them); the proposer
  * sample is alone in `<hash>/proposer` (it is compared through its TRR++ segment, not a group).
  * Segments: `${taskType}/solver`, `${taskType}/proposer`.
+ *
+ * Stats (curriculum health; each a rate over every group of its kind, see JudgedGroup.stats):
+ *   solveRate, formatErrorRate   every solver group
+ *   ownSolveRate, learnability   groups of a fresh proposal (absolute-zero's own tasks)
+ *   replaySolveRate              groups of a task replayed from the buffer
+ *   invalidProposal, copyProposal  0/1 on every proposal (valid, invalid or copied)
  */
 import type { Sample } from '@spar/core';
 import type { Vocabulary } from '@spar/policy/schema';
-import type { JudgedGroup } from '../recipe.ts';
+import type { CopyKind, JudgedGroup } from '../recipe.ts';
+import { isReplay } from './buffer.ts';
 import { AzrRejected } from './errors.ts';
 import type { SolverOptions } from './options.ts';
 import { checkProposal, judgeInvalidProposal, learnability, proposerTrajectory } from './propose.ts';
 import { CHECKER, judgeSolvers, type DecodeSettings } from './solve.ts';
 import { checkTask } from './tasks.ts';
 
-export function judgeDslGroup(raw: unknown, rollouts: readonly unknown[], proposal: Sample | undefined, o: SolverOptions, vocab: Vocabulary, d: DecodeSettings, withProposer: boolean): JudgedGroup {
+/** absolute-zero's proposer side of judging; absent for rlvr-fixed (no proposer). */
+export interface ProposerJudging {
+  /** Set when the proposer reports the proposal as a copy (a group with no rollouts). */
+  readonly copy?: CopyKind;
+  readonly copyPenalty: number;
+}
+
+export function judgeDslGroup(raw: unknown, rollouts: readonly unknown[], proposal: Sample | undefined, o: SolverOptions, vocab: Vocabulary, d: DecodeSettings, proposer?: ProposerJudging): JudgedGroup {
   const context = d.context ?? 64;
-  // No rollouts: the proposer reports a proposal whose task failed validation (AZR's −1).
-  if (withProposer && rollouts.length === 0 && proposal !== undefined) return judgeInvalidProposal(proposal, o, vocab, context);
+  if (proposer && rollouts.length === 0 && proposal !== undefined) {
+    // A copy: a valid task the proposer did not send to solvers; trained with the copy penalty.
+    if (proposer.copy) return judgeCopiedProposal(raw, proposal, proposer.copy, o, vocab, context, proposer.copyPenalty);
+    // Otherwise a proposal whose task failed validation (AZR's −1).
+    const invalid = judgeInvalidProposal(proposal, o, vocab, context);
+    return { ...invalid, stats: { invalidProposal: 1, copyProposal: 0 } };
+  }
   const c = checkTask(raw, o);
   if (!c.ok) throw new AzrRejected(`invalid task: ${c.reason}`);
-  const proposer = withProposer && proposal !== undefined ? checkProposal(proposal, c.task, c.key, o, vocab, context) : undefined;
+  const checked = proposer && proposal !== undefined ? checkProposal(proposal, c.task, c.key, o, vocab, context) : undefined;
   const s = judgeSolvers(c.task, c.hash, rollouts, o, vocab, d);
   const stats: Record<string, number> = { solveRate: s.solveRate, formatErrorRate: s.formatErrorRate };
   const trajectories = [...s.trajectories];
-  if (proposer) {
-    trajectories.push(proposerTrajectory(proposer, c.task, c.hash, s.solveRate, o));
-    stats.learnability = learnability(s.solveRate);
+  if (checked) {
+    trajectories.push(proposerTrajectory(checked, c.task, c.hash, s.solveRate, o));
+    Object.assign(stats, { ownSolveRate: s.solveRate, learnability: learnability(s.solveRate), invalidProposal: 0, copyProposal: 0 });
+  } else if (isReplay(raw)) {
+    stats.replaySolveRate = s.solveRate;
   }
-  return { trajectories, provenance: CHECKER, stats };
+  return { trajectories, provenance: CHECKER, stats, ...(s.solveRate === 1 ? { solvedKey: c.key } : {}) };
+}
+
+/**
+ * A valid proposal the proposer found to be a copy: the draft must re-validate to exactly this
+ * task (checkProposal); the proposal alone is trained, with `penalty` (0 under 'binary').
+ */
+function judgeCopiedProposal(raw: unknown, proposal: Sample, copy: CopyKind, o: SolverOptions, vocab: Vocabulary, context: number, penalty: number): JudgedGroup {
+  const c = checkTask(raw, o);
+  if (!c.ok) throw new AzrRejected(`copied proposal: invalid task: ${c.reason}`);
+  const sample = checkProposal(proposal, c.task, c.key, o, vocab, context);
+  return {
+    provenance: CHECKER,
+    stats: { invalidProposal: 0, copyProposal: 1 },
+    trajectories: [{
+      sample, reward: o.rewardShaping === 'binary' ? 0 : penalty, formatOk: true, correct: false,
+      group: `${c.hash}/proposer/copy-${copy}`, segment: `${c.task.type}/proposer`,
+    }],
+  };
 }

@@ -33,8 +33,23 @@ const solverProps = {
 
 export const AzrOptionsSchema = Type.Object({
   ...solverProps,
-  references: Type.Integer({ minimum: 0, maximum: 4, default: 2, description: 'K reference tasks in a proposer prompt' }),
-  difficultyOfSeed: Type.Integer({ minimum: 1, maximum: 3, default: 1, description: 'grade of the generator tasks that seed an empty buffer' }),
+  references: Type.Integer({
+    minimum: 0, maximum: 8, default: 6,
+    description: "K reference tasks in a proposer prompt, drawn uniformly from the task type's whole buffer; fewer when they do not fit policy.context (AZR: 6)",
+  }),
+  seedTasks: Type.Integer({
+    minimum: 0, maximum: 4096, default: 64,
+    description: 'generator tasks per task type pinned in the buffer before self-play (never evicted; never held-out); 0: the identity task alone',
+  }),
+  difficultyOfSeed: Type.Integer({ minimum: 1, maximum: 3, default: 2, description: 'seed tasks are drawn uniformly over difficulties 1..difficultyOfSeed' }),
+  copyPenalty: Type.Number({
+    minimum: -1, maximum: 0, default: -1,
+    description: "proposer reward of a copy: a valid proposal whose task was proposed before, or whose program is a reference's or an earlier batch-mate's (0 under 'binary')",
+  }),
+  replayShare: Type.Number({
+    minimum: 0, maximum: 0.9, default: 0.25,
+    description: 'share of each proposal round drawn uniformly from the task buffer for the solver to replay (tasks it solved in every answer left out)',
+  }),
 }, { additionalProperties: false });
 export type AzrOptions = Static<typeof AzrOptionsSchema>;
 

@@ -1,9 +1,9 @@
 /**
  * Absolute Zero proposer: the policy writes a draft (program + inputs) for a task type, prompted
- * with up to K reference tasks of that type from the task buffer (AZR conditions each proposal on
- * K past triples). An empty buffer is seeded, as AZR seeds with the identity triple, with the
- * identity program `take 8` (x has at most 8 elements) and a generator task of grade
- * difficultyOfSeed.
+ * with up to K reference tasks of that type drawn uniformly without replacement from the type's
+ * whole buffer (AZR: K = 6), as many as fit the context. The buffer starts with pinned generator
+ * tasks (seedTasks, buffer.ts); a type with no buffer entry at all falls back, as AZR seeds with
+ * the identity triple, to the identity program `take 8` and a generator task.
  *
  * The proposer reward is Absolute Zero's learnability (algorithms.md §8), computed by the judge
  * when the task's solver group is judged: r = 1 − solve rate, 0 when the rate is 0 or 1; with the
@@ -13,8 +13,8 @@
  * forwards the proposal Sample to the judge as a group with no rollouts, and
  * `judgeInvalidProposal` (re-validating the draft from the Sample itself) gives it −1. With
  * grammar-constrained decoding (the default) drafts always parse, so what is penalised is
- * runtime / size / determinism failures. Duplicates of seen tasks are valid tasks and are only
- * counted, not trained.
+ * runtime / size / determinism failures. Copies (a task proposed before, or a program that is a
+ * reference's or a batch-mate's) are trained with `copyPenalty` (judgeCopiedProposal).
  */
 import type { Sample, Trajectory } from '@spar/core';
 import { BOS_ID, EOS_ID, type Vocabulary } from '@spar/policy/schema';
@@ -27,7 +27,7 @@ import { grammarMask, type MaskRow } from './mask.ts';
 import type { AzrOptions, SolverOptions } from './options.ts';
 import { judgedSample } from '../replay-mask.ts';
 import { CHECKER, dslAllowed, responseSymbols } from './solve.ts';
-import { checkTask, draftInputs, type DraftTask } from './tasks.ts';
+import { checkTask, draftInputs, toWire, type DraftTask } from './tasks.ts';
 
 const TYPE_MARK: Record<TaskType, string> = { deduction: MARK.deduce, abduction: MARK.abduce, induction: MARK.induce };
 const MARK_TYPE = new Map(Object.entries(TYPE_MARK).map(([t, m]) => [m, t as TaskType]));
@@ -49,14 +49,6 @@ export function identityTask(type: TaskType, o: SolverOptions): Task {
   return { type, program: program([takeS(8)]), inputs, outputs: inputs, shown: type === 'induction' ? o.solverShown : 1 };
 }
 
-function seedReferences(type: TaskType, o: AzrOptions, rng: Rng): Task[] {
-  const out = [identityTask(type, o)];
-  try {
-    out.push(generateTask(rng, type, o.difficultyOfSeed as 1 | 2 | 3, { shown: o.solverShown, heldOut: o.heldOut }));
-  } catch { /* generator exhausted: the identity seed alone */ }
-  return out;
-}
-
 function shuffled<T>(xs: readonly T[], rng: Rng): T[] {
   const a = [...xs];
   for (let i = a.length - 1; i > 0; i--) {
@@ -66,7 +58,7 @@ function shuffled<T>(xs: readonly T[], rng: Rng): T[] {
   return a;
 }
 
-interface Plan { readonly type: TaskType; readonly prompt: number[]; readonly row: MaskRow }
+export interface Plan { readonly type: TaskType; readonly prompt: number[]; readonly row: MaskRow; readonly refs: readonly Task[] }
 
 /** Longest draft of a type (program + inputs) and the shortest possible one. */
 function draftSpan(type: TaskType, o: SolverOptions): { inputs: number; full: number; minDraft: number } {
@@ -83,7 +75,7 @@ export function draftRow(type: TaskType, promptLength: number, o: SolverOptions,
 }
 
 /** Choose references and the draft budget so that prompt + draft + END fit the context. */
-function plan(vocab: Vocabulary, type: TaskType, pool: readonly Task[], o: AzrOptions, context: number): Plan {
+export function plan(vocab: Vocabulary, type: TaskType, pool: readonly Task[], o: Pick<AzrOptions, keyof SolverOptions | 'references'>, context: number): Plan {
   const { full, minDraft } = draftSpan(type, o);
   const reserve = Math.min(full, Math.max(minDraft, Math.floor((context - 1) / 2)));
   const refs: Task[] = [];
@@ -96,7 +88,7 @@ function plan(vocab: Vocabulary, type: TaskType, pool: readonly Task[], o: AzrOp
     symbols = next;
   }
   const prompt = [BOS_ID, ...symbols.map((s) => vocab.id(s))];
-  return { type, prompt, row: draftRow(type, prompt.length, o, context) };
+  return { type, prompt, row: draftRow(type, prompt.length, o, context), refs };
 }
 
 export async function proposeDrafts(ctx: ProposeContext<AzrOptions>): Promise<ProposedTask[]> {
@@ -106,14 +98,14 @@ export async function proposeDrafts(ctx: ProposeContext<AzrOptions>): Promise<Pr
   const context = ctx.config.policy.context ?? 64;
   const rng = createRng(Math.floor(ctx.rng() * 2 ** 32));
   const buffer = new Map<TaskType, Task[]>();
-  for (const ref of ctx.references) {
+  for (const ref of ctx.buffer) {
     const c = checkTask(ref, o);
     if (c.ok) buffer.set(c.task.type, [...(buffer.get(c.task.type) ?? []), c.task]);
   }
   const plans = Array.from({ length: ctx.count }, () => {
     const type = o.taskTypes[rng.int(o.taskTypes.length)]!;
     const have = buffer.get(type) ?? [];
-    return plan(policy.vocab, type, have.length ? shuffled(have, rng) : seedReferences(type, o, rng), o, context);
+    return plan(policy.vocab, type, have.length ? shuffled(have, rng) : [identityTask(type, o)], o, context);
   });
   if (plans.length === 0) return [];
   const { temperature, topP } = ctx.config.rollout;
@@ -123,10 +115,10 @@ export async function proposeDrafts(ctx: ProposeContext<AzrOptions>): Promise<Pr
     mask: o.constrain ? grammarMask(policy.vocab, plans.map((p) => p.row)) : undefined,
   });
   return res.rows.map((row, i) => {
-    const { type, prompt } = plans[i]!;
+    const { type, prompt, refs } = plans[i]!;
     const task: DraftTask = { type, draft: [...row.tokens].map((id) => policy.vocab.symbol(id)) };
     const proposal: Sample = { tokens: [...prompt, ...row.tokens], promptLength: prompt.length, logprobs: [...row.logprobs], allowed: row.allowed.map((a) => a ?? null), policyVersion: res.version, role: 'proposer' };
-    return { task, proposal };
+    return { task, proposal, shown: refs.map(toWire) };
   });
 }
 

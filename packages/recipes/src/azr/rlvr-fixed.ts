@@ -5,8 +5,10 @@
  * task (group = task hash).
  *
  * Generated tasks go through the same validation as proposed ones; a draw that does not fit the
- * token budgets (maxPromptTokens, maxAnswerTokens, maxProgramTokens) is redrawn in the same
- * (type, difficulty) cell, so the stream is uniform over cells, conditioned on fitting.
+ * token budgets (maxPromptTokens, maxAnswerTokens, maxProgramTokens), or that poses a prompt of
+ * the held-out evaluation set (decontamination: reported as 'generator' exclusions), is redrawn in
+ * the same (type, difficulty) cell, so the stream is uniform over cells, conditioned on fitting
+ * and on being new to the evaluation.
  */
 import { createRng, GeneratorExhaustedError, generateTask, type Difficulty } from '../dsl/index.ts';
 import type { ProposedTask, Recipe } from '../recipe.ts';
@@ -17,6 +19,7 @@ import { decodeOf } from './solve.ts';
 import { RlvrOptionsSchema, type RlvrOptions } from './options.ts';
 import { checkTask, toWire } from './tasks.ts';
 import { dslWarmStart } from './warm-start.ts';
+import { dslHeldOut, dslTaskHeldOut } from './held-out.ts';
 
 const REDRAWS = 50;
 
@@ -33,6 +36,7 @@ export const rlvrFixed: Recipe<RlvrOptions> = {
     const o = ctx.config.options;
     const rng = createRng(Math.floor(ctx.rng() * 2 ** 32));
     const out: ProposedTask[] = [];
+    let heldOut = 0;
     for (let i = 0; i < ctx.count; i++) {
       const type = o.taskTypes[rng.int(o.taskTypes.length)]!;
       const d = o.difficulties[rng.int(o.difficulties.length)]! as Difficulty;
@@ -43,17 +47,22 @@ export const rlvrFixed: Recipe<RlvrOptions> = {
           throw e;
         }
         const c = checkTask(wire, o);
-        if (c.ok) { out.push({ task: c.wire }); break; }
+        if (!c.ok) continue;
+        if (dslTaskHeldOut(ctx.config, c.task)) { heldOut++; continue; }
+        out.push({ task: c.wire });
+        break;
       }
     }
+    if (heldOut) ctx.excluded?.('generator', heldOut);
     return out;
   },
 
   validateTask: (task, o) => dslValidity(task, o),
   rollout: (ctx, task, groupSize) => dslRollout(ctx, task, groupSize),
   // No proposer in the control group: a proposal in the payload is ignored.
-  judge: (task, rollouts, _proposal, o, vocab, config) => judgeDslGroup(task, rollouts, undefined, o, vocab, decodeOf(config), false),
+  judge: (task, rollouts, _proposal, o, vocab, config) => judgeDslGroup(task, rollouts, undefined, o, vocab, decodeOf(config)),
   evalSuites: (o) => dslSuites(o),
   evaluate: (policy, suites, opts, o) => evaluateDsl(policy, suites, opts, o),
-  warmStartExamples: (config, vocab, seed) => dslWarmStart(config, vocab, seed),
+  warmStartExamples: (config, vocab, seed, excluded) => dslWarmStart(config, vocab, seed, excluded),
+  heldOut: (config) => dslHeldOut(config),
 };
