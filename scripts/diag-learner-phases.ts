@@ -3,7 +3,7 @@
 //   npx tsx scripts/diag-learner-phases.ts configs/tictactoe.yaml [repeats]
 import { readFileSync } from 'node:fs';
 import { parseExperiment, parseConfigText, type Trajectory } from '@spar/core';
-import { AdvantageEstimator, Learner, Policy, policyWeights, type EstimatorSpec } from '@spar/policy';
+import { AdvantageEstimator, isStateful, Learner, Policy, policyWeights, type EstimatorSpec } from '@spar/policy';
 import { builtinRecipes, modelConfigFor, vocabularyFor, type PolicyHandle } from '@spar/recipes';
 import { estimatorBatch, trainSamples } from '../services/learner/src/batch.ts';
 import { ReferencePolicy } from '../services/learner/src/reference.ts';
@@ -18,9 +18,9 @@ const policy = await Policy.create(modelConfigFor(config, vocab), runtime);
 const learner = await Learner.create(policy, config.learner.loss, config.learner.optimizer);
 const reference = config.learner.loss.klCoef > 0 ? await ReferencePolicy.create(policy.config, runtime, undefined, policy) : undefined;
 const segs = recipe.segments(config.options);
-const spec = (config.learner.estimator.kind === 'rae' ? { ...config.learner.estimator, numKeys: segs.length } : config.learner.estimator) as EstimatorSpec;
+const spec = (isStateful(config.learner.estimator) ? { ...config.learner.estimator, numKeys: config.learner.estimator.numKeys ?? segs.length } : config.learner.estimator) as EstimatorSpec;
 const est = await AdvantageEstimator.create(spec, { threads: 1 });
-let state = spec.kind === 'rae' ? est.initialState() : undefined;
+let state = isStateful(spec) ? est.initialState() : undefined;
 const h: PolicyHandle = { vocab, get version() { return policy.version; }, generate: (p, o) => policy.generate(p, o), score: (s) => policy.score(s) };
 const games = (config.options as { games?: string[] }).games;
 if (!games) throw new Error('games recipes only');
@@ -36,7 +36,7 @@ const T = Math.max(...batch.map((t) => t.sample.tokens.length));
 const times: Record<string, number[]> = { estimator: [], reference: [], step: [], publish: [], total: [] };
 for (let i = 0; i < repeats + 2; i++) {
   const t0 = performance.now();
-  const r = await est.compute(estimatorBatch(spec.kind, batch, new Map(segs.map((s, k) => [s, k]))), state);
+  const r = await est.compute(estimatorBatch(spec, batch, new Map(segs.map((s, k) => [s, k]))), state);
   if (r.state) state = r.state;
   const t1 = performance.now();
   const plain = trainSamples(batch, r.advantages, r.keep);

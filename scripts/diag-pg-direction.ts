@@ -35,7 +35,7 @@ while (trajs.length < 128) {
   trajs.push(...recipe.judge(v.task, eps, undefined, config.options, vocab, config).trajectories);
 }
 const batch = trajs.map((t, i) => ({ ...t, trajectoryId: String(i) })) as Trajectory[];
-const r = await est.compute(estimatorBatch(spec.kind, batch, new Map(segs.map((s, i) => [s, i]))), undefined);
+const r = await est.compute(estimatorBatch(spec, batch, new Map(segs.map((s, i) => [s, i]))), undefined);
 const samples = trainSamples(batch, r.advantages, r.keep).map((s) => ({ ...s, logprobs: s.logprobs!, advantage: s.advantage as number }));
 const seqLp = async () => {
   const sc = await policy.score(samples.map((s) => s.tokens), samples.map((s) => s.allowed ?? null));

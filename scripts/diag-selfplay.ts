@@ -6,7 +6,7 @@
 // warm start: FROM=<checkpoint | checkpoints folder | export> loads weights; SFT=<steps> first runs the config's
 // supervised warm start in-process (warmStart.batchSize / lr; SAVE=<dir> keeps its weights); EVAL_N (episodes, default 100), EVAL_EVERY (default 25)
 import { parseExperiment, type Trajectory } from '@spar/core';
-import { AdvantageEstimator, Learner, Policy, readSourceWeights, savePolicy, type EstimatorSpec } from '@spar/policy';
+import { AdvantageEstimator, isStateful, Learner, Policy, readSourceWeights, savePolicy, type EstimatorSpec } from '@spar/policy';
 import { builtinRecipes, modelConfigFor, vocabularyFor, type PolicyHandle } from '@spar/recipes';
 import { readFileSync } from 'node:fs';
 import { estimatorBatch, trainSamples } from '../services/learner/src/batch.ts';
@@ -56,9 +56,9 @@ if (process.env.SFT) {
 const learner = await Learner.create(policy, config.learner.loss, config.learner.optimizer);
 const reference = config.learner.loss.klCoef > 0 ? await ReferencePolicy.create(policy.config, { worker: false }, undefined, policy) : undefined;
 const segs = recipe.segments(config.options);
-const spec = (config.learner.estimator.kind === 'rae' ? { ...config.learner.estimator, numKeys: segs.length } : config.learner.estimator) as EstimatorSpec;
+const spec = (isStateful(config.learner.estimator) ? { ...config.learner.estimator, numKeys: config.learner.estimator.numKeys ?? segs.length } : config.learner.estimator) as EstimatorSpec;
 const est = await AdvantageEstimator.create(spec);
-let state = spec.kind === 'rae' ? est.initialState() : undefined;
+let state = isStateful(spec) ? est.initialState() : undefined;
 const h: PolicyHandle = { vocab, get version() { return policy.version; }, generate: (p, o) => policy.generate(p, o), score: (s) => policy.score(s) };
 let seed = 1;
 const games = (config.options as { games?: string[] }).games;
@@ -82,7 +82,7 @@ for (let it = 1; it <= Number(process.argv[3] ?? 300); it++) {
   }
   // The learner service's own batch code: estimator inputs, kept samples.
   const batch = trajs.map((t, i) => ({ ...t, trajectoryId: String(i) })) as Trajectory[];
-  const r = await est.compute(estimatorBatch(spec.kind, batch, new Map(segs.map((s, i) => [s, i]))), state);
+  const r = await est.compute(estimatorBatch(spec, batch, new Map(segs.map((s, i) => [s, i]))), state);
   if (r.state) state = r.state;
   const samples = trainSamples(batch, r.advantages, r.keep);
   if (samples.length === 0) continue;

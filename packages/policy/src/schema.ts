@@ -9,7 +9,7 @@ export { paramSpecs, initParams, countParams, type ParamSpec } from './model/par
 export { LossConfigSchema, parseLossConfig, type LossConfig } from './train/loss.ts';
 export { OptimizerConfigSchema, parseOptimizerConfig, type OptimizerConfig } from './train/optimizer.ts';
 export {
-  DEFAULT_DECAY, DEFAULT_NUM_KEYS, ESTIMATOR_KINDS, EstimatorSpecSchema, resolveSpec,
+  DEFAULT_DECAY, DEFAULT_NUM_KEYS, ESTIMATOR_KINDS, EstimatorSpecSchema, isStateful, resolveSpec,
   type EstimatorKind, type EstimatorSpec, type ResolvedSpec, type ZeroVarianceRule,
 } from './estimators/spec.ts';
 export * from './vocab/index.ts';

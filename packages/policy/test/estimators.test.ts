@@ -7,9 +7,9 @@ import {
   AdvantageEstimator, referenceAdvantages, type EstimatorBatch, type EstimatorResult, type EstimatorSpec,
 } from '../src/estimators/index.ts';
 import { feeds } from '../src/estimators/estimator.ts';
-import { buildGroupedGraph, buildRaeGraph } from '../src/estimators/graphs.ts';
+import { buildGroupedGraph, buildRaeGraph, buildRunningWhitenGraph } from '../src/estimators/graphs.ts';
 import { prepareBatch } from '../src/estimators/batch.ts';
-import { resolveSpec } from '../src/estimators/spec.ts';
+import { isStateful, resolveSpec } from '../src/estimators/spec.ts';
 import { rng } from './gradcheck.ts';
 
 const TOL = 1e-5;
@@ -132,6 +132,112 @@ test('trr++ normalises per segment, several segments', async () => {
   assertClose(b.advantages.subarray(0, 3), a.advantages.subarray(0, 3), 'segment independence');
 });
 
+test('trr++ with decay: running segment statistics match the reference over consecutive steps', async () => {
+  for (const zeroVariance of ['zero', 'drop'] as const) {
+    for (const seed of [31, 32, 33]) {
+      const u = rng(seed);
+      const spec: EstimatorSpec = { kind: 'trr++', zeroVariance, decay: 0.5 + 0.45 * u(), numKeys: 5 };
+      let stateGraph: Float32Array | undefined;
+      let stateRef: Float32Array | undefined;
+      for (const step of [0, 1, 2, 3]) {
+        const rows = 1 + Math.floor(u() * 70);
+        // Segment 3 only in even steps, slot 4 never: absent segments must only decay.
+        const segments = Array.from({ length: rows }, () => Math.floor(u() * (step % 2 ? 3 : 4)));
+        const style = segments.map(() => u());
+        const rewards = segments.map((k, i) => (k === 2 ? -0.5 : style[i]! < 0.5 ? (u() < 0.5 ? 1 : 0) : 2 * u() - 1));
+        const got = await (await estimator(spec)).compute({ rewards, segments }, stateGraph);
+        const want = referenceAdvantages(spec, { rewards, segments }, stateRef);
+        assertSame(got, want, `trr++ decay ${zeroVariance} seed ${seed} step ${step}`);
+        stateGraph = got.state;
+        stateRef = want.state;
+      }
+      assert.deepEqual([...stateGraph!.subarray(4, 5)], [0], 'slot 4 never used: W stays 0');
+    }
+  }
+});
+
+test('trr++ with decay: one batch from zero state is biased whitening; history breaks ties', async () => {
+  const spec: EstimatorSpec = { kind: 'trr++', decay: 0.9, numKeys: 2 };
+  const e = await estimator(spec);
+  assert.deepEqual([...e.initialState()], [0, 0, 0, 0, 0, 0]);
+  // Step 1, segment 0 = [1, 0, 1, 0]: mu 0.5, biased var 0.25 (stateless trr++ divides by n - 1).
+  const first = await e.compute({ rewards: [1, 0, 1, 0, 3], segments: [0, 0, 0, 0, 1] });
+  const a = 0.5 / Math.sqrt(0.25 + 1e-8);
+  assertClose(first.advantages, [a, -a, a, -a, 0], 'step 1');
+  assert.equal(first.zeroVarianceGroups, 1, 'segment 1: one row and no history');
+  assertClose(first.state!, [4, 1, 2, 3, 2, 9], 'state after step 1: (W, S1, S2) planes');
+  // Step 2: segment 0 is all -0.5. Alone in its batch that is zero variance (stateless trr++
+  // gives the proposer no signal); with the history it is below the running mean.
+  const batch = { rewards: [-0.5, -0.5, -0.5, -0.5], segments: [0, 0, 0, 0] };
+  const stateless = await (await estimator({ kind: 'trr++' })).compute(batch);
+  assert.deepEqual([...stateless.advantages], [0, 0, 0, 0]);
+  const second = await e.compute(batch, first.state);
+  const W = 0.9 * 4 + 4;
+  const mu = (0.9 * 2 - 2) / W;
+  const v = (0.9 * 2 + 1) / W - mu * mu;
+  const want = (-0.5 - mu) / Math.sqrt(v + 1e-8);
+  assert.ok(want < -0.5);
+  assertClose(second.advantages, [want, want, want, want], 'step 2');
+  assert.equal(second.zeroVarianceGroups, 0);
+  // Segment 1 had no rows: its sums only decay.
+  assertClose(second.state!, [W, 0.9, 0.9 * 2 - 2, 0.9 * 3, 0.9 * 2 + 1, 0.9 * 9], 'state after step 2');
+  assertSame(second, referenceAdvantages(spec, batch, first.state), 'step 2 vs reference');
+  // An empty batch is a step too: everything decays.
+  const empty = await e.compute({ rewards: [], segments: [] }, second.state);
+  assert.equal(empty.advantages.length, 0);
+  assertClose(empty.state!, [...second.state!].map((x) => 0.9 * x), 'empty batch decays');
+  assertSame(empty, referenceAdvantages(spec, { rewards: [], segments: [] }, second.state), 'empty vs reference');
+});
+
+test('trr++ with decay: zero-variance segments (constant history and batch) under zero and drop', async () => {
+  // Slot 0 has seen only 1s, slot 1 a mix; both get a batch of 1s.
+  const state = Float32Array.from([5, 5, 5, 3, 5, 5]);
+  const batch = { rewards: [1, 1, 1, 1, 1], segments: [0, 0, 1, 1, 1] };
+  for (const zeroVariance of ['zero', 'drop'] as const) {
+    const got = await check({ kind: 'trr++', zeroVariance, decay: 0.8, numKeys: 2 }, batch, `constant ${zeroVariance}`, state);
+    assert.equal(got.zeroVarianceGroups, 1);
+    assert.deepEqual([...got.advantages.subarray(0, 2)], [0, 0]);
+    assert.ok(got.advantages.subarray(2).every((x) => x > 0), 'slot 1: 1 is above its running mean');
+    assert.deepEqual([...got.keep], zeroVariance === 'drop' ? [0, 0, 1, 1, 1] : [1, 1, 1, 1, 1]);
+  }
+  // A reward float32 cannot hold exactly: the decayed sums round, var is noise below the threshold.
+  const spec: EstimatorSpec = { kind: 'trr++', zeroVariance: 'drop', decay: 0.9, numKeys: 1 };
+  let s: Float32Array | undefined;
+  for (let step = 0; step < 30; step++) {
+    const n = 1 + (step * 7) % 13;
+    const got = await check(spec, { rewards: new Array(n).fill(-0.7), segments: new Array(n).fill(0) }, `-0.7 step ${step}`, s);
+    assert.equal(got.zeroVarianceGroups, 1);
+    assert.ok(got.keep.every((k) => k === 0) && got.advantages.every((a) => a === 0), `step ${step}`);
+    s = got.state;
+  }
+});
+
+test('trr++ without decay is the stateless per-batch estimator, unchanged', async () => {
+  const spec = resolveSpec({ kind: 'trr++' });
+  assert.equal(isStateful(spec), false);
+  assert.equal(spec.decay, 0);
+  assert.equal(spec.numKeys, 0);
+  assert.equal(isStateful(resolveSpec({ kind: 'trr++', decay: 0.9 })), true);
+  assert.equal(resolveSpec({ kind: 'trr++', decay: 0.9 }).numKeys, 2);
+  const e = await estimator({ kind: 'trr++', zeroVariance: 'drop' });
+  assert.equal(e.initialState().length, 0);
+  const { rewards, ids } = groupedBatch(77, 9);
+  const got = await e.compute({ rewards, segments: ids });
+  assert.equal(got.state, undefined);
+  // Bit for bit what the per-batch whitening graph gives.
+  const b = prepareBatch(spec, { rewards, segments: ids });
+  const rows = 64;
+  const session = await createSession(serialize(buildGroupedGraph({ mode: 'whiten', eps: 1e-8, drop: true, rows, groups: 16 })), RUNTIME);
+  try {
+    const out = await runSession(session, feeds(b, rows, 16));
+    assert.deepEqual(got.advantages, (out.advantages!.data as Float32Array).slice(0, b.rows));
+    assert.deepEqual([...got.keep], [...out.keep!.data].slice(0, b.rows).map((k) => (k ? 1 : 0)));
+  } finally {
+    await session.release();
+  }
+  await assert.rejects(e.compute({ rewards, segments: ids }, new Float32Array(6)), (err: unknown) => err instanceof ShapeError && err.field === 'state');
+});
+
 test('rae: sequential per-key EMA, state carried across calls', async () => {
   const e = await estimator({ kind: 'rae' });
   const first = await e.compute({ rewards: [1, 1], keys: [0, 0] });
@@ -187,6 +293,7 @@ test('bucket padding: odd batch sizes give the reference results', async () => {
     await check({ kind: 'reinforce++' }, { rewards }, `reinforce++ rows=${rows}`);
     await check({ kind: 'trr++', zeroVariance: 'drop' }, { rewards, segments: ids.map((i) => i % 3) }, `trr++ rows=${rows}`);
     await check({ kind: 'rae', numKeys: 3 }, { rewards, keys: ids.map((i) => i % 3) }, `rae rows=${rows}`, Float32Array.from([0.5, 0, -1]));
+    await check({ kind: 'trr++', decay: 0.9, numKeys: 3 }, { rewards, segments: ids.map((i) => i % 3) }, `trr++ decay rows=${rows}`, Float32Array.from([2, 0, 1, 0.5, 0, -1, 1.5, 0, 1.25]));
   }
 });
 
@@ -195,15 +302,19 @@ test('padded rows cannot affect results, whatever they hold', async () => {
     { spec: { kind: 'grpo', zeroVariance: 'drop' } as const, batch: { rewards: [1, 0, 1, 1, 0.25], groups: [0, 0, 1, 1, 2] } },
     { spec: { kind: 'trr++' } as const, batch: { rewards: [1, 0, 1, 3, 0.25], segments: [0, 0, 1, 1, 1] } },
     { spec: { kind: 'rae', numKeys: 2 } as const, batch: { rewards: [1, 0, 1, 3, 0.25], keys: [0, 0, 1, 1, 0] } },
+    { spec: { kind: 'trr++', decay: 0.8, numKeys: 3, zeroVariance: 'drop' } as const, batch: { rewards: [1, 0, 1, 1, 0.25], segments: [0, 0, 1, 1, 0] } },
   ];
+  const states = { rae: Float32Array.from([0.3, -0.4]), 'trr++': Float32Array.from([3, 1, 0, 1, 0.5, 0, 2, 0.5, 0]) };
   for (const { spec, batch } of cases) {
     const s = resolveSpec(spec);
-    const b = prepareBatch(s, batch, s.kind === 'rae' ? Float32Array.from([0.3, -0.4]) : undefined);
+    const b = prepareBatch(s, batch, isStateful(s) ? states[s.kind as keyof typeof states] : undefined);
     const rows = 16;
-    const members = s.kind === 'rae' ? s.numKeys : 4;
+    const members = isStateful(s) ? s.numKeys : 4;
     const graph = s.kind === 'rae'
       ? buildRaeGraph({ decay: s.decay, rows, keys: members })
-      : buildGroupedGraph({ mode: s.kind === 'grpo' ? 'grpo' : 'whiten', eps: s.eps, drop: s.zeroVariance === 'drop', rows, groups: members });
+      : isStateful(s)
+        ? buildRunningWhitenGraph({ decay: s.decay, eps: s.eps, drop: s.zeroVariance === 'drop', rows, keys: members })
+        : buildGroupedGraph({ mode: s.kind === 'grpo' ? 'grpo' : 'whiten', eps: s.eps, drop: s.zeroVariance === 'drop', rows, groups: members });
     const session = await createSession(serialize(graph), RUNTIME);
     try {
       const clean = feeds(b, rows, members);
@@ -270,6 +381,14 @@ test('bad inputs raise typed errors naming the field', async () => {
   await assert.rejects(AdvantageEstimator.create({ kind: 'rae', numKeys: 0 }), config('/numKeys'));
   await assert.rejects(AdvantageEstimator.create({ kind: 'grpo', eps: -1 }), config('/eps'));
   await assert.rejects(AdvantageEstimator.create({ kind: 'grpo', zeroVariance: 'skip' } as unknown as EstimatorSpec), config('/zeroVariance'));
+  await assert.rejects(AdvantageEstimator.create({ kind: 'trr++', numKeys: 6 }), config('/numKeys'));
+  await assert.rejects(AdvantageEstimator.create({ kind: 'trr++', decay: 1 }), config('/decay'));
+  await assert.rejects(AdvantageEstimator.create({ kind: 'trr++', decay: 0.9, numKeys: 0 }), config('/numKeys'));
+  await assert.rejects(AdvantageEstimator.create({ kind: 'reinforce++', decay: 0.9 }), config('/decay'));
+  const running = await estimator({ kind: 'trr++', decay: 0.9, numKeys: 3 });
+  await assert.rejects(running.compute({ rewards: [1, 2], segments: [0, 3] }), field(ShapeError, 'segments'));
+  await assert.rejects(running.compute({ rewards: [1, 2], segments: [0, 1] }, new Float32Array(3)), field(ShapeError, 'state'));
+  await assert.rejects(running.compute({ rewards: [1, 2], segments: [0, 1] }, Float32Array.from([0, 0, 0, 0, Infinity, 0, 0, 0, 0])), field(NonFiniteError, 'state'));
 });
 
 test('lifecycle: empty batch, session cache per bucket, idempotent close', async () => {

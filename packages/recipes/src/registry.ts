@@ -1,6 +1,6 @@
 import { Type, type TSchema } from '@sinclair/typebox';
 import { ExperimentBaseSchema, ValidationError, type ExperimentConfig, type FieldIssue, type RecipeSchemas } from '@spar/core';
-import { countParams, parseModelConfig, resolveSpec, Vocabulary, type ModelConfigInput } from '@spar/policy/schema';
+import { countParams, isStateful, parseModelConfig, resolveSpec, Vocabulary, type ModelConfigInput } from '@spar/policy/schema';
 import type { Recipe } from './recipe.ts';
 
 /** The recipes a deployment knows, by name. */
@@ -39,11 +39,13 @@ export class RecipeRegistry implements RecipeSchemas {
     });
     const est = config.learner.estimator;
     const segments = r.segments(config.options).length;
-    if (est.kind === 'rae' && est.numKeys !== undefined && est.numKeys < segments) {
+    // Stateful estimators (rae, trr++ with decay) need a state slot per segment; the learner fills numKeys in.
+    const stateful = isStateful(est);
+    if (stateful && est.numKeys !== undefined && est.numKeys < segments) {
       issues.push({ path: '/learner/estimator/numKeys', message: `must be ≥ ${segments} (the recipe's segments; omit it to use exactly that)` });
     }
     try {
-      resolveSpec(est.kind === 'rae' ? { ...est, numKeys: est.numKeys ?? Math.max(1, segments) } : est);
+      resolveSpec(stateful ? { ...est, numKeys: est.numKeys ?? Math.max(1, segments) } : est);
     } catch (err) {
       for (const i of (err as { issues?: FieldIssue[] }).issues ?? [{ path: '', message: (err as Error).message }]) issues.push({ path: `/learner/estimator${i.path}`, message: i.message });
     }

@@ -70,6 +70,18 @@ test('options: defaults from the schema, unknown keys rejected', () => {
   assert.deepEqual(absoluteZero.evalSuites({ ...o, taskTypes: ['induction'] }), ['dsl-induction']);
 });
 
+test('estimator: trr++ with decay takes one state slot per segment; numKeys needs decay', () => {
+  const estimator = (e: object) => ({ name: 't', recipe: 'absolute-zero', policy: policyCfg, learner: { estimator: e } });
+  const issues = (e: object) => registry.checkConfig({ ...azrConfig, learner: { ...azrConfig.learner, estimator: e } } as ExperimentConfig);
+  assert.deepEqual(issues({ kind: 'trr++', decay: 0.9 }), []);
+  assert.deepEqual(issues({ kind: 'trr++', decay: 0.9, numKeys: 8 }), []);
+  assert.deepEqual(issues({ kind: 'trr++', decay: 0.9, numKeys: 5 }).map((i) => i.path), ['/learner/estimator/numKeys'], '6 segments need 6 slots');
+  assert.deepEqual(issues({ kind: 'trr++', numKeys: 6 }).map((i) => i.path), ['/learner/estimator/numKeys'], 'numKeys without decay');
+  assert.deepEqual(issues({ kind: 'grpo', decay: 0.9 }).map((i) => i.path), ['/learner/estimator/decay']);
+  assert.equal(parseExperiment(estimator({ kind: 'trr++', decay: 0.9 }), registry).learner.estimator.decay, 0.9);
+  assert.throws(() => parseExperiment(estimator({ kind: 'trr++', decay: 0.9, numKeys: 2 }), registry));
+});
+
 test('absolute-zero: masked proposals of an untrained policy always parse as drafts; invalid ones are not format errors', async () => {
   const policy = await handle();
   const refs = [validTask('deduction', 1).wire, validTask('induction', 2).wire, { garbage: true }];

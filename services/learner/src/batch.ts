@@ -1,5 +1,5 @@
 import type { ExperienceEntry, Trajectory } from '@spar/core';
-import type { EstimatorBatch, EstimatorKind, TrainSample } from '@spar/policy';
+import { isStateful, type EstimatorBatch, type EstimatorSpec, type TrainSample } from '@spar/policy';
 
 /** Index a string into a dense id table (first-come order). */
 function indexer() {
@@ -11,20 +11,25 @@ function indexer() {
   };
 }
 
-/** Estimator inputs for a batch of trajectories; rae keys come from the recipe's fixed segment list. */
-export function estimatorBatch(kind: EstimatorKind, trajs: readonly Trajectory[], segments: ReadonlyMap<string, number>): EstimatorBatch {
+/**
+ * Estimator inputs for a batch of trajectories. Stateful estimators (rae keys, trr++ with decay
+ * segments) index their state by the position in the recipe's fixed segment list, so a slot
+ * means the same segment on every step; stateless trr++ indexes segments per batch.
+ */
+export function estimatorBatch(spec: EstimatorSpec, trajs: readonly Trajectory[], segments: ReadonlyMap<string, number>): EstimatorBatch {
   const rewards = trajs.map((t) => t.reward);
-  switch (kind) {
+  const slot = (segment: string) => segments.get(segment) ?? 0;
+  switch (spec.kind) {
     case 'grpo': case 'drgrpo': case 'rloo': {
       const group = indexer();
       return { rewards, groups: trajs.map((t) => group(t.group)) };
     }
     case 'trr++': {
-      const seg = indexer();
+      const seg = isStateful(spec) ? slot : indexer();
       return { rewards, segments: trajs.map((t) => seg(t.segment)) };
     }
     case 'rae':
-      return { rewards, keys: trajs.map((t) => segments.get(t.segment) ?? 0) };
+      return { rewards, keys: trajs.map((t) => slot(t.segment)) };
     case 'reinforce++':
       return { rewards };
   }

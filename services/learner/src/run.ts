@@ -2,7 +2,7 @@ import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { idHash64, keys, type ExperimentRecord, type Trajectory } from '@spar/core';
 import {
-  AdvantageEstimator, checkpointDir, discardCheckpointsAbove, exportOnnx, latestCheckpoint, Learner, loadPolicy, Policy, policyWeights, pruneCheckpoints, savePolicy,
+  AdvantageEstimator, checkpointDir, discardCheckpointsAbove, exportOnnx, isStateful, latestCheckpoint, Learner, loadPolicy, Policy, policyWeights, pruneCheckpoints, savePolicy,
   type CheckpointTensor, type EstimatorSpec,
 } from '@spar/policy';
 import type { PolicyHandle, RecipeRegistry } from '@spar/recipes';
@@ -71,9 +71,11 @@ export async function runExperiment(rec: ExperimentRecord, d: RunDeps): Promise<
   // ---- restore or initialise
   const segments = ctx.recipe.segments(config.options);
   const segmentIndex = new Map(segments.map((s, i) => [s, i]));
-  const spec: EstimatorSpec = config.learner.estimator.kind === 'rae'
-    ? { ...config.learner.estimator, numKeys: config.learner.estimator.numKeys ?? Math.max(1, segments.length) } as EstimatorSpec
-    : config.learner.estimator as EstimatorSpec;
+  // Stateful estimators (rae, trr++ with decay) keep one state slot per recipe segment.
+  const configured = config.learner.estimator as EstimatorSpec;
+  const spec: EstimatorSpec = isStateful(configured)
+    ? { ...configured, numKeys: configured.numKeys ?? Math.max(1, segments.length) }
+    : configured;
   // A checkpoint counts once its step is recorded (a fenced write) in the counters: folders above
   // that step were saved by a learner that crashed or lost its lease before committing them.
   const committed = await d.redis.hget(keys.counters(ctx.id), 'checkpoint_step');
@@ -173,7 +175,7 @@ export async function runExperiment(rec: ExperimentRecord, d: RunDeps): Promise<
     ? await ReferencePolicy.create(policy.config, runtime, latest ? referenceFromTensors(policy.config, loadedExtra) : undefined, policy)
     : undefined;
   const estimator = await AdvantageEstimator.create(spec, { threads: 1 });
-  if (spec.kind === 'rae') estState ??= estimator.initialState();
+  if (isStateful(spec)) estState ??= estimator.initialState();
 
   const publish = async () => {
     const w = await policyWeights(policy);
@@ -321,7 +323,7 @@ export async function runExperiment(rec: ExperimentRecord, d: RunDeps): Promise<
 
       // ---- one learner step
       const t0 = performance.now();
-      const est = await estimator.compute(estimatorBatch(spec.kind, batch, segmentIndex), estState);
+      const est = await estimator.compute(estimatorBatch(spec, batch, segmentIndex), estState);
       if (est.state) estState = est.state;
       const plain = trainSamples(batch, est.advantages, est.keep);
       const samples = reference ? await reference.annotate(plain) : plain;

@@ -1,5 +1,5 @@
 import { NonFiniteError, ShapeError } from '../errors.ts';
-import type { ResolvedSpec } from './spec.ts';
+import { isStateful, type ResolvedSpec } from './spec.ts';
 
 export type IndexArray = Int32Array | readonly number[];
 
@@ -8,7 +8,11 @@ export interface EstimatorBatch {
   readonly rewards: Float32Array | Float64Array | readonly number[];
   /** grpo / drgrpo / rloo: group (prompt uid) index per row; any non-negative integers. */
   readonly groups?: IndexArray;
-  /** trr++: segment ((task type, role) pair) index per row; any non-negative integers. */
+  /**
+   * trr++: segment ((task type, role) pair) index per row; any non-negative integers. With
+   * decay the index is the segment's state slot, in [0, numKeys), and must mean the same segment
+   * on every call.
+   */
   readonly segments?: IndexArray;
   /** rae: baseline key ((environment, role) pair) per row, in [0, numKeys). */
   readonly keys?: IndexArray;
@@ -21,7 +25,7 @@ export interface EstimatorResult {
   readonly keep: Uint8Array;
   /** Number of groups (segments for reinforce++ / trr++) with zero variance; singletons count. */
   readonly zeroVarianceGroups: number;
-  /** rae only: the per-key baselines after this batch (feed them to the next call). */
+  /** rae and trr++ with decay: the state after this batch (feed it to the next call). */
   readonly state?: Float32Array;
 }
 
@@ -30,15 +34,18 @@ export interface EstimatorResult {
  * the float64 reference sees exactly the numbers the graph sees (zero-variance detection is an
  * exact equality test and must agree). `member` is a dense re-indexing of groups/segments in
  * order of first appearance (0 .. numMembers-1); for reinforce++ every row is in member 0; for
- * rae it is the key itself.
+ * the stateful kinds (rae, trr++ with decay) it is the key / segment slot itself and numMembers
+ * is numKeys.
  */
 export interface PreparedBatch {
   readonly rows: number;
   readonly rewards: Float32Array;
   readonly member: Int32Array;
   readonly numMembers: number;
-  /** rae: the baselines before the batch (length numKeys). */
+  /** Stateful kinds: the state before the batch (rae: numKeys baselines; trr++: 3 numKeys sums). */
   readonly state?: Float32Array;
+  /** rae: the graph takes key indices, not a one-hot member matrix (a tabular baseline has thousands). */
+  readonly byKey?: boolean;
 }
 
 const FIELD_OF = { grpo: 'groups', drgrpo: 'groups', rloo: 'groups', 'reinforce++': undefined, 'trr++': 'segments', rae: 'keys' } as const;
@@ -68,7 +75,7 @@ export function prepareBatch(spec: ResolvedSpec, batch: EstimatorBatch, state?: 
     // A finite float64 can still overflow float32.
     if (!Number.isFinite(rewards[i]!)) throw new NonFiniteError('rewards', i);
   }
-  if (spec.kind === 'rae') return { rows, rewards, ...raeMembers(spec, batch.keys, rows, state) };
+  if (isStateful(spec)) return { rows, rewards, ...slotMembers(spec, field!, batch[field!], rows, state) };
   if (state !== undefined) throw new ShapeError('state', `${spec.kind} keeps no state`);
   if (field === undefined) return { rows, rewards, member: new Int32Array(rows), numMembers: rows > 0 ? 1 : 0 };
   const idx = checkIndices(field, batch[field], rows);
@@ -95,20 +102,27 @@ function checkIndices(field: string, idx: IndexArray | undefined, rows: number):
   return idx;
 }
 
-function raeMembers(spec: ResolvedSpec, keys: IndexArray | undefined, rows: number, state: Float32Array | undefined) {
-  const idx = checkIndices('keys', keys, rows);
+/** Length of a stateful estimator's state: rae one baseline per key, trr++ (W, S1, S2) per segment. */
+export function stateLength(spec: ResolvedSpec): number {
+  return spec.kind === 'rae' ? spec.numKeys : isStateful(spec) ? 3 * spec.numKeys : 0;
+}
+
+/** rae keys / trr++ segment slots: the index is the state slot, in [0, numKeys). */
+function slotMembers(spec: ResolvedSpec, field: string, idxIn: IndexArray | undefined, rows: number, state: Float32Array | undefined) {
+  const idx = checkIndices(field, idxIn, rows);
   const member = new Int32Array(rows);
   for (let i = 0; i < rows; i++) {
-    if (idx[i]! >= spec.numKeys) throw new ShapeError('keys', `row ${i}: key ${idx[i]} >= numKeys ${spec.numKeys}`);
+    if (idx[i]! >= spec.numKeys) throw new ShapeError(field, `row ${i}: ${idx[i]} >= numKeys ${spec.numKeys}`);
     member[i] = idx[i]!;
   }
+  const length = stateLength(spec);
   let before: Float32Array;
-  if (state === undefined) before = new Float32Array(spec.numKeys);
+  if (state === undefined) before = new Float32Array(length);
   else {
     if (!(state instanceof Float32Array)) throw new ShapeError('state', 'must be a Float32Array');
-    if (state.length !== spec.numKeys) throw new ShapeError('state', `length ${state.length} != numKeys ${spec.numKeys}`);
+    if (state.length !== length) throw new ShapeError('state', `length ${state.length} != ${length} (numKeys ${spec.numKeys})`);
     state.forEach((v, i) => { if (!Number.isFinite(v)) throw new NonFiniteError('state', i); });
     before = Float32Array.from(state);
   }
-  return { member, numMembers: spec.numKeys, state: before };
+  return { member, numMembers: spec.numKeys, state: before, byKey: spec.kind === 'rae' };
 }

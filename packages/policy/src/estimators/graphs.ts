@@ -1,4 +1,5 @@
 import { Graph, int, type Value } from '../graph/index.ts';
+import { RUNNING_ZERO_VARIANCE } from './spec.ts';
 
 /**
  * Static-shape float32 ONNX graphs for the estimators. Every graph takes
@@ -73,6 +74,59 @@ export function buildGroupedGraph(o: GroupedGraphOptions): Graph {
   const real = g.greater(valid, 0.5);
   const keep = o.drop ? g.and(real, g.not(g.greater(perRow(zeroVarF), 0.5))) : real;
   g.output(keep, 'keep');
+  g.output(g.reduceSum(zeroVarF, [0]), 'zero_variance_groups');
+  return g;
+}
+
+export interface RunningWhitenGraphOptions {
+  readonly decay: number;
+  readonly eps: number;
+  readonly drop: boolean;
+  readonly rows: number;
+  /** numKeys: segment slots, exactly (the state is 3 * keys). */
+  readonly keys: number;
+}
+
+/**
+ * TRR++ with running per-segment statistics (spec.ts gives the formulas). Inputs rewards [B],
+ * valid [B], member [B, K] one-hot segment slot, state [3K] = (W, S1, S2) planes; outputs
+ * advantages [B], keep [B] bool, zero_variance_groups [], state_out [3K]. The batch's
+ * (count, sum, sum of squares) per segment are one concat of three r^T M products, so the whole
+ * update is state_out = d state + that, and mu, var are read off its three planes.
+ * W >= 1 for every segment with rows, so dividing by max(W, 1) only changes the (unused) mean of
+ * absent segments, whose W may be 0 or decayed below 1.
+ */
+export function buildRunningWhitenGraph(o: RunningWhitenGraphOptions): Graph {
+  const B = o.rows;
+  const K = o.keys;
+  const g = new Graph('float32');
+  const r = g.input('rewards', 'float32', [B]);
+  const valid = g.input('valid', 'float32', [B]);
+  const M = g.mul(g.input('member', 'float32', [B, K]), g.reshape(valid, [B, 1]));
+  const state = g.input('state', 'float32', [3 * K]);
+  const perRow = (v: Value): Value => g.reshape(g.matmul(M, g.reshape(v, [K, 1])), [B]);
+  const perGroup = (v: Value): Value => g.reshape(g.matmul(g.reshape(v, [1, B]), M), [K]);
+
+  const n = g.reduceSum(M, [0]);
+  const sums = g.concat([n, perGroup(r), perGroup(g.mul(r, r))], 0);
+  const total = g.add(g.mul(state, o.decay), sums);
+  g.output(total, 'state_out');
+  const W = g.max(g.slice(total, 0, 0, K), 1);
+  const mean = g.div(g.slice(total, 0, K, 2 * K), W);
+  const variance = g.max(g.sub(g.div(g.slice(total, 0, 2 * K, 3 * K), W), g.mul(mean, mean)), 0);
+
+  const present = g.greater(n, 0.5);
+  const flat = g.less(variance, RUNNING_ZERO_VARIANCE);
+  const zeroVar = g.and(present, flat);
+  const ok = g.and(present, g.not(flat));
+  const dev = g.mul(g.sub(r, perRow(mean)), valid);
+  // Zero before the read-back MatMul, as in buildGroupedGraph.
+  const scale = g.where(ok, g.div(1, g.sqrt(g.add(variance, o.eps))), 0);
+  g.output(g.mul(dev, perRow(scale)), 'advantages');
+
+  const zeroVarF = g.cast(zeroVar, 'float32');
+  const real = g.greater(valid, 0.5);
+  g.output(o.drop ? g.and(real, g.not(g.greater(perRow(zeroVarF), 0.5))) : real, 'keep');
   g.output(g.reduceSum(zeroVarF, [0]), 'zero_variance_groups');
   return g;
 }
