@@ -99,6 +99,76 @@ test('report: one panel per suite plus judge stats, warm start shaded first, sel
   assert.match(sub, /warm start from runs\/sft\/export: 300\/300 steps, done/);
 });
 
+/** An absolute-zero record: warm start, then self-play windows with solver and curriculum stats. */
+function azrRecord(judge: (k: number) => Record<string, number>): ReportRecord {
+  const evals: ReportEvaluation[] = [
+    { step: 0, stage: 'warmstart', eval: { 'dsl-deduction': { accuracy: 0.1, count: 67 } } },
+    { step: 50, stage: 'warmstart', eval: { 'dsl-deduction': { accuracy: 0.3, count: 67 } } },
+    ...[100, 200, 300].map((step, k) => ({ step, eval: { 'dsl-deduction': { accuracy: 0.3 + 0.01 * k, count: 67 } }, judgeStats: judge(k) })),
+  ];
+  return { id: 'azr-1', config: { recipe: 'absolute-zero' }, state: 'completed', step: 300, warmStart: { from: 'sft', state: 'done', step: 50 }, evaluations: evals };
+}
+const AZR_STATS = (k: number) => ({
+  solveRate: 0.5, formatErrorRate: 0.1 - 0.02 * k, ownSolveRate: 0.9 - 0.2 * k, learnability: 0.1 + 0.1 * k, replaySolveRate: 0.6,
+  proposerNonZeroAdvantage: 0.2 + 0.1 * k, invalidProposal: 0.3 - 0.1 * k, copyProposal: 0.05, distinctPer1000: 400 + 100 * k,
+});
+
+test('report: curriculum stats get a group of their own, the own-task solve-rate band shaded on their [0,1] panel', () => {
+  const root = parseXml(renderReport(azrRecord(AZR_STATS)));
+  const panels = byClass(root, 'panel');
+  assert.deepEqual(panels.map((p) => p.attrs['data-group']), ['dsl-deduction', 'judge stats', 'curriculum', 'curriculum']);
+  const [, judge, rates, novelty] = panels as [XmlElement, XmlElement, XmlElement, XmlElement];
+  assert.deepEqual(byClass(judge, 'series').map((l) => l.attrs['data-name']), ['solveRate', 'formatErrorRate'], 'other judge stats stay where they were');
+  assert.equal(one(rates, 'panel-title').text, 'curriculum');
+  assert.deepEqual(byClass(rates, 'series').map((l) => l.attrs['data-name']),
+    ['ownSolveRate', 'learnability', 'replaySolveRate', 'proposerNonZeroAdvantage', 'invalidProposal', 'copyProposal'], 'all six rates on one panel');
+  const plot = one(rates, 'plot');
+  assert.equal(plot.attrs['data-y-domain'], '0 1');
+  // The band spans 0.25..0.75 on the [0,1] axis, across the plot, in ownSolveRate's colour.
+  const band = one(rates, 'target-band');
+  const y = (v: number) => Number(plot.attrs.y) + Number(plot.attrs.height) * (1 - v);
+  near(Number(band.attrs.y), y(0.75), 'band top at 0.75');
+  near(Number(band.attrs.y) + Number(band.attrs.height), y(0.25), 'band bottom at 0.25');
+  near(Number(band.attrs.x), Number(plot.attrs.x), 'band starts at the plot');
+  near(Number(band.attrs.width), Number(plot.attrs.width), 'band spans the plot');
+  assert.equal(band.attrs.fill, byClass(rates, 'series')[0]!.attrs.stroke);
+  assert.equal(one(rates, 'band-label').text, 'own-task solve-rate target band');
+  // Six legend entries still fit beside the plot.
+  const legendYs = byClass(rates, 'legend-entry').map((g) => Number(g.children[0]!.attrs.y1));
+  assert.equal(legendYs.length, 6);
+  assert.ok(legendYs.at(-1)! + 17 <= Number(plot.attrs.y) + Number(plot.attrs.height), `last legend entry at ${legendYs.at(-1)} inside the plot's height`);
+  // distinctPer1000 on a panel of its own, on its own axis.
+  assert.equal(one(novelty, 'panel-title').text, 'curriculum · distinctPer1000');
+  assert.deepEqual(byClass(novelty, 'series').map((l) => l.attrs['data-name']), ['distinctPer1000']);
+  const [lo, hi] = one(novelty, 'plot').attrs['data-y-domain']!.split(' ').map(Number) as [number, number];
+  assert.ok(lo <= 400 && hi >= 600, `distinctPer1000 axis ${lo}..${hi}`);
+  assert.equal(byClass(novelty, 'target-band').length, 0);
+  assert.equal(byClass(judge, 'target-band').length, 0);
+});
+
+test('report: a constant distinctPer1000 still gets its panel; without ownSolveRate no band', () => {
+  const c = curves(azrRecord(() => ({ solveRate: 0.5, proposerNonZeroAdvantage: 0.4, distinctPer1000: 1000 })));
+  assert.deepEqual(c.panels.map((p) => [p.title, p.series.map((s) => s.name), p.band?.label]),
+    [['dsl-deduction', ['accuracy'], undefined], ['judge stats', ['solveRate'], undefined],
+      ['curriculum', ['proposerNonZeroAdvantage'], undefined], ['curriculum · distinctPer1000', ['distinctPer1000'], undefined]]);
+  const root = parseXml(renderReport(azrRecord(() => ({ solveRate: 0.5, proposerNonZeroAdvantage: 0.4 }))));
+  assert.equal(byClass(root, 'target-band').length, 0);
+  assert.equal(byClass(root, 'band-label').length, 0);
+});
+
+test('report: records without curriculum stats render as before (no curriculum group, no band)', () => {
+  const root = parseXml(renderReport(record()));
+  assert.ok(!byClass(root, 'panel').some((p) => p.attrs['data-group'] === 'curriculum'));
+  assert.equal(byClass(root, 'target-band').length, 0);
+  const rlvr = curves(azrRecord(() => ({ solveRate: 0.5, formatErrorRate: 0.1 })));
+  assert.deepEqual(rlvr.panels.map((p) => p.group), ['dsl-deduction', 'judge stats']);
+  assert.ok(rlvr.panels.every((p) => p.band === undefined));
+  // The legend of a panel with up to five lines keeps its 30 px rows.
+  const ttt = byClass(root, 'panel')[0]!;
+  const ys = byClass(ttt, 'legend-entry').map((g) => Number(g.children[0]!.attrs.y1));
+  assert.deepEqual(ys.map((v) => v - ys[0]!), [0, 30, 60]);
+});
+
 test('report: text is escaped', () => {
   const svg = renderReport(record({ id: 'a<b>&c', reason: `it's "done" & <gone>` }));
   assert.ok(svg.includes('kuhn &lt;&amp;&gt; &quot;odd&quot;'));

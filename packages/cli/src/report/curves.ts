@@ -17,6 +17,16 @@ export interface PanelData {
   readonly series: readonly Series[];
   /** Metrics left off the plot because they never change (e.g. "games 200"). */
   readonly note?: string;
+  /** A target range of one series, shaded across the plot (e.g. the own-task solve-rate band). */
+  readonly band?: Band;
+}
+
+export interface Band {
+  /** The series whose target it is (the band takes its colour). */
+  readonly series: string;
+  readonly lo: number;
+  readonly hi: number;
+  readonly label: string;
 }
 
 export interface Curves {
@@ -30,14 +40,28 @@ export interface Curves {
 }
 
 export const JUDGE_STATS = 'judge stats';
+export const CURRICULUM = 'curriculum';
 export const MAX_LINES = 4;
+/**
+ * Judge stats that measure the curriculum (absolute-zero's proposals; proposerNonZeroAdvantage
+ * also r-zero's challenger), in legend order: rates, drawn together on one [0, 1] panel.
+ */
+export const CURRICULUM_RATES = ['ownSolveRate', 'learnability', 'replaySolveRate', 'proposerNonZeroAdvantage', 'invalidProposal', 'copyProposal'] as const;
+/** Novelty of recent proposals (0..1000): a panel of its own in the curriculum group. */
+export const CURRICULUM_NOVELTY = 'distinctPer1000';
+/** The target for absolute-zero's own tasks: the solver solves them sometimes, neither never nor always. */
+export const OWN_SOLVE_BAND: Band = { series: 'ownSolveRate', lo: 0.25, hi: 0.75, label: 'own-task solve-rate target band' };
+const CURRICULUM_STATS = new Set<string>([...CURRICULUM_RATES, CURRICULUM_NOVELTY]);
 
 type Points = [number, number][];
 
 /**
  * The record's evaluation history as panels: per suite one panel for the metrics whose values
  * all lie in [0, 1] (split after MAX_LINES lines), one panel per other metric, and the same
- * for the judge stats. Warm-start evaluations come first on the x axis, self-play after them.
+ * for the judge stats. The curriculum stats among them (CURRICULUM_RATES, CURRICULUM_NOVELTY)
+ * form a group of their own after the judge stats: the rates on one [0, 1] panel with the
+ * own-task solve-rate band, distinctPer1000 on its own. Warm-start evaluations come first on the
+ * x axis, self-play after them.
  */
 export function curves(rec: ReportRecord, maxLines = MAX_LINES): Curves {
   const evs = rec.evaluations ?? [];
@@ -50,6 +74,7 @@ export function curves(rec: ReportRecord, maxLines = MAX_LINES): Curves {
 
   const suites = new Map<string, Map<string, Points>>();
   const judge = new Map<string, Points>();
+  const curriculum = new Map<string, Points>();
   const add = (into: Map<string, Points>, name: string, px: number, v: unknown) => {
     if (typeof v !== 'number' || !Number.isFinite(v)) return;
     let pts = into.get(name);
@@ -62,10 +87,11 @@ export function curves(rec: ReportRecord, maxLines = MAX_LINES): Curves {
       if (!m) suites.set(suite, (m = new Map()));
       for (const [name, v] of Object.entries(metrics)) add(m, name, px, v);
     }
-    for (const [name, v] of Object.entries(e.judgeStats ?? {})) add(judge, name, px, v);
+    for (const [name, v] of Object.entries(e.judgeStats ?? {})) add(CURRICULUM_STATS.has(name) ? curriculum : judge, name, px, v);
   }
   const panels = [...suites].flatMap(([suite, m]) => groupPanels(suite, m, maxLines));
   if (judge.size > 0) panels.push(...groupPanels(JUDGE_STATS, judge, maxLines));
+  if (curriculum.size > 0) panels.push(...curriculumPanels(curriculum));
   if (panels.length === 0) throw new Error(`experiment ${rec.id}: its ${evs.length} evaluations hold no numeric values: nothing to plot`);
   const xMax = Math.max(warmStartSteps, ...ordered.map((o) => o.x));
   return { panels, warmStartSteps, hasWarmStart, xMax, evaluations: evs.length };
@@ -87,5 +113,29 @@ function groupPanels(group: string, metrics: Map<string, Points>, maxLines: numb
   }
   for (const s of other) if (!flat.includes(s)) panels.push({ group, title: `${group} · ${s.name}`, unit: false, series: [s] });
   if (note && panels[0]) panels[0] = { ...panels[0], note };
+  return panels;
+}
+
+/**
+ * The curriculum group: the rates in CURRICULUM_RATES order on one [0, 1] panel (all of them,
+ * past MAX_LINES: they are read together), the band when ownSolveRate is there; distinctPer1000,
+ * and any rate outside [0, 1], on a panel each, even when constant.
+ */
+function curriculumPanels(stats: Map<string, Points>): PanelData[] {
+  const inUnit = (pts: Points) => pts.every(([, v]) => v >= 0 && v <= 1);
+  const rates: Series[] = [];
+  const own: Series[] = [];
+  for (const name of CURRICULUM_RATES) {
+    const points = stats.get(name);
+    if (points?.length) (inUnit(points) ? rates : own).push({ name, points });
+  }
+  const novelty = stats.get(CURRICULUM_NOVELTY);
+  if (novelty?.length) own.push({ name: CURRICULUM_NOVELTY, points: novelty });
+  const panels: PanelData[] = [];
+  if (rates.length) {
+    const band = rates.some((s) => s.name === OWN_SOLVE_BAND.series) ? { band: OWN_SOLVE_BAND } : {};
+    panels.push({ group: CURRICULUM, title: CURRICULUM, unit: true, series: rates, ...band });
+  }
+  for (const s of own) panels.push({ group: CURRICULUM, title: `${CURRICULUM} · ${s.name}`, unit: false, series: [s] });
   return panels;
 }

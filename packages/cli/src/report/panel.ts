@@ -25,7 +25,8 @@ const clip = (s: string, n: number) => (s.length > n ? `${s.slice(0, n - 1)}…`
 
 /**
  * One small multiple: title, plot frame, y gridlines and ticks, x ticks, the warm-start shade,
- * one polyline per series (markers when few points), legend with each line's last value.
+ * a series' target band when the panel has one, one polyline per series (markers when few
+ * points), legend with each line's last value.
  * The plot frame carries its domains (data-x-domain, data-y-domain) so a reader can map back.
  */
 export function panel(p: PanelData, f: PanelFrame): string {
@@ -43,6 +44,14 @@ export function panel(p: PanelData, f: PanelFrame): string {
     out.push(el('rect', { class: 'warmstart', x: x0, y: top, width: x1 - x0, height: bottom - top, fill: WARM_SHADE, 'fill-opacity': 0.08 }));
     if (x1 - x0 >= 56) out.push(text(x0 + 4, top + 12, 'warm start', { fill: MUTED, 'font-size': 10 }));
   }
+  if (p.band) {
+    // The target band of one series, in that series' colour, under the grid and the lines.
+    const i = p.series.findIndex((s) => s.name === p.band!.series);
+    const fill = lineStyle(Math.max(0, i)).stroke;
+    const yHi = sy(Math.min(p.band.hi, yDomain[1])), yLo = sy(Math.max(p.band.lo, yDomain[0]));
+    out.push(el('rect', { class: 'target-band', 'data-series': p.band.series, 'data-lo': p.band.lo, 'data-hi': p.band.hi, x: left, y: yHi, width: right - left, height: yLo - yHi, fill, 'fill-opacity': 0.1 }));
+    out.push(text(right - 4, yHi + 12, p.band.label, { class: 'band-label', 'text-anchor': 'end', fill: MUTED, 'font-size': 10 }));
+  }
   for (const t of ticks(yDomain[0], yDomain[1], 4)) {
     const y = sy(t);
     out.push(el('line', { x1: left, x2: right, y1: y, y2: y, stroke: GRID }));
@@ -58,12 +67,14 @@ export function panel(p: PanelData, f: PanelFrame): string {
   const yLabel = p.series.length === 1 ? p.series[0]!.name : 'value';
   out.push(text(0, 0, clip(yLabel, 24), { class: 'axis-label', 'text-anchor': 'middle', fill: MUTED, transform: `translate(12 ${(top + bottom) / 2}) rotate(-90)` }));
 
+  // Legend rows 30 px apart, closer when more lines than that fit beside the plot.
+  const legendGap = Math.min(30, (bottom - top) / Math.max(1, p.series.length));
   p.series.forEach((s, i) => {
     const { stroke, dash } = lineStyle(i);
     const pts = s.points.map(([x, v]) => [sx(x), sy(v)] as const);
     out.push(el('polyline', { class: 'series', 'data-name': s.name, points: points(pts), fill: 'none', stroke, 'stroke-width': 1.8, 'stroke-dasharray': dash, 'stroke-linejoin': 'round' }));
     if (pts.length <= MARKERS_UP_TO) out.push(el('g', { class: 'markers', fill: stroke }, ...pts.map(([x, y]) => el('circle', { cx: x, cy: y, r: 2.2 }))));
-    const ly = top + 8 + i * 30;
+    const ly = top + 8 + i * legendGap;
     const lx = right + 12;
     out.push(el('g', { class: 'legend-entry' },
       el('line', { x1: lx, x2: lx + 20, y1: ly, y2: ly, stroke, 'stroke-width': 2, 'stroke-dasharray': dash }),
