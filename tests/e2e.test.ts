@@ -6,7 +6,10 @@ import { join, resolve } from 'node:path';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
-import { keys, type ExperienceEntry, type ExperimentRecord } from '@spar/core';
+import { keys, parseExperiment, type ExperienceEntry, type ExperimentRecord } from '@spar/core';
+import { builtinRecipes, vocabularyFor } from '@spar/recipes';
+import { solverPromptIds } from '@spar/recipes/azr';
+import { heldOutSet } from '@spar/recipes/dsl';
 import { freePort, startStack, type Stack } from '@spar/testing';
 import { experimentsApi } from './experiments-api.ts';
 
@@ -116,6 +119,81 @@ test('e2e: absolute-zero proposals whose task is invalid reach the learner with 
   assert.ok(invalid.sample.allowed!.every((a, j) => Array.isArray(a) && a.includes(response[j]!)));
   const done = await waitFor(id, 120000);
   assert.ok(['stopped', 'completed'].includes(done.state), `ended ${done.state}: ${done.reason ?? ''}`);
+});
+
+/**
+ * Run an experiment to its end, collecting every experience-stream entry on the way (the final
+ * checkpoint trims the stream, so it is read while the run goes).
+ */
+async function runCollecting(config: object): Promise<{ done: ExperimentRecord; all: ExperienceEntry[] }> {
+  const id = await api.submit(config);
+  const seen = new Map<string, ExperienceEntry>();
+  let stop = false;
+  const reader = (async () => {
+    let from = '-';
+    while (!stop) {
+      const stream = (await redis.xrange(keys.experience(id), from, '+')) as [string, string[]][];
+      for (const [eid, f] of stream) seen.set(eid, JSON.parse(f[f.indexOf('d') + 1]!) as ExperienceEntry);
+      if (stream.length) from = `(${stream.at(-1)![0]}`;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  })();
+  try {
+    return { done: await waitFor(id, 240000), all: [...seen.values()] };
+  } finally {
+    stop = true;
+    await reader;
+  }
+}
+
+test('e2e: decontamination — held-out generator draws are left out and counted; none reaches a judge or the learner', async () => {
+  // Difficulty 1 only and 200 held-out tasks per cell: the generator hits held-out prompts often.
+  const rlvr = {
+    name: 'e2e rlvr held-out', recipe: 'rlvr-fixed', options: { taskTypes: ['deduction'], difficulties: [1] },
+    policy: { layers: 1, dModel: 32, heads: 2, context: 128, seed: 4 },
+    rollout: { groupSize: 2, maxNewTokens: 24, concurrency: 2, maxQueuedTasks: 8 },
+    learner: { batchSize: 16, maxStaleness: 1000, checkpointEvery: 1000 },
+    eval: { every: 0, episodes: 600, seed: 11 },
+    budget: { maxSteps: 12, maxMinutes: 5 },
+  };
+  const { done, all } = await runCollecting(rlvr);
+  assert.equal(done.state, 'completed', `ended ${done.state}: ${done.reason ?? ''}`);
+  assert.ok((done.curriculum?.excluded.generator ?? 0) > 0, `exclusions: ${JSON.stringify(done.curriculum)}`);
+  assert.equal(done.curriculum?.contaminated, 0);
+  // Independently: no judged solver prompt is a held-out prompt (the eval's set, rendered as the solver sees it).
+  const registry = builtinRecipes();
+  const config = parseExperiment(rlvr, registry);
+  const vocab = vocabularyFor(registry.get('rlvr-fixed'), config);
+  const held = new Set(heldOutSet(11, 200).map((t) => solverPromptIds(vocab, t).join(',')));
+  const judged = all.flatMap((e) => e.trajectories);
+  assert.ok(judged.length >= 12 * 16, `${judged.length} trajectories seen`);
+  for (const t of judged) assert.ok(!held.has(t.sample.tokens.slice(0, t.sample.promptLength).join(',')), 'a held-out prompt was trained on');
+  const text = await (await fetch(`http://127.0.0.1:${stack.ports.metrics.proposer}/metrics`)).text();
+  assert.match(text, /^spar_tasks_excluded_total\{[^}]*source="generator"[^}]*\} [1-9]/m);
+});
+
+test('e2e: absolute-zero — a pinned seed buffer, copies trained with the penalty, solver replay, curriculum stats as rates', async () => {
+  const azr = {
+    name: 'e2e azr curriculum', recipe: 'absolute-zero',
+    // Two-token programs: the untrained proposer repeats itself and its references, so copies come quickly.
+    options: { taskTypes: ['deduction', 'abduction'], seedTasks: 8, maxProgramTokens: 2, replayShare: 0.5 },
+    policy: { layers: 1, dModel: 32, heads: 2, context: 128, seed: 5 },
+    rollout: { groupSize: 2, maxNewTokens: 24, concurrency: 2, maxQueuedTasks: 8 },
+    learner: { estimator: { kind: 'trr++', decay: 0.9 }, batchSize: 16, maxStaleness: 1000, checkpointEvery: 1000 },
+    eval: { every: 3, episodes: 6 },
+    budget: { maxSteps: 9, maxMinutes: 5 },
+  };
+  const { done, all } = await runCollecting(azr);
+  assert.equal(done.state, 'completed', `ended ${done.state}: ${done.reason ?? ''}`);
+  assert.equal(await redis.zcard(keys.taskSeed(done.id)), 16, 'seed tasks pinned in the buffer');
+  const copies = all.flatMap((e) => e.trajectories).filter((t) => /\/proposer\/copy-/.test(t.group));
+  assert.ok(copies.length > 0, `no copy was trained; proposals ${JSON.stringify(done.curriculum?.proposals)}`);
+  for (const c of copies) assert.equal(c.reward, -1);
+  assert.ok(all.some((e) => e.stats?.replaySolveRate !== undefined), 'replayed buffer tasks were solved and judged');
+  const stats = done.evaluations.at(-1)!.judgeStats!;
+  for (const k of ['ownSolveRate', 'invalidProposal', 'copyProposal', 'proposerNonZeroAdvantage', 'distinctPer1000']) assert.ok(typeof stats[k] === 'number', `judgeStats lacks ${k}: ${JSON.stringify(stats)}`);
+  assert.ok(stats.invalidProposal! < 1 && stats.copyProposal! > 0 && stats.copyProposal! < 1, 'invalid/copy are rates over every proposal');
+  assert.equal(done.curriculum?.contaminated, 0);
 });
 
 test('e2e: every trajectory the judge appended was ingested (or dropped) exactly once, or is still unread', async () => {

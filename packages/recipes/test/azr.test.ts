@@ -96,8 +96,14 @@ test('absolute-zero: masked proposals of an untrained policy always parse as dra
       parseDraft(t.draft, { minInputs: n, maxInputs: n });
       assert.ok(proposal);
       assert.equal(proposal.role, 'proposer');
-      assert.equal(proposal.tokens.length, proposal.promptLength + t.draft.length);
-      assert.equal(proposal.logprobs.length, t.draft.length);
+      // AZR-style induction: the prompt ends with a given program and <in>; the proposer writes the rest.
+      const given = t.type === 'induction' ? t.draft.indexOf(MARK.in) + 1 : 0;
+      if (t.type === 'induction') {
+        assert.ok(given > 1);
+        assert.deepEqual(proposal.tokens.slice(proposal.promptLength - given, proposal.promptLength), ids(vocab, t.draft.slice(0, given)));
+      }
+      assert.equal(proposal.tokens.length, proposal.promptLength + t.draft.length - given);
+      assert.equal(proposal.logprobs.length, t.draft.length - given);
       assert.ok(proposal.tokens.length <= 64, 'prompt + draft fit the context');
       if (proposal.tokens.includes(vocab.id(MARK.ref))) withRefs.add(t.type);
       const v = absoluteZero.validateTask(task, o);

@@ -92,7 +92,9 @@ test('DSL warm start: 100,000 examples (solver and proposer), no held-out solver
         proposer++;
         // The draft a proposer example teaches, as the task its solver would see.
         const type = ({ [vocab.id(MARK.deduce)]: 'deduction', [vocab.id(MARK.abduce)]: 'abduction', [vocab.id(MARK.induce)]: 'induction' } as Record<number, Task['type']>)[prompt[2]!]!;
-        const draft = ex.tokens.slice(p, -1).map((id) => vocab.symbol(id));
+        // AZR-style induction: the prompt gives the program (after its last <prog>), the example the inputs.
+        const given = prompt.slice(prompt.lastIndexOf(vocab.id(MARK.prog)) + 1);
+        const draft = [...given, ...ex.tokens.slice(p, -1)].map((id) => vocab.symbol(id));
         const v = validateProposal(type, parseDraft(draft), { shown: config.options.solverShown });
         assert.ok(v.ok, 'a proposer example teaches an invalid draft');
         assert.ok(!oracle.has(key(solverPromptIds(vocab, { ...v.task, shown: type === 'induction' ? config.options.solverShown : 1 }))), 'a proposer example teaches a held-out task');

@@ -3,7 +3,8 @@
  * self-play), what makes a proposal a copy, and replay labels.
  *
  * Near-duplicates are judged by program: two tasks with the same program (printed canonically)
- * are copies whatever their inputs. The program is what the proposer writes and what makes a
+ * are copies whatever their inputs (for AZR-style induction, whose program is given, by the whole
+ * task). The program is what the proposer writes and what makes a
  * task new to the solver; re-posing a reference's program on another input is the cheapest way
  * to a valid, solvable task and teaches the curriculum nothing, so it is what the penalty must
  * price. A finer measure (token edit distance) would also catch one-stage edits, which are
@@ -13,7 +14,8 @@ import type { ExperimentConfig } from '@spar/core';
 import { createRng, DIFFICULTIES, GeneratorExhaustedError, generateTask, programText, type Difficulty, type TaskType } from '../dsl/index.ts';
 import type { OnExcluded } from '../held-out.ts';
 import { dslTaskHeldOut } from './held-out.ts';
-import type { AzrOptions, SolverOptions } from './options.ts';
+import type { AzrOptions } from './options.ts';
+import { givesProgram } from './propose.ts';
 import { checkTask, toWire, type WireTask } from './tasks.ts';
 
 /** Draws per seed task before giving up on a type (every draw invalid, held out or repeated). */
@@ -49,10 +51,14 @@ export function dslSeedTasks(config: ExperimentConfig<AzrOptions>, seed: number,
   return out;
 }
 
-/** The novelty key of a DSL task: its canonical program text (undefined for an invalid task). */
-export function dslNoveltyKey(task: unknown, o: SolverOptions): string | undefined {
+/**
+ * The novelty key of a DSL task: its canonical program text; for AZR-style induction, where the
+ * program is given, the whole task (program and inputs). Undefined for an invalid task.
+ */
+export function dslNoveltyKey(task: unknown, o: AzrOptions): string | undefined {
   const c = checkTask(task, o);
-  return c.ok ? programText(c.task.program) : undefined;
+  if (!c.ok) return undefined;
+  return givesProgram(c.task.type, o) ? c.key : programText(c.task.program);
 }
 
 /** A buffer task posed again for the solver: labelled, so its group's stats say 'replay'. */

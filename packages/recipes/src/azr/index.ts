@@ -6,7 +6,7 @@ export { absoluteZero } from './absolute-zero.ts';
 export { rlvrFixed } from './rlvr-fixed.ts';
 export { AzrOptionsSchema, RlvrOptionsSchema, type AzrOptions, type RlvrOptions, type SolverOptions } from './options.ts';
 export { AzrBudgetError, AzrRejected } from './errors.ts';
-export { checkTask, toWire, type DraftTask, type WireTask } from './tasks.ts';
+export { checkTask, solverPromptIds, toWire, type DraftTask, type WireTask } from './tasks.ts';
 export { learnability, proposerReward, judgeInvalidProposal } from './propose.ts';
 export { solverReward, type AnswerRecord } from './solve.ts';
 export { DSL_SUITES } from './eval.ts';

@@ -21,6 +21,11 @@ export interface MaskRow {
   readonly inputs?: number;
   /** Drafts: budget of the program part. */
   readonly programTokens?: number;
+  /**
+   * Drafts: symbols of the draft already written in the prompt (AZR-style induction: the given
+   * program and the first `<in>`); they count against maxTokens and the row continues after them.
+   */
+  readonly prefix?: readonly string[];
 }
 
 interface RowState {
@@ -32,9 +37,28 @@ interface RowState {
 
 function start(r: MaskRow): RowState {
   const inputs = r.inputs ?? 1;
-  const g = initialState(r.kind, { maxTokens: r.maxTokens, minInputs: inputs, maxInputs: inputs });
-  const p = r.kind === 'draft' && r.programTokens !== undefined ? initialState('program', { maxTokens: r.programTokens }) : undefined;
-  return { g, p, seen: 0, dead: false };
+  const s: RowState = {
+    g: initialState(r.kind, { maxTokens: r.maxTokens, minInputs: inputs, maxInputs: inputs }),
+    p: r.kind === 'draft' && r.programTokens !== undefined ? initialState('program', { maxTokens: r.programTokens }) : undefined,
+    seen: 0, dead: false,
+  };
+  for (const sym of r.prefix ?? []) step(s, sym);
+  return s;
+}
+
+function step(s: RowState, sym: string): void {
+  s.g = advance(s.g, sym);
+  if (s.p) s.p = sym === MARK.in ? undefined : advance(s.p, sym);
+}
+
+/** Whether `prefix` can start a draft of the row (the judge checks a prompt's given symbols with it). */
+export function fitsPrefix(r: MaskRow): boolean {
+  try {
+    start(r);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** One mask for a batch; `rows[i]` is the grammar of prompt i. Throws BudgetError on impossible budgets. */
@@ -45,11 +69,7 @@ export function grammarMask(vocab: Vocabulary, rows: readonly MaskRow[]): LogitM
     const s = states[row];
     if (!s || s.dead) return none;
     try {
-      for (; s.seen < generated.length; s.seen++) {
-        const sym = vocab.symbol(generated[s.seen]!);
-        s.g = advance(s.g, sym);
-        if (s.p) s.p = sym === MARK.in ? undefined : advance(s.p, sym);
-      }
+      for (; s.seen < generated.length; s.seen++) step(s, vocab.symbol(generated[s.seen]!));
     } catch {
       // Unreachable when every token came through this mask; end the row rather than guess.
       s.dead = true;

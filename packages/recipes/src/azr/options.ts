@@ -46,6 +46,10 @@ export const AzrOptionsSchema = Type.Object({
     minimum: -1, maximum: 0, default: -1,
     description: "proposer reward of a copy: a valid proposal whose task was proposed before, or whose program is a reference's or an earlier batch-mate's (0 under 'binary')",
   }),
+  inductionProposes: Type.Union([Type.Literal('inputs'), Type.Literal('program')], {
+    default: 'inputs',
+    description: "induction proposals: 'inputs' (AZR) — the proposer is given a program drawn from the buffer and writes its inputs; 'program' — it writes program and inputs",
+  }),
   replayShare: Type.Number({
     minimum: 0, maximum: 0.9, default: 0.25,
     description: 'share of each proposal round drawn uniformly from the task buffer for the solver to replay (tasks it solved in every answer left out)',

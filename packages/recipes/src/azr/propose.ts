@@ -19,11 +19,11 @@
 import type { Sample, Trajectory } from '@spar/core';
 import { BOS_ID, EOS_ID, type Vocabulary } from '@spar/policy/schema';
 import {
-  createRng, generateTask, MARK, MAX_INPUT_TOKENS, program, renderProposerPrompt, takeS, type Rng, type Task, type TaskType,
+  createRng, MARK, MAX_INPUT_TOKENS, printProgram, program, renderProposerPrompt, takeS, type Rng, type Task, type TaskType,
 } from '../dsl/index.ts';
 import type { JudgedGroup, ProposeContext, ProposedTask } from '../recipe.ts';
 import { AzrBudgetError, AzrRejected } from './errors.ts';
-import { grammarMask, type MaskRow } from './mask.ts';
+import { fitsPrefix, grammarMask, type MaskRow } from './mask.ts';
 import type { AzrOptions, SolverOptions } from './options.ts';
 import { judgedSample } from '../replay-mask.ts';
 import { CHECKER, dslAllowed, responseSymbols } from './solve.ts';
@@ -58,7 +58,27 @@ function shuffled<T>(xs: readonly T[], rng: Rng): T[] {
   return a;
 }
 
-export interface Plan { readonly type: TaskType; readonly prompt: number[]; readonly row: MaskRow; readonly refs: readonly Task[] }
+export interface Plan {
+  readonly type: TaskType;
+  readonly prompt: number[];
+  readonly row: MaskRow;
+  readonly refs: readonly Task[];
+  /** The draft's given part, at the end of the prompt (AZR-style induction: program and `<in>`); empty otherwise. */
+  readonly prefix: readonly string[];
+}
+
+/**
+ * Whether the proposer of `type` is given a buffer program and writes only its inputs (AZR's
+ * induction; option inductionProposes, 'inputs' by default; recipes without the option too).
+ */
+export function givesProgram(type: TaskType, o: { inductionProposes?: 'inputs' | 'program' }): boolean {
+  return type === 'induction' && o.inductionProposes !== 'program';
+}
+
+/** The given part of a draft of `program`: its symbols and the first `<in>`. */
+export function programPrefix(program: Task['program']): string[] {
+  return [...printProgram(program), MARK.in];
+}
 
 /** Longest draft of a type (program + inputs) and the shortest possible one. */
 function draftSpan(type: TaskType, o: SolverOptions): { inputs: number; full: number; minDraft: number } {
@@ -66,29 +86,44 @@ function draftSpan(type: TaskType, o: SolverOptions): { inputs: number; full: nu
   return { inputs, full: o.maxProgramTokens + inputs * (1 + MAX_INPUT_TOKENS), minDraft: 1 + 3 * inputs };
 }
 
-/** The grammar row of a draft after a prompt of `promptLength` tokens (proposer and judge). */
-export function draftRow(type: TaskType, promptLength: number, o: SolverOptions, context: number): MaskRow {
-  const { inputs, full, minDraft } = draftSpan(type, o);
-  const maxTokens = Math.min(full, context - promptLength - 1);
-  if (maxTokens < minDraft) throw new AzrBudgetError(`policy.context ${context} leaves no room for a ${type} draft`);
-  return { kind: 'draft', maxTokens, inputs, programTokens: o.maxProgramTokens };
+/** Fewest symbols the proposer itself writes: a whole draft, or after a given prefix the inputs (`X`, then `<in> X` each). */
+function minWritten(type: TaskType, o: SolverOptions, prefix: readonly string[]): number {
+  const { inputs, minDraft } = draftSpan(type, o);
+  return prefix.length ? 3 * inputs - 1 : minDraft;
 }
 
-/** Choose references and the draft budget so that prompt + draft + END fit the context. */
-export function plan(vocab: Vocabulary, type: TaskType, pool: readonly Task[], o: Pick<AzrOptions, keyof SolverOptions | 'references'>, context: number): Plan {
-  const { full, minDraft } = draftSpan(type, o);
-  const reserve = Math.min(full, Math.max(minDraft, Math.floor((context - 1) / 2)));
+/**
+ * The grammar row of a draft after a prompt of `promptLength` tokens (proposer and judge). A given
+ * `prefix` (the prompt's last symbols) counts against the draft's budget; what the proposer writes
+ * plus END must fit the context.
+ */
+export function draftRow(type: TaskType, promptLength: number, o: SolverOptions, context: number, prefix: readonly string[] = []): MaskRow {
+  const { inputs, full } = draftSpan(type, o);
+  const maxTokens = Math.min(full, context - promptLength - 1 + prefix.length);
+  if (maxTokens - prefix.length < minWritten(type, o, prefix)) throw new AzrBudgetError(`policy.context ${context} leaves no room for a ${type} draft`);
+  return { kind: 'draft', maxTokens, inputs, programTokens: o.maxProgramTokens, ...(prefix.length ? { prefix } : {}) };
+}
+
+/**
+ * Choose references and the draft budget so that prompt + draft + END fit the context. `given`:
+ * the program an AZR-style induction proposer writes inputs for (it ends the prompt).
+ */
+export function plan(vocab: Vocabulary, type: TaskType, pool: readonly Task[], o: Pick<AzrOptions, keyof SolverOptions | 'references'>, context: number, given?: Task['program']): Plan {
+  const { full } = draftSpan(type, o);
+  const prefix = given ? programPrefix(given) : [];
+  const written = full - (given ? o.maxProgramTokens + 1 : 0);
+  const reserve = Math.min(written, Math.max(minWritten(type, o, prefix), Math.floor((context - 1) / 2)));
   const refs: Task[] = [];
   let symbols = renderProposerPrompt(type, refs);
   for (const r of pool) {
     if (refs.length >= o.references) break;
     const next = renderProposerPrompt(type, [...refs, r]);
-    if (1 + next.length + reserve + 1 > context) continue;
+    if (1 + next.length + prefix.length + reserve + 1 > context) continue;
     refs.push(r);
     symbols = next;
   }
-  const prompt = [BOS_ID, ...symbols.map((s) => vocab.id(s))];
-  return { type, prompt, row: draftRow(type, prompt.length, o, context), refs };
+  const prompt = [BOS_ID, ...[...symbols, ...prefix].map((s) => vocab.id(s))];
+  return { type, prompt, row: draftRow(type, prompt.length, o, context, prefix), refs, prefix };
 }
 
 export async function proposeDrafts(ctx: ProposeContext<AzrOptions>): Promise<ProposedTask[]> {
@@ -102,45 +137,55 @@ export async function proposeDrafts(ctx: ProposeContext<AzrOptions>): Promise<Pr
     const c = checkTask(ref, o);
     if (c.ok) buffer.set(c.task.type, [...(buffer.get(c.task.type) ?? []), c.task]);
   }
+  const programs = [...buffer.values()].flat().map((t) => t.program);
   const plans = Array.from({ length: ctx.count }, () => {
     const type = o.taskTypes[rng.int(o.taskTypes.length)]!;
     const have = buffer.get(type) ?? [];
-    return plan(policy.vocab, type, have.length ? shuffled(have, rng) : [identityTask(type, o)], o, context);
+    // AZR's induction: a program drawn uniformly from the whole buffer (any type); the proposer writes its inputs.
+    const given = givesProgram(type, o) ? (programs.length ? programs[rng.int(programs.length)]! : identityTask(type, o).program) : undefined;
+    return plan(policy.vocab, type, have.length ? shuffled(have, rng) : [identityTask(type, o)], o, context, given);
   });
   if (plans.length === 0) return [];
   const { temperature, topP } = ctx.config.rollout;
   const res = await policy.generate(plans.map((p) => p.prompt), {
     temperature, topP, stop: [EOS_ID], seed: rng.int(2 ** 31),
-    maxNewTokens: Math.max(...plans.map((p) => p.row.maxTokens)) + 1,
+    maxNewTokens: Math.max(...plans.map((p) => p.row.maxTokens - p.prefix.length)) + 1,
     mask: o.constrain ? grammarMask(policy.vocab, plans.map((p) => p.row)) : undefined,
   });
   return res.rows.map((row, i) => {
-    const { type, prompt, refs } = plans[i]!;
-    const task: DraftTask = { type, draft: [...row.tokens].map((id) => policy.vocab.symbol(id)) };
+    const { type, prompt, refs, prefix } = plans[i]!;
+    const task: DraftTask = { type, draft: [...prefix, ...[...row.tokens].map((id) => policy.vocab.symbol(id))] };
     const proposal: Sample = { tokens: [...prompt, ...row.tokens], promptLength: prompt.length, logprobs: [...row.logprobs], allowed: row.allowed.map((a) => a ?? null), policyVersion: res.version, role: 'proposer' };
     return { task, proposal, shown: refs.map(toWire) };
   });
 }
 
-/** The task type a proposer prompt asks for (from its header `<bos> <propose> <type>`). */
-function promptType(proposal: Sample, vocab: Vocabulary): TaskType {
+/**
+ * What a proposer prompt asks for: the task type (header `<bos> <propose> <type>`) and the
+ * draft's given prefix (the symbols after the prompt's last `<prog>`; only induction may have one).
+ */
+function readPrompt(proposal: Sample, vocab: Vocabulary): { type: TaskType; prefix: string[] } {
   const t = proposal.tokens;
-  const header = proposal.promptLength >= 4 && t[0] === BOS_ID && t[1] === vocab.id(MARK.propose) && t[proposal.promptLength - 1] === vocab.id(MARK.prog);
+  const header = proposal.promptLength >= 4 && t[0] === BOS_ID && t[1] === vocab.id(MARK.propose);
   const type = header && typeof t[2] === 'number' && t[2] >= 0 && t[2] < vocab.size ? MARK_TYPE.get(vocab.symbol(t[2])) : undefined;
-  if (!type) throw new AzrRejected('proposal: prompt is not a proposer prompt');
-  return type;
+  const prog = header ? t.lastIndexOf(vocab.id(MARK.prog), proposal.promptLength - 1) : -1;
+  if (!type || prog < 3) throw new AzrRejected('proposal: prompt is not a proposer prompt');
+  const prefix = t.slice(prog + 1, proposal.promptLength).map((id) => vocab.symbol(id));
+  if (prefix.length && type !== 'induction') throw new AzrRejected(`proposal: a ${type} prompt gives no program`);
+  return { type, prefix };
 }
 
 /** The proposal's allowed sets, replayed through the draft grammar with the proposer's budget. */
-function proposalAllowed(proposal: Sample, type: TaskType, o: SolverOptions, vocab: Vocabulary, context: number): number[][] | undefined {
+function proposalAllowed(proposal: Sample, type: TaskType, prefix: readonly string[], o: SolverOptions, vocab: Vocabulary, context: number): number[][] | undefined {
   if (!o.constrain) return undefined;
   let row: MaskRow;
   try {
-    row = draftRow(type, proposal.promptLength, o, context);
+    row = draftRow(type, proposal.promptLength, o, context, prefix);
   } catch (err) {
     if (err instanceof AzrBudgetError) throw new AzrRejected(`proposal: ${err.message}`);
     throw err;
   }
+  if (!fitsPrefix(row)) throw new AzrRejected('proposal: the program the prompt gives does not start a draft');
   return dslAllowed(proposal, grammarMask(vocab, [row]), 'proposal');
 }
 
@@ -150,11 +195,12 @@ function proposalAllowed(proposal: Sample, type: TaskType, o: SolverOptions, voc
  * copy of the sample with the allowed sets recomputed.
  */
 export function checkProposal(proposal: Sample, task: Task, key: string, o: SolverOptions, vocab: Vocabulary, context: number): Sample {
-  const draft = responseSymbols(vocab, proposal, 'proposal');
-  if (promptType(proposal, vocab) !== task.type) throw new AzrRejected('proposal: prompt asks for another task type');
-  const c = checkTask({ type: task.type, draft } satisfies DraftTask, o);
+  const written = responseSymbols(vocab, proposal, 'proposal');
+  const { type, prefix } = readPrompt(proposal, vocab);
+  if (type !== task.type) throw new AzrRejected('proposal: prompt asks for another task type');
+  const c = checkTask({ type: task.type, draft: [...prefix, ...written] } satisfies DraftTask, o);
   if (!c.ok || c.key !== key) throw new AzrRejected(`proposal: draft does not produce this task${c.ok ? '' : ` (${c.reason})`}`);
-  return judgedSample(proposal, 'proposer', proposalAllowed(proposal, task.type, o, vocab, context));
+  return judgedSample(proposal, 'proposer', proposalAllowed(proposal, task.type, prefix, o, vocab, context));
 }
 
 export function proposerTrajectory(sample: Sample, task: Task, group: string, solveRate: number, o: SolverOptions): Omit<Trajectory, 'trajectoryId'> {
@@ -169,10 +215,10 @@ export function proposerTrajectory(sample: Sample, task: Task, group: string, so
  * Re-validates the draft from the Sample; a valid one is rejected here.
  */
 export function judgeInvalidProposal(proposal: Sample, o: SolverOptions, vocab: Vocabulary, context: number): JudgedGroup {
-  const draft = responseSymbols(vocab, proposal, 'proposal');
-  const type = promptType(proposal, vocab);
-  const allowed = proposalAllowed(proposal, type, o, vocab, context);
-  const c = checkTask({ type, draft } satisfies DraftTask, o);
+  const written = responseSymbols(vocab, proposal, 'proposal');
+  const { type, prefix } = readPrompt(proposal, vocab);
+  const allowed = proposalAllowed(proposal, type, prefix, o, vocab, context);
+  const c = checkTask({ type, draft: [...prefix, ...written] } satisfies DraftTask, o);
   if (c.ok) throw new AzrRejected('proposal: the draft is valid; judge it with its solver group');
   const formatOk = !c.reason.startsWith('format');
   return {

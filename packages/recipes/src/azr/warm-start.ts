@@ -5,7 +5,7 @@ import type { OnExcluded } from '../held-out.ts';
 import type { WarmStartExample, WarmStartStream } from '../recipe.ts';
 import { dslTaskHeldOut } from './held-out.ts';
 import type { SolverOptions } from './options.ts';
-import { plan } from './propose.ts';
+import { givesProgram, plan } from './propose.ts';
 import { checkTask, posable, solverPromptIds, toWire } from './tasks.ts';
 
 /** Tries per example before the stream gives up (every draw too long or held out). */
@@ -22,7 +22,8 @@ const DEFAULT_REFERENCES = 6;
  *  - proposer (1 in 4): AZR's proposer prompt for a type with K generator tasks of that type as
  *    references (uniform 0..K, as many as fit the context) followed by the draft of another
  *    generator task of the type and <eos> — a proposer prior, so proposals do not start from
- *    nothing. Only the draft is trained.
+ *    nothing. Only what the proposer writes is trained (AZR-style induction: the inputs, after
+ *    the program the prompt gives).
  * Never a task whose solver prompt the held-out evaluation poses (heldOutSet of eval.seed; each
  * one skipped is reported as a 'warm_start' exclusion, references included), nor one beyond the
  * token budgets.
@@ -57,9 +58,12 @@ export function dslWarmStart(config: ExperimentConfig<SolverOptions>, vocab: Voc
     const refs = Array.from({ length: r.int(references + 1) }, () => draw(type));
     const target = checkTask(toWire(draw(type)), o);
     if (!target.ok) return undefined;
-    const p = plan(vocab, type, refs, { ...o, references }, context);
-    const draft = renderDraft(target.task);
-    if (draft.length > p.row.maxTokens) return undefined;
+    // As the proposer is prompted: AZR-style induction gives the program, the example teaches its inputs.
+    const given = givesProgram(type, o as { inductionProposes?: 'inputs' | 'program' }) ? target.task.program : undefined;
+    const p = plan(vocab, type, refs, { ...o, references }, context, given);
+    const full = renderDraft(target.task);
+    if (full.length > p.row.maxTokens) return undefined;
+    const draft = full.slice(p.prefix.length);
     const answer = [...draft.map((s) => vocab.id(s)), EOS_ID];
     return { tokens: [...p.prompt, ...answer], mask: [...p.prompt.map(() => 0), ...answer.map(() => 1)] };
   };
