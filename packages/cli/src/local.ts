@@ -9,6 +9,11 @@ import { progressLine, StatusLine } from './progress.ts';
 import { RECORD_FILE } from './report/index.ts';
 
 export const REPO_ROOT = resolve(fileURLToPath(new URL('../../..', import.meta.url)));
+/** The judge stats of the record's newest self-play evaluation window. */
+function lastWindow(rec: ExperimentRecord): Record<string, number> | undefined {
+  return rec.evaluations.filter((e) => e.stage !== 'warmstart').at(-1)?.judgeStats;
+}
+
 export const DEFAULT_CONFIG = join(REPO_ROOT, 'configs', 'tictactoe.yaml');
 
 export interface LocalOptions {
@@ -169,7 +174,8 @@ export async function runLocalExperiment(o: LocalOptions): Promise<LocalResult> 
     const summary = {
       experimentId: last.id, status: last.state, steps: last.step, policyVersion: last.policyVersion, eval: last.eval ?? {},
       ...(last.warmStart ? { warmStart: { from: last.warmStart.from, steps: last.warmStart.step, seconds: last.warmStart.seconds, evalBefore: last.warmStart.evalBefore ?? {}, eval: last.warmStart.eval ?? {} } } : {}),
-      ...(last.curriculum ? { curriculum: last.curriculum } : {}),
+      // Decontamination counts and, for self-play recipes, the curriculum's health over the last evaluation window.
+      ...(last.curriculum ? { curriculum: { ...last.curriculum, ...(lastWindow(last) ? { lastWindow: lastWindow(last) } : {}) } } : {}),
       ...(last.reason ? { reason: last.reason } : {}), artifacts: last.artifacts, ...(Object.keys(restarts).length ? { restarts } : {}),
     };
     if (o.summary ?? true) process.stdout.write(`${JSON.stringify(summary)}\n`);

@@ -30,7 +30,7 @@ export const keys = {
    * solver replay), score = time; capped at the newest SPAR_TASK_SEEN_MAX.
    */
   taskSolved: (exp: string) => `${PREFIX}:{${exp}}:solved`,
-  /** List: novelty keys of the newest 1,000 valid proposals (distinct programs per 1,000). */
+  /** List: the programs of the newest 1,000 new proposals that wrote one (distinct programs per 1,000). */
   novelty: (exp: string) => `${PREFIX}:{${exp}}:novelty`,
   /** Sorted set of task ids proposed (dedupe), score = time; capped at the newest SPAR_TASK_SEEN_MAX. */
   taskSeen: (exp: string) => `${PREFIX}:{${exp}}:seen`,

@@ -136,7 +136,7 @@ export interface ExperimentRecord {
 export interface Curriculum {
   readonly excluded: Readonly<Record<string, number>>;
   readonly contaminated: number;
-  /** Distinct novelty keys (absolute-zero: programs) among the newest 1,000 valid proposals, scaled to 1,000. */
+  /** Distinct programs among the newest 1,000 new proposals that wrote one (absolute-zero: not AZR-style induction), per 1,000. */
   readonly distinctPer1000?: number;
   /** Proposals so far by outcome (valid, invalid, copy, held_out). */
   readonly proposals?: Readonly<Record<string, number>>;

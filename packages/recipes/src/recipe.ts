@@ -31,7 +31,7 @@ export interface ProposedTask {
   readonly task: unknown;
   /** The proposer's own generation, trained later with the proposer reward. */
   readonly proposal?: Sample;
-  /** The buffer tasks shown in the proposal's prompt (for the copy check, Recipe.noveltyKey). */
+  /** The buffer tasks shown in the proposal's prompt (for the copy check, Recipe.novelty). */
   readonly shown?: readonly unknown[];
 }
 
@@ -56,7 +56,7 @@ export interface JudgedGroup {
 
 /**
  * Why a valid proposal is a copy (trained with the recipe's copy penalty instead of solved):
- * 'duplicate' an earlier task of the experiment, or — by Recipe.noveltyKey — a near-duplicate of
+ * 'duplicate' an earlier task of the experiment, or — by Recipe.novelty — a near-duplicate of
  * a 'reference' shown in its prompt or of a 'batch'-mate proposed before it in the same round.
  */
 export type CopyKind = 'duplicate' | 'reference' | 'batch';
@@ -119,8 +119,12 @@ export interface Recipe<O = any> {
    * Recipes without it drop duplicates untrained.
    */
   readonly trainsCopies?: boolean;
-  /** What makes a task new (absolute-zero: its program): two tasks with the same key are near-duplicates. */
-  noveltyKey?(task: unknown, options: O): string | undefined;
+  /**
+   * What makes a task new: `key` — two tasks with the same key are near-duplicates (absolute-zero:
+   * the program; the whole task where the program is given); `program` — what the proposer wrote
+   * that counts toward diversity (distinct programs per 1,000 proposals), absent when it wrote none.
+   */
+  novelty?(task: unknown, options: O): { readonly key: string; readonly program?: string } | undefined;
   /** The held-out evaluation prompts of `config` (decontamination, held-out.ts). */
   heldOut?(config: ExperimentConfig<O>): HeldOut;
   /**

@@ -83,13 +83,16 @@ test('AZR-style induction: the prompt gives a program, the proposer writes input
   assert.equal(t.sample.allowed!.length, p.tokens.length - p.promptLength);
   assert.ok(!t.sample.allowed![0]!.includes(vocab.id(MARK.in)));
   // The novelty key of an induction task is the whole task (its program is given).
-  const k1 = absoluteZero.noveltyKey!(wire, o);
+  const k1 = absoluteZero.novelty!(wire, o)!.key;
   const sameProgram = checkTask({ ...wire, inputs: [...wire.inputs].reverse() }, o);
   assert.ok(sameProgram.ok);
-  assert.notEqual(absoluteZero.noveltyKey!(sameProgram.wire, o), k1);
+  assert.notEqual(absoluteZero.novelty!(sameProgram.wire, o)!.key, k1);
   // …while a deduction task's is its program.
   const d = valid('deduction', 7);
-  assert.equal(absoluteZero.noveltyKey!(d.wire, o), absoluteZero.noveltyKey!({ ...d.wire, inputs: [[1, 2]] }, o));
+  assert.equal(absoluteZero.novelty!(d.wire, o)!.key, absoluteZero.novelty!({ ...d.wire, inputs: [[1, 2]] }, o)!.key);
+  // Induction's given program is not the proposer's own; a deduction program is.
+  assert.equal(absoluteZero.novelty!(wire, o)!.program, undefined);
+  assert.equal(absoluteZero.novelty!(d.wire, o)!.program, d.wire.program);
   // A deduction prompt cannot come with a pre-written program.
   const forged = proposal(d.task, printProgram(d.task.program).length);
   assert.throws(() => absoluteZero.judge(d.wire, answers(d.task, 1, 2), forged, o, vocab, config), /gives no program/);

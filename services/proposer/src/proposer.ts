@@ -23,7 +23,7 @@ interface Served {
   loop?: Promise<void>;
 }
 
-/** Valid proposals whose novelty keys are kept for `distinct programs per 1,000 proposals`. */
+/** New proposals whose programs are kept for `distinct programs per 1,000 proposals`. */
 const NOVELTY_WINDOW = 1000;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -195,17 +195,18 @@ export class Proposer {
       if (!recipe.trainsCopies || !p.proposal) {
         if (duplicate) { await outcome('duplicate'); continue; }
       } else {
-        const key = recipe.noveltyKey?.(task, s.ctx.config.options);
-        const shown = new Set((p.shown ?? []).map((r) => recipe.noveltyKey?.(r, s.ctx.config.options)));
+        const novelty = recipe.novelty?.(task, s.ctx.config.options);
+        const key = novelty?.key;
+        const shown = new Set((p.shown ?? []).map((r) => recipe.novelty?.(r, s.ctx.config.options)?.key));
         const copy = duplicate ? 'duplicate' : key !== undefined && shown.has(key) ? 'reference' : key !== undefined && batchKeys.has(key) ? 'batch' : undefined;
         if (copy) {
           await outcome('copy');
           if (s.rollouts) await this.reportProposal(s, task, p, `c-${id}-r${batchNo}-${i}`, copy);
           continue;
         }
-        if (key !== undefined) {
-          batchKeys.add(key);
-          await this.redis.multi().lpush(keys.novelty(id), key).ltrim(keys.novelty(id), 0, NOVELTY_WINDOW - 1).exec();
+        if (key !== undefined) batchKeys.add(key);
+        if (novelty?.program !== undefined) {
+          await this.redis.multi().lpush(keys.novelty(id), novelty.program).ltrim(keys.novelty(id), 0, NOVELTY_WINDOW - 1).exec();
         }
       }
       if (!(await this.enqueueTask(s, tid, task, p.proposal))) continue;

@@ -20,7 +20,7 @@ import { AzrOptionsSchema, type AzrOptions } from './options.ts';
 import { proposeDrafts } from './propose.ts';
 import { dslWarmStart } from './warm-start.ts';
 import { dslHeldOut } from './held-out.ts';
-import { dslNoveltyKey, dslSeedTasks, replayLabel } from './buffer.ts';
+import { dslNovelty, dslSeedTasks, replayLabel } from './buffer.ts';
 
 export const absoluteZero: Recipe<AzrOptions> = {
   name: 'absolute-zero',
@@ -36,7 +36,7 @@ export const absoluteZero: Recipe<AzrOptions> = {
   rollout: (ctx, task, groupSize) => dslRollout(ctx, task, groupSize),
   judge: (task, rollouts, proposal, o, vocab, config, copy) => judgeDslGroup(task, rollouts, proposal, o, vocab, decodeOf(config), { copy, copyPenalty: o.copyPenalty }),
   trainsCopies: true,
-  noveltyKey: (task, o) => dslNoveltyKey(task, o),
+  novelty: (task, o) => dslNovelty(task, o),
   heldOut: (config) => dslHeldOut(config),
   seedTasks: (config, seed, excluded) => dslSeedTasks(config, seed, excluded),
   replayShare: (o) => o.replayShare,

@@ -52,13 +52,15 @@ export function dslSeedTasks(config: ExperimentConfig<AzrOptions>, seed: number,
 }
 
 /**
- * The novelty key of a DSL task: its canonical program text; for AZR-style induction, where the
- * program is given, the whole task (program and inputs). Undefined for an invalid task.
+ * What makes a DSL task new: its canonical program text; for AZR-style induction, where the
+ * program is given, the whole task (and no program of the proposer's own). Undefined for an
+ * invalid task.
  */
-export function dslNoveltyKey(task: unknown, o: AzrOptions): string | undefined {
+export function dslNovelty(task: unknown, o: AzrOptions): { key: string; program?: string } | undefined {
   const c = checkTask(task, o);
   if (!c.ok) return undefined;
-  return givesProgram(c.task.type, o) ? c.key : programText(c.task.program);
+  const program = programText(c.task.program);
+  return givesProgram(c.task.type, o) ? { key: c.key } : { key: program, program };
 }
 
 /** A buffer task posed again for the solver: labelled, so its group's stats say 'replay'. */
