@@ -5,7 +5,7 @@ import { parseConfigText, TERMINAL_STATES, type ExperimentRecord } from '@spar/c
 import { allocatePorts, RedisServer, stackEnv, Supervisor, type ServiceName } from './supervise/index.ts';
 import { Redis } from 'ioredis';
 import { ControllerClient } from './client.ts';
-import { progressLine, StatusLine } from './progress.ts';
+import { budgetOf, progressLine, StatusLine } from './progress.ts';
 import { RECORD_FILE } from './report/index.ts';
 
 export const REPO_ROOT = resolve(fileURLToPath(new URL('../../..', import.meta.url)));
@@ -143,7 +143,7 @@ export async function runLocalExperiment(o: LocalOptions): Promise<LocalResult> 
     }
     const rec = await client.submit(cfg);
     submittedAt = Date.now();
-    const maxSteps = (rec.config as { budget: { maxSteps: number } }).budget.maxSteps;
+    const budget = budgetOf(rec);
     say(`spar: experiment ${rec.id} (${cfgPath}); logs and checkpoints in ${runDir}`);
     last = rec;
     let stopSent = false;
@@ -162,7 +162,7 @@ export async function runLocalExperiment(o: LocalOptions): Promise<LocalResult> 
           stopSent = true;
         }
         last = await client.get(rec.id);
-        status.update(progressLine(last, maxSteps));
+        status.update(progressLine(last, budget));
       } catch (err) {
         // The controller is being restarted by the supervisor: keep polling.
         status.update(`controller unreachable (${(err as Error).message}); retrying`);

@@ -3,7 +3,7 @@ import { parseArgs } from 'node:util';
 import { parseConfigText, TERMINAL_STATES } from '@spar/core';
 import { ControllerClient } from './client.ts';
 import { runLocal } from './local.ts';
-import { progressLine, StatusLine } from './progress.ts';
+import { budgetOf, progressLine, StatusLine } from './progress.ts';
 import { writeReport } from './report/index.ts';
 
 const USAGE = `usage:
@@ -59,7 +59,7 @@ export async function main(argv: string[]): Promise<number> {
       const line = new StatusLine();
       for (;;) {
         const r = await client.get(arg);
-        line.update(progressLine(r, (r.config as { budget: { maxSteps: number } }).budget.maxSteps));
+        line.update(progressLine(r, budgetOf(r)));
         if (TERMINAL_STATES.includes(r.state)) { line.done(); process.stdout.write(`${JSON.stringify({ experimentId: r.id, status: r.state, steps: r.step, policyVersion: r.policyVersion, eval: r.eval ?? {} })}\n`); return 0; }
         await new Promise((res) => setTimeout(res, 1000));
       }

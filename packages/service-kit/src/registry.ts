@@ -49,7 +49,11 @@ export class ServiceRegistration {
 
   static async start(redis: Redis, instance: Omit<ServiceInstance, 'startedAt'>, o: RegistrationOptions = {}): Promise<ServiceRegistration> {
     const reg = new ServiceRegistration(redis, { ...instance, startedAt: Date.now() }, o);
-    await reg.renew().catch((err: Error) => o.logger?.warn({ err: err.message }, 'service registration failed; retrying'));
+    const first = () => reg.renew().catch((err: Error) => o.logger?.warn({ err: err.message }, 'service registration failed; retrying'));
+    // Before Redis is connected a write fails at once (offline queue off): register on 'ready'
+    // rather than warn about a failure that is only the connection still coming up.
+    if (redis.status === 'ready') await first();
+    else redis.once('ready', () => { if (!reg.closed) void first(); });
     reg.timer = setInterval(() => {
       reg.renew().catch((err: Error) => o.logger?.warn({ err: err.message }, 'service registration renewal failed'));
     }, o.renewMs ?? Math.max(250, Math.floor(reg.ttlMs / 3)));

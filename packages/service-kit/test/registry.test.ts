@@ -31,3 +31,18 @@ test('registry: replicas are listed while they renew, filtered by service; close
   await Promise.all([b.close(), s.close(), crashed.close()]);
   assert.deepEqual(await listServices(redis), []);
 });
+
+test('registry: a registration started before its connection is ready registers once it is, without a warning', async () => {
+  const warnings: string[] = [];
+  const logger = createLogger('test', 'warn');
+  const spy = Object.assign(Object.create(logger), { warn: (_o: unknown, msg: string) => { warnings.push(msg); } }) as typeof logger;
+  // As worker-main connects: writes fail at once while the connection is still coming up.
+  const early = connectRedis(server.url, 'early', logger, { failFastMs: 2000 });
+  assert.notEqual(early.status, 'ready');
+  const reg = await ServiceRegistration.start(early, { service: 'solver', id: 'early', ops: '127.0.0.1:1010' }, { ttlMs: 5000, renewMs: 60000, logger: spy });
+  for (let i = 0; i < 100 && !(await listServices(redis, 'solver')).some((x) => x.id === 'early'); i++) await sleep(100);
+  assert.ok((await listServices(redis, 'solver')).some((x) => x.id === 'early'), 'registered once connected');
+  assert.deepEqual(warnings, []);
+  await reg.close();
+  await closeRedis(early);
+});

@@ -1,0 +1,37 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import type { ExperimentRecord } from '@spar/core';
+import { budgetOf, progressLine } from '../src/progress.ts';
+
+const T0 = Date.parse('2026-12-04T06:00:00Z');
+const record = (o: Partial<ExperimentRecord>): ExperimentRecord => ({
+  id: 'x', config: { budget: { maxSteps: 100000, maxMinutes: 25 } }, state: 'running', createdAt: new Date(T0).toISOString(),
+  startedAt: new Date(T0).toISOString(), step: 0, policyVersion: 0, metrics: {}, evaluations: [], ...o,
+});
+
+test('the progress bar follows the budget that binds: minutes when the time limit comes first, with an ETA', () => {
+  // 1,000 steps in 10 minutes: 25 minutes end the run at ~2,500 steps, long before 100,000.
+  const r = record({ step: 1000 });
+  assert.deepEqual(budgetOf(r), { maxSteps: 100000, maxMinutes: 25 });
+  const line = progressLine(r, budgetOf(r), 20, T0 + 10 * 60000);
+  assert.match(line, /^\[########\.{12}\] step 1000 · 10\.0\/25 min running ETA 15 min /);
+  // Self-play time starts after the warm start (its seconds), as the learner counts it.
+  const warm = record({ step: 1000, warmStart: { from: 'sft', state: 'done', step: 1200, seconds: 300 } });
+  assert.match(progressLine(warm, budgetOf(warm), 20, T0 + 15 * 60000), /step 1000 · 10\.0\/25 min running ETA 15 min/);
+});
+
+test('the progress bar counts steps when the step limit binds', () => {
+  const r = record({ step: 50, config: { budget: { maxSteps: 200, maxMinutes: 60 } } });
+  // 50 steps in 1 minute: 200 steps in 4 minutes, well inside the hour.
+  const line = progressLine(r, budgetOf(r), 20, T0 + 60000);
+  assert.match(line, /^\[#####\.{15}\] 50\/200 running ETA 3\.0 min /);
+  // Before the first step the pace is unknown: steps, no ETA.
+  assert.match(progressLine(record({ config: { budget: { maxSteps: 200, maxMinutes: 60 } } }), { maxSteps: 200, maxMinutes: 60 }, 20, T0), /\] 0\/200 running v0/);
+  // A finished run shows no ETA.
+  assert.doesNotMatch(progressLine({ ...r, state: 'completed' }, budgetOf(r), 20, T0 + 60000), /ETA/);
+});
+
+test('a finished time-bound run shows where the time budget ended it', () => {
+  const done = record({ step: 2500, state: 'completed', finishedAt: new Date(T0 + 25 * 60000).toISOString() });
+  assert.match(progressLine(done, budgetOf(done), 20, T0 + 26 * 60000), /^\[#{20}\] step 2500 · 25\.0\/25 min completed v0/);
+});
