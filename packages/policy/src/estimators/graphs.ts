@@ -24,6 +24,31 @@ export interface GroupedGraphOptions {
   readonly groups: number;
 }
 
+/** The common inputs: rewards, valid, and `member` masked by `valid`, with its two MatMul read-outs. */
+function membership(g: Graph, B: number, G: number) {
+  const r = g.input('rewards', 'float32', [B]);
+  const valid = g.input('valid', 'float32', [B]);
+  const M = g.mul(g.input('member', 'float32', [B, G]), g.reshape(valid, [B, 1]));
+  /** A per-group value read back per row (M v). */
+  const perRow = (v: Value): Value => g.reshape(g.matmul(M, g.reshape(v, [G, 1])), [B]);
+  /** A per-row value summed per group (v^T M). */
+  const perGroup = (v: Value): Value => g.reshape(g.matmul(g.reshape(v, [1, B]), M), [G]);
+  return { r, valid, M, perRow, perGroup, n: g.reduceSum(M, [0]) };
+}
+
+/**
+ * The common outputs: advantages = dev × the per-group scale (zeroed before the read-back MatMul
+ * on groups that are not `ok`: an inf scale would turn 0 × inf into NaN), keep (real rows; under
+ * 'drop' not those of zero-variance groups), and the count of zero-variance groups.
+ */
+function outputs(g: Graph, m: ReturnType<typeof membership>, dev: Value, scale: Value, ok: Value, zeroVar: Value, drop: boolean): void {
+  g.output(g.mul(dev, m.perRow(g.where(ok, scale, 0))), 'advantages');
+  const zeroVarF = g.cast(zeroVar, 'float32');
+  const real = g.greater(m.valid, 0.5);
+  g.output(drop ? g.and(real, g.not(g.greater(m.perRow(zeroVarF), 0.5))) : real, 'keep');
+  g.output(g.reduceSum(zeroVarF, [0]), 'zero_variance_groups');
+}
+
 /**
  * grpo / drgrpo / rloo over groups, and "whiten" = REINFORCE++ / TRR++ normalisation over
  * segments (REINFORCE++ is the one-segment case). Whitening statistics are sequence-weighted,
@@ -37,13 +62,8 @@ export function buildGroupedGraph(o: GroupedGraphOptions): Graph {
   const B = o.rows;
   const G = o.groups;
   const g = new Graph('float32');
-  const r = g.input('rewards', 'float32', [B]);
-  const valid = g.input('valid', 'float32', [B]);
-  const M = g.mul(g.input('member', 'float32', [B, G]), g.reshape(valid, [B, 1]));
-  const perRow = (v: Value): Value => g.reshape(g.matmul(M, g.reshape(v, [G, 1])), [B]);
-  const perGroup = (v: Value): Value => g.reshape(g.matmul(g.reshape(v, [1, B]), M), [G]);
-
-  const n = g.reduceSum(M, [0]);
+  const m = membership(g, B, G);
+  const { r, valid, M, perRow, perGroup, n } = m;
   const mean = g.div(perGroup(r), g.max(n, 1));
   const dev = g.mul(g.sub(r, perRow(mean)), valid);
   // Two-pass variance (sum of squared deviations), unbiased; padded/singleton groups divide by 1.
@@ -66,15 +86,7 @@ export function buildGroupedGraph(o: GroupedGraphOptions): Graph {
     case 'rloo': scale = g.div(n, g.max(g.sub(n, 1), 1)); break;
     case 'whiten': scale = g.div(1, g.sqrt(g.add(variance, o.eps))); break;
   }
-  // Zero before the read-back MatMul: an inf scale (eps = 0) would turn 0 * inf into NaN.
-  scale = g.where(ok, scale, 0);
-  g.output(g.mul(dev, perRow(scale)), 'advantages');
-
-  const zeroVarF = g.cast(zeroVar, 'float32');
-  const real = g.greater(valid, 0.5);
-  const keep = o.drop ? g.and(real, g.not(g.greater(perRow(zeroVarF), 0.5))) : real;
-  g.output(keep, 'keep');
-  g.output(g.reduceSum(zeroVarF, [0]), 'zero_variance_groups');
+  outputs(g, m, dev, scale, ok, zeroVar, o.drop);
   return g;
 }
 
@@ -100,14 +112,9 @@ export function buildRunningWhitenGraph(o: RunningWhitenGraphOptions): Graph {
   const B = o.rows;
   const K = o.keys;
   const g = new Graph('float32');
-  const r = g.input('rewards', 'float32', [B]);
-  const valid = g.input('valid', 'float32', [B]);
-  const M = g.mul(g.input('member', 'float32', [B, K]), g.reshape(valid, [B, 1]));
+  const m = membership(g, B, K);
+  const { r, valid, perRow, perGroup, n } = m;
   const state = g.input('state', 'float32', [3 * K]);
-  const perRow = (v: Value): Value => g.reshape(g.matmul(M, g.reshape(v, [K, 1])), [B]);
-  const perGroup = (v: Value): Value => g.reshape(g.matmul(g.reshape(v, [1, B]), M), [K]);
-
-  const n = g.reduceSum(M, [0]);
   const sums = g.concat([n, perGroup(r), perGroup(g.mul(r, r))], 0);
   const total = g.add(g.mul(state, o.decay), sums);
   g.output(total, 'state_out');
@@ -120,14 +127,7 @@ export function buildRunningWhitenGraph(o: RunningWhitenGraphOptions): Graph {
   const zeroVar = g.and(present, flat);
   const ok = g.and(present, g.not(flat));
   const dev = g.mul(g.sub(r, perRow(mean)), valid);
-  // Zero before the read-back MatMul, as in buildGroupedGraph.
-  const scale = g.where(ok, g.div(1, g.sqrt(g.add(variance, o.eps))), 0);
-  g.output(g.mul(dev, perRow(scale)), 'advantages');
-
-  const zeroVarF = g.cast(zeroVar, 'float32');
-  const real = g.greater(valid, 0.5);
-  g.output(o.drop ? g.and(real, g.not(g.greater(perRow(zeroVarF), 0.5))) : real, 'keep');
-  g.output(g.reduceSum(zeroVarF, [0]), 'zero_variance_groups');
+  outputs(g, m, dev, g.div(1, g.sqrt(g.add(variance, o.eps))), ok, zeroVar, o.drop);
   return g;
 }
 
