@@ -52,6 +52,8 @@ test('a copied proposal is trained with copyPenalty (0 under binary), counted as
   const gentle = { ...o, copyPenalty: -0.25 };
   assert.equal(absoluteZero.judge(wire, [], proposal(task), gentle, vocab, config, 'batch').trajectories[0]!.reward, -0.25);
   assert.equal(absoluteZero.judge(wire, [], proposal(task), { ...o, rewardShaping: 'binary' }, vocab, config, 'batch').trajectories[0]!.reward, 0);
+  // A copy kind the judge does not know is a malformed job, refused with its name.
+  assert.throws(() => absoluteZero.judge(wire, [], proposal(task), o, vocab, config, 'stolen' as never), /unknown copy kind "stolen"/);
   // The proposal must have produced this very task.
   const other = valid('deduction', 4);
   assert.throws(() => absoluteZero.judge(other.wire, [], proposal(task), o, vocab, config, 'reference'), AzrRejected);

@@ -23,6 +23,8 @@ import { checkProposal, judgeInvalidProposal, learnability, proposerTrajectory }
 import { CHECKER, judgeSolvers, type DecodeSettings } from './solve.ts';
 import { checkTask } from './tasks.ts';
 
+const COPY_KINDS: readonly CopyKind[] = ['duplicate', 'reference', 'batch'];
+
 /** absolute-zero's proposer side of judging; absent for rlvr-fixed (no proposer). */
 export interface ProposerJudging {
   /** Set when the proposer reports the proposal as a copy (a group with no rollouts). */
@@ -36,8 +38,7 @@ export function judgeDslGroup(raw: unknown, rollouts: readonly unknown[], propos
     // A copy: a valid task the proposer did not send to solvers; trained with the copy penalty.
     if (proposer.copy) return judgeCopiedProposal(raw, proposal, proposer.copy, o, vocab, context, proposer.copyPenalty);
     // Otherwise a proposal whose task failed validation (AZR's −1).
-    const invalid = judgeInvalidProposal(proposal, o, vocab, context);
-    return { ...invalid, stats: { invalidProposal: 1, copyProposal: 0 } };
+    return judgeInvalidProposal(proposal, o, vocab, context);
   }
   const c = checkTask(raw, o);
   if (!c.ok) throw new AzrRejected(`invalid task: ${c.reason}`);
@@ -59,6 +60,7 @@ export function judgeDslGroup(raw: unknown, rollouts: readonly unknown[], propos
  * task (checkProposal); the proposal alone is trained, with `penalty` (0 under 'binary').
  */
 function judgeCopiedProposal(raw: unknown, proposal: Sample, copy: CopyKind, o: SolverOptions, vocab: Vocabulary, context: number, penalty: number): JudgedGroup {
+  if (!COPY_KINDS.includes(copy)) throw new AzrRejected(`copied proposal: unknown copy kind ${JSON.stringify(copy)?.slice(0, 40)}`);
   const c = checkTask(raw, o);
   if (!c.ok) throw new AzrRejected(`copied proposal: invalid task: ${c.reason}`);
   const sample = checkProposal(proposal, c.task, c.key, o, vocab, context);

@@ -223,7 +223,7 @@ export function judgeInvalidProposal(proposal: Sample, o: SolverOptions, vocab: 
   const formatOk = !c.reason.startsWith('format');
   return {
     provenance: CHECKER,
-    stats: { invalidProposal: 1 },
+    stats: { invalidProposal: 1, copyProposal: 0 },
     trajectories: [{
       sample: judgedSample(proposal, 'proposer', allowed), reward: o.rewardShaping === 'binary' ? 0 : -1, formatOk, correct: false,
       group: `${type}/proposer/invalid`, segment: `${type}/proposer`,
