@@ -37,3 +37,28 @@ export function proposerSignalShare(batch: readonly Trajectory[], advantages: Ar
   });
   return rows ? nonZero / rows : undefined;
 }
+
+/** Means of named measurements (judge stats), each over the entries that carried it. */
+export class StatMeans {
+  private readonly sums = new Map<string, { sum: number; n: number }>();
+
+  /** Add one entry's values; non-numbers and non-finite values are skipped. */
+  add(values: Readonly<Record<string, unknown>>): void {
+    for (const [k, v] of Object.entries(values)) {
+      if (typeof v !== 'number' || !Number.isFinite(v)) continue;
+      const acc = this.sums.get(k) ?? { sum: 0, n: 0 };
+      acc.sum += v;
+      acc.n++;
+      this.sums.set(k, acc);
+    }
+  }
+
+  /** The means so far (undefined when nothing was added), and a fresh start. */
+  take(): Record<string, number> | undefined {
+    if (this.sums.size === 0) return undefined;
+    const out: Record<string, number> = {};
+    for (const [k, { sum, n }] of this.sums) out[k] = sum / n;
+    this.sums.clear();
+    return out;
+  }
+}

@@ -12,7 +12,7 @@ import {
 } from '@spar/service-kit';
 import { estimatorBatch, trainSamples, wellFormed } from './batch.ts';
 import { Ledger } from './ledger.ts';
-import { proposerSignalShare, readCurriculum } from './curriculum.ts';
+import { proposerSignalShare, readCurriculum, StatMeans } from './curriculum.ts';
 import { runWarmStart } from './warm-start.ts';
 import { ReferencePolicy, referenceFromTensors } from './reference.ts';
 import type { LearnerConfig } from './config.ts';
@@ -114,19 +114,12 @@ export async function runExperiment(rec: ExperimentRecord, d: RunDeps): Promise<
   const handle: PolicyHandle = { vocab: ctx.vocab, get version() { return policy.version; }, generate: (p, o) => policy.generate(p, o), score: (s) => policy.score(s) };
   // Judge-side measurements of the groups trained since the last evaluation (a measurement window,
   // not state: a restart starts a new window).
-  const statSums = new Map<string, { sum: number; n: number }>();
-  const windowStats = (): Record<string, number> | undefined => {
-    if (statSums.size === 0) return undefined;
-    const out: Record<string, number> = {};
-    for (const [k, { sum, n }] of statSums) out[k] = sum / n;
-    statSums.clear();
-    return out;
-  };
+  const windowStats = new StatMeans();
   const evaluate = async (step: number, stage?: 'warmstart') => {
     const suites = config.eval.suites ?? ctx.recipe.evalSuites(config.options);
     const report = await ctx.recipe.evaluate(handle, suites, { episodes: config.eval.episodes, seed: config.eval.seed }, config.options);
     for (const [suite, ms] of Object.entries(report)) for (const [metric, v] of Object.entries(ms)) d.metrics.gauge('spar_eval_score').set({ experiment: ctx.id, suite, metric }, v);
-    const window = windowStats();
+    const window = windowStats.take();
     const curriculum = await readCurriculum(d.redis, ctx.id);
     const judgeStats = window && curriculum.distinctPer1000 !== undefined ? { ...window, distinctPer1000: curriculum.distinctPer1000 } : window;
     await store.update(ctx.id, (r) => ({
@@ -301,19 +294,11 @@ export async function runExperiment(rec: ExperimentRecord, d: RunDeps): Promise<
       lastBatchAt = Date.now();
       stallWarned = false;
       for (const h of seen) ledger.add(h);
-      const batchStats = new Map<string, { sum: number; n: number }>();
-      const addStat = (into: Map<string, { sum: number; n: number }>, k: string, v: unknown) => {
-        if (typeof v !== 'number' || !Number.isFinite(v)) return;
-        const acc = into.get(k) ?? { sum: 0, n: 0 };
-        acc.sum += v;
-        acc.n++;
-        into.set(k, acc);
-      };
+      // Judge stats: into the evaluation window, and this batch's means (the spar_curriculum gauge).
+      const batchStats = new StatMeans();
       for (const s of stats) {
-        for (const [k, v] of Object.entries(s)) {
-          addStat(statSums, k, v);
-          addStat(batchStats, k, v);
-        }
+        windowStats.add(s);
+        batchStats.add(s);
       }
       for (const lag of lags) d.metrics.histogram('spar_policy_staleness').observe(lag);
       counters.droppedStale += drop.stale;
@@ -331,10 +316,10 @@ export async function runExperiment(rec: ExperimentRecord, d: RunDeps): Promise<
       // Curriculum health of this batch: does the proposer get a gradient at all?
       const signal = proposerSignalShare(batch, est.advantages, est.keep);
       if (signal !== undefined) {
-        addStat(statSums, 'proposerNonZeroAdvantage', signal);
-        addStat(batchStats, 'proposerNonZeroAdvantage', signal);
+        windowStats.add({ proposerNonZeroAdvantage: signal });
+        batchStats.add({ proposerNonZeroAdvantage: signal });
       }
-      for (const [stat, { sum, n }] of batchStats) d.metrics.gauge('spar_curriculum').set({ experiment: ctx.id, stat }, sum / n);
+      for (const [stat, v] of Object.entries(batchStats.take() ?? {})) d.metrics.gauge('spar_curriculum').set({ experiment: ctx.id, stat }, v);
       d.metrics.counter('spar_zero_variance_groups_total').inc({ experiment: ctx.id }, est.zeroVarianceGroups);
       const m = samples.length ? await learner.step(samples) : undefined;
       cursor = batchCursor;
