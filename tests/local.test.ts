@@ -104,7 +104,7 @@ test('local mode: Ctrl-C to the whole process group stops the run cleanly — fi
   assert.ok(Object.keys(summary.eval).length > 0, 'final evaluation');
   assert.ok(existsSync(summary.artifacts.onnx), 'exported model');
   const exp = readdirSync(data, { withFileTypes: true }).find((d) => d.isDirectory() && d.name !== 'logs')!.name;
-  assert.ok(readdirSync(join(data, exp, 'checkpoints')).some((d) => d === `step-${String(summary.steps).padStart(9, '0')}`), 'final checkpoint');
+  assert.ok(readdirSync(join(data, exp, 'checkpoints')).some((d) => new RegExp(`^step-${String(summary.steps).padStart(9, '0')}-f\\d+$`).test(d)), 'final checkpoint, named with its claim\'s fencing token');
   const saved = JSON.parse(readFileSync(join(data, 'record.json'), 'utf8')) as ExperimentRecord;
   assert.equal(saved.id, exp);
   assert.equal(saved.state, 'stopped');

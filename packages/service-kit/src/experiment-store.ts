@@ -54,6 +54,8 @@ export class ExperimentStore {
         await this.redis.watch(keys.experiments, lease.key);
         if ((await this.redis.get(lease.key)) !== lease.value) {
           await this.redis.unwatch();
+          // Lapsed and nobody claimed it since: take it back and try again; else it is lost.
+          if (await lease.reclaim()) continue;
           throw new LeaseLostError(id);
         }
       } else await this.redis.watch(keys.experiments);

@@ -15,6 +15,14 @@ local v = ARGV[1] .. '#' .. redis.call('INCR', KEYS[2])
 redis.call('SET', KEYS[1], v, 'PX', ARGV[2])
 return v`;
 const RENEW_LUA = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) else return 0 end`;
+// Re-claim a lapsed lease under the same fencing token: only while nobody holds it and no claim has
+// happened since (the fence counter still equals this claim's token). 1 = still held, 2 = held again.
+const RECLAIM_LUA = `
+local cur = redis.call('GET', KEYS[1])
+if cur then if cur == ARGV[1] then return 1 else return 0 end end
+if redis.call('GET', KEYS[2]) ~= ARGV[3] then return 0 end
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+return 2`;
 const RELEASE_LUA = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) else return 0 end`;
 // Fenced writes: the lease check and the write in one script, so a paused learner whose lease a
 // standby took cannot write after waking, however long the pause. -1 = not the holder.
@@ -39,20 +47,48 @@ return redis.call('XTRIM', KEYS[2], 'MINID', ARGV[2])`;
 export class ExperimentLease {
   private timer?: NodeJS.Timeout;
   private _lost = false;
+  private _reclaims = 0;
+  private onReclaim?: () => void;
 
-  private constructor(private readonly redis: Redis, readonly experimentId: string, readonly value: string) {}
+  private constructor(private readonly redis: Redis, readonly experimentId: string, readonly value: string, private leaseMs: number) {}
 
-  /** True once a renewal found the lease held by another claim (or gone). */
+  /** True once a renewal found the lease held by another claim (after it lapsed and was taken). */
   get lost(): boolean {
     return this._lost;
   }
 
-  /** Renew every leaseMs/3 from now until `stopRenewing` (start at the claim: set-up can take longer than the lease). */
-  startRenewing(leaseMs: number): void {
+  /** Times this claim took its lapsed lease back (renewals stalled, nobody else claimed). */
+  get reclaims(): number {
+    return this._reclaims;
+  }
+
+  /**
+   * Renew every leaseMs/3 from now until `stopRenewing` (start at the claim: set-up can take longer
+   * than the lease). A renewal that finds the lease lapsed re-claims it when no other claim has
+   * happened since (`onReclaim` is told); only a lease another learner took counts as lost.
+   */
+  startRenewing(leaseMs: number, onReclaim?: () => void): void {
     this.stopRenewing();
+    this.leaseMs = leaseMs;
+    this.onReclaim = onReclaim;
     this.timer = setInterval(() => {
-      this.renew(leaseMs).then((ok) => { if (!ok) this._lost = true; }, () => undefined);
+      this.renew(leaseMs)
+        .then(async (ok) => ok || this.reclaim())
+        .then((ok) => { if (!ok) this._lost = true; }, () => undefined);
     }, Math.max(250, Math.floor(leaseMs / 3)));
+  }
+
+  /**
+   * Take the lease back after it lapsed (renewals stalled: a pause, Redis slow), under the same
+   * fencing token, when nobody holds it and nobody claimed it since. True when held again.
+   */
+  async reclaim(): Promise<boolean> {
+    const r = await this.redis.eval(RECLAIM_LUA, 2, this.key, keys.fence(this.experimentId), this.value, String(this.leaseMs), String(this.token));
+    if (r === 2) {
+      this._reclaims++;
+      this.onReclaim?.();
+    }
+    return r === 1 || r === 2;
   }
 
   stopRenewing(): void {
@@ -71,7 +107,7 @@ export class ExperimentLease {
 
   static async claim(redis: Redis, experimentId: string, holder: string, leaseMs: number): Promise<ExperimentLease | undefined> {
     const v = await redis.eval(CLAIM_LUA, 2, keys.lease(experimentId), keys.fence(experimentId), holder, String(leaseMs)) as string | null;
-    return v ? new ExperimentLease(redis, experimentId, v) : undefined;
+    return v ? new ExperimentLease(redis, experimentId, v, leaseMs) : undefined;
   }
 
   async renew(leaseMs: number): Promise<boolean> {
@@ -87,17 +123,25 @@ export class ExperimentLease {
     return (await this.redis.get(this.key)) === this.value;
   }
 
-  /** Throw LeaseLostError unless this lease is still held (for writes outside Redis, e.g. files). */
+  /**
+   * Throw LeaseLostError unless this lease is held (for writes outside Redis, e.g. files); a lapsed
+   * lease nobody else claimed is taken back first.
+   */
   async assertHeld(): Promise<void> {
-    if (!(await this.held())) throw new LeaseLostError(this.experimentId);
+    if (!(await this.held()) && !(await this.reclaim())) throw new LeaseLostError(this.experimentId);
+  }
+
+  /** Run a fenced script (-1 = not the holder); a lapsed lease nobody else claimed is taken back and the script run again. */
+  private async fenced(run: () => Promise<unknown>): Promise<void> {
+    if ((await run()) !== -1) return;
+    if (!(await this.reclaim()) || (await run()) === -1) throw new LeaseLostError(this.experimentId);
   }
 
   /** HSET `key` only while the lease is held. */
   async hset(key: string, fields: Record<string, string | number>): Promise<void> {
     const args = Object.entries(fields).flatMap(([k, v]) => [k, String(v)]);
     if (args.length === 0) return;
-    const r = await this.redis.eval(HSET_LUA, 2, this.key, key, this.value, ...args);
-    if (r === -1) throw new LeaseLostError(this.experimentId);
+    await this.fenced(() => this.redis.eval(HSET_LUA, 2, this.key, key, this.value, ...args));
   }
 
   /**
@@ -110,7 +154,6 @@ export class ExperimentLease {
     const [ms, seq] = upTo.split('-').map(Number) as [number, number];
     const minId = upTo === '0-0' ? '' : `${ms}-${seq + 1}`;
     const e = this.experimentId;
-    const r = await this.redis.eval(TRIM_LUA, 3, this.key, keys.experience(e), keys.appended(e), this.value, minId, String(dedupeWindowMs));
-    if (r === -1) throw new LeaseLostError(this.experimentId);
+    await this.fenced(() => this.redis.eval(TRIM_LUA, 3, this.key, keys.experience(e), keys.appended(e), this.value, minId, String(dedupeWindowMs)));
   }
 }

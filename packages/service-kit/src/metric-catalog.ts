@@ -51,6 +51,7 @@ export const METRIC_CATALOG: Record<string, MetricDef> = {
   spar_warmstart_loss: { type: 'gauge', help: 'Latest warm-start cross-entropy (mean over answer tokens)', labels: ['experiment'], services: ['learner'] },
   spar_warmstart_progress: { type: 'gauge', help: 'Warm-start stage progress: steps taken / warmStart.steps (1 when the stage is done)', labels: ['experiment'], services: ['learner'] },
   spar_learner_steps_total: { type: 'counter', help: 'Learner optimizer steps (skipped: non-finite, rejected)', labels: ['experiment', 'result'], services: ['learner'] },
+  spar_learner_lease_reclaimed_total: { type: 'counter', help: 'Times a learner whose lease lapsed (renewals stalled) took it back under the same fencing token because no other learner had claimed it', labels: ['experiment'], services: ['learner'] },
   spar_learner_lease_lost_total: { type: 'counter', help: 'Experiments this learner stopped training because another learner claimed the lease (fenced: nothing more written)', labels: ['experiment'], services: ['learner'] },
   spar_learner_step_seconds: { type: 'histogram', help: 'Wall time of one learner step (estimator + train graph)', labels: [], buckets: LAT, services: ['learner'] },
   spar_learner_loss: { type: 'gauge', help: 'Latest training loss', labels: ['experiment'], services: ['learner'] },

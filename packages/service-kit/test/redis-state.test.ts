@@ -3,7 +3,7 @@ import { after, before, test } from 'node:test';
 import { keys, parseExperiment, queues, type ExperienceEntry } from '@spar/core';
 import { builtinRecipes } from '@spar/recipes';
 import { RedisServer } from '@spar/testing';
-import { appendExperience, closeRedis, connectRedis, counters, createLogger, ExperimentStore, LeaseLostError, loadServiceConfig, makeQueue, readExperience, trimExperience, type Redis } from '../src/index.ts';
+import { appendExperience, closeRedis, connectRedis, counters, createLogger, ExperimentLease, ExperimentStore, LeaseLostError, loadServiceConfig, makeQueue, readExperience, trimExperience, type Redis } from '../src/index.ts';
 import { Type } from '@sinclair/typebox';
 
 let server: RedisServer;
@@ -106,4 +106,43 @@ test('experiments: DELETE removes the record, its keys and its BullMQ queues, an
   assert.deepEqual(await keysOf(a.id), [], 'nothing of the deleted experiment is left');
   assert.ok((await keysOf(b.id)).some((k) => k.startsWith(`spar:rollouts.${b.id}:`)), 'the other experiment keeps its queues');
   assert.ok(await redis.exists(keys.experience(b.id)));
+});
+
+test('lease stalls: a lease that lapsed with nobody else claiming is taken back under the same token; once another claim happened it is lost', async () => {
+  const id = 'stalled-lease';
+  const until = async (what: string, probe: () => Promise<boolean> | boolean) => {
+    for (const end = Date.now() + 30000; !(await probe());) {
+      assert.ok(Date.now() < end, `timed out waiting for ${what}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  };
+  const lapsed = () => redis.exists(keys.lease(id)).then((n) => n === 0);
+  const a = (await ExperimentLease.claim(redis, id, 'learner-a', 1500))!;
+  // Renewals stalled (none ran): the key lapses. The next fenced write takes it back and succeeds.
+  await until('the lease to lapse', lapsed);
+  await a.hset(keys.counters(id), { ingested_trajectories: 1 });
+  assert.equal(await a.held(), true);
+  assert.equal(a.reclaims, 1);
+  // The renewal timer does the same, and says so.
+  await until('the lease to lapse again', lapsed);
+  let told = 0;
+  a.startRenewing(1500, () => { told++; });
+  await until('the renewal to take the lease back', () => told === 1);
+  assert.equal(a.lost, false);
+  assert.equal(await a.held(), true);
+  a.stopRenewing();
+  // Lapsed again, and this time another learner claims it first: a newer token. Now it is lost.
+  await until('the lease to lapse a third time', lapsed);
+  const b = (await ExperimentLease.claim(redis, id, 'learner-b', 15000))!;
+  assert.ok(b.token > a.token);
+  assert.equal(await a.reclaim(), false);
+  await assert.rejects(a.hset(keys.counters(id), { ingested_trajectories: 2 }), LeaseLostError);
+  await assert.rejects(a.assertHeld(), LeaseLostError);
+  a.startRenewing(1500);
+  await until('the renewal to report the lease lost', () => a.lost);
+  a.stopRenewing();
+  assert.equal(await redis.hget(keys.counters(id), 'ingested_trajectories'), '1');
+  // Even after b's lease lapses, a stays out: b's claim moved the fencing token on.
+  await b.release();
+  assert.equal(await a.reclaim(), false);
 });

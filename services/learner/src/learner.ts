@@ -62,9 +62,12 @@ export class LearnerService {
         continue;
       }
       const { record: rec, lease } = claim;
-      lease.startRenewing(this.cfg.SPAR_LEASE_MS);
-      this.current = rec.id;
       const log = this.logger.child({ experimentId: rec.id });
+      lease.startRenewing(this.cfg.SPAR_LEASE_MS, () => {
+        this.metrics.counter('spar_learner_lease_reclaimed_total').inc({ experiment: rec.id });
+        log.warn({ fence: lease.token }, 'lease lapsed (renewals stalled) and re-claimed: no other learner had taken it');
+      });
+      this.current = rec.id;
       log.info({ fence: lease.token }, 'experiment claimed');
       let fenced = false;
       try {

@@ -1,8 +1,8 @@
-import { mkdir, rm } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { idHash64, keys, type ExperimentRecord, type Trajectory } from '@spar/core';
 import {
-  AdvantageEstimator, checkpointDir, discardCheckpointsAbove, exportOnnx, isStateful, latestCheckpoint, Learner, loadPolicy, Policy, policyWeights, pruneCheckpoints, savePolicy,
+  AdvantageEstimator, CheckpointError, exportOnnx, isStateful, Learner, loadPolicy, Policy, policyWeights, savePolicy,
   type CheckpointTensor, type EstimatorSpec,
 } from '@spar/policy';
 import type { PolicyHandle, RecipeRegistry } from '@spar/recipes';
@@ -11,6 +11,7 @@ import {
   type PolicyPublisher, type Redis,
 } from '@spar/service-kit';
 import { estimatorBatch, trainSamples, wellFormed } from './batch.ts';
+import { CheckpointCommits } from './checkpoint-commit.ts';
 import { Ledger } from './ledger.ts';
 import { proposerSignalShare, readCurriculum, StatMeans } from './curriculum.ts';
 import { runWarmStart } from './warm-start.ts';
@@ -76,14 +77,9 @@ export async function runExperiment(rec: ExperimentRecord, d: RunDeps): Promise<
   const spec: EstimatorSpec = isStateful(configured)
     ? { ...configured, numKeys: configured.numKeys ?? Math.max(1, segments.length) }
     : configured;
-  // A checkpoint counts once its step is recorded (a fenced write) in the counters: folders above
-  // that step were saved by a learner that crashed or lost its lease before committing them.
-  const committed = await d.redis.hget(keys.counters(ctx.id), 'checkpoint_step');
-  if (committed !== null) {
-    const orphans = await discardCheckpointsAbove(ckRoot, Number(committed));
-    if (orphans.length) log.warn({ steps: orphans.map((o) => o.step), committed: Number(committed) }, 'discarded uncommitted checkpoints');
-  }
-  const latest = await latestCheckpoint(ckRoot);
+  // A checkpoint counts once its commit (a fenced write) names it; resume() drops every other folder.
+  const commits = new CheckpointCommits(d.redis, d.lease, ckRoot, 'checkpoint', config.learner.keepCheckpoints);
+  const latest = await commits.resume(log);
   let policy: Policy;
   let cursor = '0-0';
   // Trajectories appended to the stream through `cursor` (entries carry the running count): what
@@ -96,7 +92,11 @@ export async function runExperiment(rec: ExperimentRecord, d: RunDeps): Promise<
   if (latest) {
     const loaded = await loadPolicy(latest.dir, runtime);
     policy = loaded.policy;
-    const m = loaded.metadata as { cursor?: string; consumed?: number; counters?: LearnerCounters };
+    const m = loaded.metadata as { cursor?: string; consumed?: number; counters?: LearnerCounters; fence?: number };
+    if (latest.fence !== undefined && m.fence !== latest.fence) {
+      await policy.close();
+      throw new CheckpointError(`${latest.dir}: written under fencing token ${m.fence}, its name says ${latest.fence}`);
+    }
     cursor = m.cursor ?? '0-0';
     // A checkpoint from before the count existed: count everything appended as consumed (admission
     // is briefly lenient; the next committed step sets the exact figure).
@@ -188,27 +188,22 @@ export async function runExperiment(rec: ExperimentRecord, d: RunDeps): Promise<
   };
   const checkpoint = async () => {
     const st = await policy.state(false);
-    const dir = checkpointDir(ckRoot, st.step);
     // A committed checkpoint of this step exists (resumed here, or only skipped steps since): keep
     // the stream untrimmed so the batches folded since are re-read after a restart rather than lost.
-    const last = await d.redis.hget(keys.counters(ctx.id), 'checkpoint_step');
-    if (last !== null && Number(last) === st.step) return;
-    // An uncommitted folder of this step (a fenced-out learner's) is not ours to keep.
-    await d.lease.assertHeld();
-    await rm(dir, { recursive: true, force: true });
+    if ((await commits.committedStep()) === st.step) return;
     const snapshot = ledger.snapshot();
-    await savePolicy(policy, dir, {
-      metadata: { experimentId: ctx.id, cursor, consumed, counters, fence: d.lease.token },
-      extraTensors: {
-        ledger: { dtype: 'int64', shape: [snapshot.length], data: snapshot },
-        ...(estState ? { estimator: { dtype: 'float32', shape: [estState.length], data: estState } } : {}),
-        ...(reference ? await reference.tensors() : {}),
-      },
+    await commits.commit(st.step, async (dir) => {
+      await savePolicy(policy, dir, {
+        metadata: { experimentId: ctx.id, cursor, consumed, counters, fence: d.lease.token },
+        extraTensors: {
+          ledger: { dtype: 'int64', shape: [snapshot.length], data: snapshot },
+          ...(estState ? { estimator: { dtype: 'float32', shape: [estState.length], data: estState } } : {}),
+          ...(reference ? await reference.tensors() : {}),
+        },
+      });
     });
-    // The commit point: only now may the stream below the cursor go.
-    await d.lease.hset(keys.counters(ctx.id), { checkpoint_step: st.step });
+    // Committed: only now may the stream below the cursor go.
     ledger.rotate();
-    await pruneCheckpoints(ckRoot, config.learner.keepCheckpoints);
     await d.lease.trimExperience(cursor, d.cfg.SPAR_DEDUPE_WINDOW_MS);
     d.metrics.counter('spar_checkpoints_total').inc({ experiment: ctx.id });
   };

@@ -1,12 +1,12 @@
-import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { keys, type WarmStartProgress } from '@spar/core';
 import {
-  checkpointDir, discardCheckpointsAbove, latestCheckpoint, Learner, pruneCheckpoints, readSourceWeights, restorePolicy, savePolicy, shapeMismatch,
+  Learner, readSourceWeights, restorePolicy, savePolicy, shapeMismatch,
   type Policy,
 } from '@spar/policy';
 import type { EvalReport } from '@spar/recipes';
 import type { ExperimentContext, ExperimentLease, ExperimentStore, Logger, Metrics, Redis } from '@spar/service-kit';
+import { CheckpointCommits } from './checkpoint-commit.ts';
 
 export interface WarmStartDeps {
   readonly ctx: ExperimentContext;
@@ -31,8 +31,8 @@ export type WarmStartEnd = 'done' | 'released';
 /** Why a warm start cannot run (the experiment then ends failed with this reason). */
 export class WarmStartError extends Error {}
 
-/** Counter field: the newest committed warm-start checkpoint step. */
-const COMMITTED = 'warmstart_checkpoint_step';
+/** Counter fields of the committed warm-start checkpoint: `<this>_step`, `<this>_dir`. */
+const COMMITTED = 'warmstart_checkpoint';
 const PROGRESS_EVERY = 10;
 
 interface StageMeta { stage: 'warmstart'; done: boolean; evalBefore?: EvalReport; eval?: EvalReport; seconds: number }
@@ -49,9 +49,8 @@ export async function runWarmStart(d: WarmStartDeps): Promise<WarmStartEnd> {
   const ws = d.ctx.config.warmStart!;
   const wsRoot = join(d.root, 'warmstart', 'checkpoints');
   const t0 = Date.now();
-  const committed = await d.redis.hget(keys.counters(d.ctx.id), COMMITTED);
-  if (committed !== null) await discardCheckpointsAbove(wsRoot, Number(committed));
-  const latest = committed !== null ? await latestCheckpoint(wsRoot) : undefined;
+  const commits = new CheckpointCommits(d.redis, d.lease, wsRoot, COMMITTED, 2);
+  const latest = await commits.resume(d.log);
   let meta: StageMeta = { stage: 'warmstart', done: false, seconds: 0 };
   if (latest) {
     meta = (await restorePolicy(d.policy, latest.dir)).metadata as unknown as StageMeta;
@@ -70,14 +69,10 @@ export async function runWarmStart(d: WarmStartDeps): Promise<WarmStartEnd> {
     }
     const save = async (done: boolean) => {
       const st = await d.policy.state(false);
-      await d.lease.assertHeld();
       meta = { ...meta, done, seconds: secondsAtStart + (Date.now() - t0) / 1000 };
-      // The stage's last save may land on a step a periodic checkpoint already took: replace it
-      // (a crash in between leaves the previous checkpoint to resume from).
-      await rm(checkpointDir(wsRoot, st.step), { recursive: true, force: true });
-      await savePolicy(d.policy, checkpointDir(wsRoot, st.step), { metadata: { ...meta } });
-      await d.lease.hset(keys.counters(d.ctx.id), { [COMMITTED]: st.step });
-      await pruneCheckpoints(wsRoot, 2);
+      // The stage's last save may land on a step a periodic checkpoint already took: the commit
+      // replaces this claim's folder of that step (a crash in between leaves the previous commit).
+      await commits.commit(st.step, async (dir) => { await savePolicy(d.policy, dir, { metadata: { ...meta, fence: d.lease.token } }); });
     };
     if (ws.from === 'sft') {
       const end = await supervised(d, meta.seconds, async () => save(false), progress, gauge);

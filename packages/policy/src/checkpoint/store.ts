@@ -59,6 +59,8 @@ export interface LoadedCheckpoint {
 export interface CheckpointRef {
   readonly step: number;
   readonly dir: string;
+  /** The fencing token of the claim that wrote it (`step-…-f<token>`); absent for unfenced folders. */
+  readonly fence?: number;
 }
 
 /** Hex sha256 of some bytes. */
@@ -269,14 +271,21 @@ export function requireTensor(
   return { dtype, shape: t.shape, data: t.data };
 }
 
-const STEP_DIR = /^step-(\d{9,})$/;
+const STEP_DIR = /^step-(\d{9,})(?:-f(\d+))?$/;
 
-/** `<root>/step-000000123`: the folder of the checkpoint taken at `step`. */
-export function checkpointDir(root: string, step: number): string {
+/**
+ * `<root>/step-000000123`: the folder of the checkpoint taken at `step`; with a fencing token,
+ * `<root>/step-000000123-f7`. A learner writes under its own claim's token, so a learner that lost
+ * its lease can never overwrite the folder its successor committed for the same step.
+ */
+export function checkpointDir(root: string, step: number, fence?: number): string {
   if (!Number.isSafeInteger(step) || step < 0) {
     throw new ConfigError('checkpoint step', [{ path: '/step', message: `${step} is not a non-negative integer` }]);
   }
-  return join(root, `step-${String(step).padStart(9, '0')}`);
+  if (fence !== undefined && (!Number.isSafeInteger(fence) || fence < 0)) {
+    throw new ConfigError('checkpoint fence', [{ path: '/fence', message: `${fence} is not a non-negative integer` }]);
+  }
+  return join(root, `step-${String(step).padStart(9, '0')}${fence !== undefined ? `-f${fence}` : ''}`);
 }
 
 /** Complete checkpoints under `root`, oldest first. Temp folders and folders without checkpoint.json are skipped. */
@@ -292,11 +301,13 @@ export async function listCheckpoints(root: string): Promise<CheckpointRef[]> {
   for (const name of names) {
     const m = STEP_DIR.exec(name);
     const step = m ? Number(m[1]) : NaN;
-    if (!Number.isSafeInteger(step) || name !== basename(checkpointDir(root, step))) continue;
+    const fence = m?.[2] !== undefined ? Number(m[2]) : undefined;
+    if (!Number.isSafeInteger(step) || (fence !== undefined && !Number.isSafeInteger(fence)) || name !== basename(checkpointDir(root, step, fence))) continue;
     const dir = join(root, name);
-    if (await exists(join(dir, MANIFEST_FILE))) refs.push({ step, dir });
+    if (await exists(join(dir, MANIFEST_FILE))) refs.push({ step, dir, ...(fence !== undefined ? { fence } : {}) });
   }
-  return refs.sort((a, b) => a.step - b.step);
+  // Oldest first; at one step, the newest claim last.
+  return refs.sort((a, b) => a.step - b.step || (a.fence ?? -1) - (b.fence ?? -1));
 }
 
 /** The complete checkpoint with the highest step, or undefined when there is none. */
@@ -306,10 +317,11 @@ export async function latestCheckpoint(root: string): Promise<CheckpointRef | un
 
 /**
  * Delete the complete checkpoints with a step above `step` (saved but never committed, e.g. by a
- * learner that lost its lease); returns those removed.
+ * learner that lost its lease), and, when `committed` names the folder committed at `step`, every
+ * other folder of that step; returns those removed.
  */
-export async function discardCheckpointsAbove(root: string, step: number): Promise<CheckpointRef[]> {
-  const removed = (await listCheckpoints(root)).filter((r) => r.step > step);
+export async function discardCheckpointsAbove(root: string, step: number, committed?: string): Promise<CheckpointRef[]> {
+  const removed = (await listCheckpoints(root)).filter((r) => r.step > step || (committed !== undefined && r.step === step && basename(r.dir) !== committed));
   await removeAll(root, removed);
   return removed;
 }
