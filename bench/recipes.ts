@@ -20,9 +20,11 @@
 //                         ending after self-play step 300, all seeds
 //   distinctPer1000       absolute-zero's final curriculum.distinctPer1000, mean over seeds
 //   contaminated          sum of curriculum.contaminated over every run, the warm start's included
-// Flags: --seeds N (1), --minutes M (the configs' budget.maxMinutes), --warm-steps S (the config's
-// warmStart.steps), --keep (keep the run folders), --out FILE (the line plus each run's record,
-// copied to FILE's folder as <FILE name>-records/<run>.json).
+// Flags: --seeds N (1), --first-seed K (1: seeds K..K+N-1), --arms azr,rlvr (both), --minutes M (the
+// configs' budget.maxMinutes), --warm-steps S (the config's warmStart.steps), --warm-from DIR (reuse
+// the warm-start run folder an earlier --keep left instead of running the stage again), --keep (keep
+// the run folders), --out FILE (the line plus each run's record, copied to FILE's folder as
+// <FILE name>-records/<run>.json).
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, extname, join, resolve } from 'node:path';
@@ -97,6 +99,19 @@ function curriculumOf(run: Run): NonNullable<ExperimentRecord['curriculum']> {
   return c;
 }
 
+/** An earlier bench's warm-start run (its folder kept with --keep), read from its record. */
+function keptWarmStart(runDir: string, runs: Run[]): Run {
+  let record: ExperimentRecord;
+  try {
+    record = JSON.parse(readFileSync(join(runDir, RECORD_FILE), 'utf8')) as ExperimentRecord;
+  } catch (err) {
+    throw new BenchError(`--warm-from ${runDir}: no readable ${RECORD_FILE} (${(err as Error).message}); name a warm-start run folder an earlier --keep left`);
+  }
+  const r: Run = { label: 'warm-start', arm: 'warm', seed: 0, runDir, record };
+  runs.push(r);
+  return r;
+}
+
 /** The warm stage's finished checkpoint: the newest under warmstart/checkpoints whose metadata says done. */
 async function warmCheckpoint(run: Run): Promise<string> {
   const root = join(run.runDir, run.record.id, 'warmstart', 'checkpoints');
@@ -116,6 +131,9 @@ function parseFlags() {
       seeds: { type: 'string', default: '1' },
       minutes: { type: 'string' },
       'warm-steps': { type: 'string' },
+      'first-seed': { type: 'string', default: '1' },
+      arms: { type: 'string', default: 'azr,rlvr' },
+      'warm-from': { type: 'string' },
       keep: { type: 'boolean', default: false },
       out: { type: 'string' },
     },
@@ -134,7 +152,12 @@ function parseFlags() {
     minutes = a;
   }
   const warmSteps = values['warm-steps'] !== undefined ? positive('warm-steps', values['warm-steps'], true) : shipped.azr.warmStart?.steps;
-  return { seeds: positive('seeds', values.seeds, true), minutes, warmSteps, keep: values.keep, out: values.out, shipped };
+  const arms = values.arms.split(',').map((a) => a.trim());
+  for (const a of arms) if (!(a in RECIPES)) throw new BenchError(`--arms: unknown arm '${a}' (azr, rlvr)`);
+  return {
+    seeds: positive('seeds', values.seeds, true), firstSeed: positive('first-seed', values['first-seed'], true), arms: arms as Arm[],
+    warmFrom: values['warm-from'], minutes, warmSteps, keep: values.keep, out: values.out, shipped,
+  };
 }
 
 const say = (m: string) => process.stderr.write(`recipes: ${m}\n`);
@@ -148,7 +171,7 @@ async function main(): Promise<void> {
   const onSignal = () => { interrupted = true; };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
-  const total = 1 + 2 * f.seeds;
+  const total = 1 + f.arms.length * f.seeds;
 
   const run = async (label: string, arm: Run['arm'], seed: number, recipe: string, override: (c: ShippedConfig) => ShippedConfig): Promise<Run> => {
     if (interrupted) throw new BenchError(`interrupted after ${runs.length} of ${total} runs`);
@@ -171,18 +194,21 @@ async function main(): Promise<void> {
 
   try {
     // ---- the shared warm start: the supervised stage, then a self-play budget that ends at once
-    const warm = await run('warm-start', 'warm', typeof f.shipped.azr.seed === 'number' ? f.shipped.azr.seed : 1, RECIPES.azr, (c) => ({
-      ...c,
-      warmStart: { ...c.warmStart, ...(f.warmSteps !== undefined ? { steps: f.warmSteps } : {}) },
-      budget: { ...c.budget, maxSteps: 1, maxMinutes: 0.001 },
-    }));
+    // (or a kept one: --warm-from names an earlier bench's warm-start run folder)
+    const warm = f.warmFrom
+      ? keptWarmStart(resolve(f.warmFrom), runs)
+      : await run('warm-start', 'warm', typeof f.shipped.azr.seed === 'number' ? f.shipped.azr.seed : 1, RECIPES.azr, (c) => ({
+        ...c,
+        warmStart: { ...c.warmStart, ...(f.warmSteps !== undefined ? { steps: f.warmSteps } : {}) },
+        budget: { ...c.budget, maxSteps: 1, maxMinutes: 0.001 },
+      }));
     if (warm.record.warmStart?.state !== 'done' || !warm.record.warmStart.eval) throw new BenchError(`warm start (${warm.record.id}) did not finish its stage: ${JSON.stringify(warm.record.warmStart ?? null)}`);
     const checkpoint = await warmCheckpoint(warm);
     say(`shared warm start: ${warm.record.warmStart.step} supervised steps in ${warm.record.warmStart.seconds} s, checkpoint ${checkpoint}`);
 
     // ---- self-play from it, one run at a time
-    for (let seed = 1; seed <= f.seeds; seed++) {
-      for (const arm of Object.keys(RECIPES) as Arm[]) {
+    for (let seed = f.firstSeed; seed < f.firstSeed + f.seeds; seed++) {
+      for (const arm of f.arms) {
         const r = await run(`${arm}-seed${seed}`, arm, seed, RECIPES[arm], (c) => ({
           ...c, seed, warmStart: { from: 'checkpoint', path: checkpoint }, budget: { ...c.budget, maxMinutes: f.minutes },
         }));
@@ -205,6 +231,7 @@ async function main(): Promise<void> {
       azrOwnSolveRate: ownSolveRange(of('azr').map((r) => r.record)),
       distinctPer1000: distinct.length ? round(distinct.reduce((a, b) => a + b, 0) / distinct.length) : null,
       contaminated: runs.reduce((s, r) => s + curriculumOf(r).contaminated, 0),
+      ...(f.firstSeed !== 1 ? { firstSeed: f.firstSeed } : {}),
     };
     console.log(JSON.stringify(line));
     if (f.out) {

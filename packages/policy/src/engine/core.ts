@@ -7,9 +7,12 @@ import { declareParams, decodeStep, forward, tokenLogprobs } from '../model/tran
 import { runSession, type RuntimeOptions } from '../runtime/session.ts';
 import type { LossConfig } from '../train/loss.ts';
 import type { OptimizerConfig } from '../train/optimizer.ts';
-import { buildTrainGraph, METRIC_OUTPUTS } from '../train/step-graph.ts';
+import { buildApplyGraph, buildGradGraph, buildTrainGraph, METRIC_OUTPUTS, PARTIAL_METRICS } from '../train/step-graph.ts';
 import { checkTokens, LENGTH_STEP, maskRow, packTrainBatch, type AllowedSets, type TrainSample } from './batch.ts';
 import { pow2Bucket, rowBucket, SessionCache, stepBucket } from './sessions.ts';
+import { batchTotals, splitByLength } from './split.ts';
+
+const scalarFeed = (x: number): TensorData => ({ dtype: 'float32', shape: [], data: Float32Array.of(x) });
 
 export interface StepMetrics {
   loss: number; pgLoss: number; kl: number; entropy: number; clipFrac: number; gradNorm: number;
@@ -265,10 +268,13 @@ export class EngineCore {
     return { session };
   }
 
-  /** One optimizer step on a batch of sequences. */
-  async trainStep(samples: readonly TrainSample[]): Promise<StepMetrics> {
+  /**
+   * One optimizer step on a batch of sequences: one graph run, or length-bucketed micro-batches
+   * when those pad to clearly less (engine/split.ts; `split: false` forces one run).
+   */
+  async trainStep(samples: readonly TrainSample[], split = true): Promise<StepMetrics> {
     if (!this.train) throw new Error('configureTraining() first');
-    const { loss, opt } = this.train;
+    const { loss } = this.train;
     const withRef = loss.klCoef > 0;
     let filled = samples;
     if (loss.kind === 'ppo' && samples.some((s) => !s.logprobs)) {
@@ -277,22 +283,65 @@ export class EngineCore {
       filled = samples.map((s) => s);
       missing.forEach((i, k) => { (filled as TrainSample[])[i] = { ...samples[i]!, logprobs: scored[k]! }; });
     }
+    const parts = split ? splitByLength(filled.map((x) => x.tokens.length - 1), this.config.context) : [];
+    if (parts.length > 1) return this.accumulatedStep(filled, parts, withRef);
     const packed = packTrainBatch(filled, this.config, withRef);
     const { session } = await this.trainSession(packed.batch, packed.length, withRef);
+    const out = await runSession(session, { ...this.paramFeeds(), ...packed.feeds, ...this.updateFeeds() });
+    const metric = (k: string) => (out[k]!.data as Float32Array)[0]!;
+    const metrics = Object.fromEntries(METRIC_OUTPUTS.map((k) => [k, metric(k)])) as Record<(typeof METRIC_OUTPUTS)[number], number>;
+    return this.commit(out, metrics, packed.tokens);
+  }
+
+  /**
+   * One optimizer step as length-bucketed micro-batches (engine/split.ts): each part's share of
+   * the loss and its gradients from a grad graph, summed here, then one clip-and-AdamW graph.
+   */
+  private async accumulatedStep(samples: readonly TrainSample[], parts: readonly number[][], withRef: boolean): Promise<StepMetrics> {
+    const { loss, opt } = this.train!;
+    const specs = paramSpecs(this.config);
+    const totals = batchTotals(samples.map((x) => x.mask));
+    const norms = { normTokens: scalarFeed(totals.tokens), normRows: scalarFeed(totals.rows) };
+    const sums = new Map(specs.map((p) => [p.name, new Float32Array(this.params.get(p.name)!.length)]));
+    const metrics = { loss: 0, pgLoss: 0, kl: 0, entropy: 0, clipFrac: 0, gradNorm: 0 };
+    let tokens = 0;
+    for (const rows of parts) {
+      const packed = packTrainBatch(rows.map((i) => samples[i]!), this.config, withRef);
+      tokens += packed.tokens;
+      const session = await this.sessions.get(`grad:${packed.batch}x${packed.length}:${withRef}`, () => buildGradGraph(this.config, loss, { batch: packed.batch, length: packed.length, withRef }).graph);
+      const out = await runSession(session, { ...this.paramFeeds(), ...packed.feeds, ...norms });
+      for (const k of PARTIAL_METRICS) metrics[k] += (out[k]!.data as Float32Array)[0]!;
+      for (const p of specs) {
+        const sum = sums.get(p.name)!;
+        const g = out[`grad:${p.name}`]!.data as Float32Array;
+        for (let i = 0; i < sum.length; i++) sum[i] = sum[i]! + g[i]!;
+      }
+    }
+    const apply = await this.sessions.get('apply', () => buildApplyGraph(this.config, opt));
+    const feeds: Record<string, TensorData> = { ...this.paramFeeds(), ...this.updateFeeds() };
+    for (const p of specs) feeds[`grad:${p.name}`] = { dtype: 'float32', shape: p.shape, data: sums.get(p.name)! };
+    const out = await runSession(apply, feeds);
+    metrics.gradNorm = (out.gradNorm!.data as Float32Array)[0]!;
+    return this.commit(out, metrics, tokens);
+  }
+
+  /** The optimizer inputs of the next step: lr (with warm-up), bias corrections, moments. */
+  private updateFeeds(): Record<string, TensorData> {
+    const { opt } = this.train!;
     const t = this.step + 1;
     const lr = opt.lr * (opt.warmupSteps > 0 ? Math.min(1, t / opt.warmupSteps) : 1);
-    const scalar = (x: number): TensorData => ({ dtype: 'float32', shape: [], data: Float32Array.of(x) });
     const feeds: Record<string, TensorData> = {
-      ...this.paramFeeds(), ...packed.feeds,
-      lr: scalar(lr), bc1: scalar(1 / (1 - Math.pow(opt.beta1, t))), bc2: scalar(1 / (1 - Math.pow(opt.beta2, t))),
+      lr: scalarFeed(lr), bc1: scalarFeed(1 / (1 - Math.pow(opt.beta1, t))), bc2: scalarFeed(1 / (1 - Math.pow(opt.beta2, t))),
     };
     for (const p of paramSpecs(this.config)) {
       feeds[`m:${p.name}`] = { dtype: 'float32', shape: p.shape, data: this.m!.get(p.name)! };
       feeds[`v:${p.name}`] = { dtype: 'float32', shape: p.shape, data: this.v!.get(p.name)! };
     }
-    const out = await runSession(session, feeds);
-    const metric = (k: string) => (out[k]!.data as Float32Array)[0]!;
-    const metrics = Object.fromEntries(METRIC_OUTPUTS.map((k) => [k, metric(k)])) as Record<(typeof METRIC_OUTPUTS)[number], number>;
+    return feeds;
+  }
+
+  /** Take an update graph's new parameters and moments, unless the loss or gradients were not finite. */
+  private commit(out: Record<string, TensorData>, metrics: Omit<StepMetrics, 'skipped' | 'tokens' | 'step'>, tokens: number): StepMetrics {
     const finite = Number.isFinite(metrics.loss) && Number.isFinite(metrics.gradNorm);
     if (finite) {
       for (const p of paramSpecs(this.config)) {
@@ -300,10 +349,10 @@ export class EngineCore {
         this.m!.set(p.name, out[`out_m:${p.name}`]!.data as Float32Array);
         this.v!.set(p.name, out[`out_v:${p.name}`]!.data as Float32Array);
       }
-      this.step = t;
+      this.step += 1;
       this.version++;
     }
-    return { ...metrics, skipped: !finite, tokens: packed.tokens, step: this.step };
+    return { ...metrics, skipped: !finite, tokens, step: this.step };
   }
 
   async close(): Promise<void> {

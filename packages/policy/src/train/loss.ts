@@ -35,6 +35,18 @@ export interface LossInputs {
   readonly oldLogp: Value;
   /** Reference log-probs [B,T] (when klCoef > 0). */
   readonly refLogp?: Value;
+  /**
+   * Denominators of the whole learner batch when this graph sees only part of it (one micro-batch
+   * of an accumulated step): trained tokens, and rows with at least one. The loss and metrics are
+   * then this part's share, and the shares of all parts add up to the whole batch's values.
+   */
+  readonly norm?: BatchNorm;
+}
+
+/** Scalars [] of the whole batch: trained tokens and rows with a trained token. */
+export interface BatchNorm {
+  readonly tokens: Value;
+  readonly rows: Value;
 }
 
 export interface LossOutputs {
@@ -45,12 +57,15 @@ export interface LossOutputs {
   readonly clipFrac: Value;
 }
 
-/** Aggregate per-token values x [B,T] under mask m [B,T] into a scalar. */
-export function aggregate(g: Graph, mode: LossConfig['aggregation'], x: Value, m: Value, normLength: number): Value {
+/**
+ * Aggregate per-token values x [B,T] under mask m [B,T] into a scalar. With `norm`, the means
+ * divide by the whole batch's tokens or rows instead of this graph's (a micro-batch's share).
+ */
+export function aggregate(g: Graph, mode: LossConfig['aggregation'], x: Value, m: Value, normLength: number, norm?: BatchNorm): Value {
   const xm = g.mul(x, m);
   switch (mode) {
     case 'token-mean':
-      return g.div(g.sumAll(xm), g.max(g.sumAll(m), 1));
+      return g.div(g.sumAll(xm), g.max(norm?.tokens ?? g.sumAll(m), 1));
     case 'seq-mean-token-sum-norm':
       return g.div(g.sumAll(xm), normLength);
     case 'seq-mean-token-mean':
@@ -58,7 +73,7 @@ export function aggregate(g: Graph, mode: LossConfig['aggregation'], x: Value, m
       const rowTokens = g.reduceSum(m, [1]);
       let rows = g.reduceSum(xm, [1]);
       if (mode === 'seq-mean-token-mean') rows = g.div(rows, g.add(rowTokens, 1e-8));
-      const nonEmpty = g.sumAll(g.cast(g.greater(rowTokens, 0), g.floatType));
+      const nonEmpty = norm?.rows ?? g.sumAll(g.cast(g.greater(rowTokens, 0), g.floatType));
       return g.div(g.sumAll(rows), g.max(nonEmpty, 1));
     }
   }
@@ -66,8 +81,8 @@ export function aggregate(g: Graph, mode: LossConfig['aggregation'], x: Value, m
 
 /** Build the scalar training loss and its metrics (metrics are token means, gradient-free). */
 export function buildLoss(g: Graph, cfg: LossConfig, inp: LossInputs, normLength: number): LossOutputs {
-  const agg = (x: Value) => aggregate(g, cfg.aggregation, x, inp.mask, cfg.normLength || normLength);
-  const tokenMean = (x: Value) => aggregate(g, 'token-mean', g.stopGradient(x), inp.mask, 1);
+  const agg = (x: Value) => aggregate(g, cfg.aggregation, x, inp.mask, cfg.normLength || normLength, inp.norm);
+  const tokenMean = (x: Value) => aggregate(g, 'token-mean', g.stopGradient(x), inp.mask, 1, inp.norm);
   const zero = g.scalar(0);
   let pgLoss: Value;
   let clipFrac: Value = zero;

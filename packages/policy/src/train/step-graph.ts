@@ -13,6 +13,11 @@ export interface StepShape {
   readonly length: number;
   /** Feed reference log-probs (KL term). */
   readonly withRef: boolean;
+  /**
+   * One micro-batch of an accumulated step: scalar inputs `normTokens` and `normRows` carry the
+   * whole batch's denominators, so the loss, metrics and gradients are this part's share.
+   */
+  readonly partial?: boolean;
 }
 
 export const METRIC_OUTPUTS = ['loss', 'pgLoss', 'kl', 'entropy', 'clipFrac', 'gradNorm'] as const;
@@ -24,7 +29,7 @@ export interface LossGraph {
   readonly out: LossOutputs;
 }
 
-/** Forward + loss over a padded batch [B,T]: inputs ids, targets (int64), mask, advantages, oldLogp, logitMask[, refLogp]. */
+/** Forward + loss over a padded batch [B,T]: inputs ids, targets (int64), mask, advantages, oldLogp, logitMask[, refLogp][, normTokens, normRows]. */
 export function buildLossGraph(c: ModelConfig, loss: LossConfig, shape: StepShape, floatType: FloatType): LossGraph {
   const g = new Graph(floatType);
   const specs = paramSpecs(c);
@@ -40,7 +45,8 @@ export function buildLossGraph(c: ModelConfig, loss: LossConfig, shape: StepShap
   const logitMask = g.input('logitMask', floatType, [b, t, c.vocabSize]);
   const logits = g.add(forward(g, c, pmap, ids).logits, logitMask);
   const { logp, logSoftmax } = tokenLogprobs(g, logits, targets);
-  const out = buildLoss(g, loss, { logp, logSoftmax, mask, advantages, oldLogp, refLogp }, c.context);
+  const norm = shape.partial ? { tokens: g.input('normTokens', floatType, []), rows: g.input('normRows', floatType, []) } : undefined;
+  const out = buildLoss(g, loss, { logp, logSoftmax, mask, advantages, oldLogp, refLogp, norm }, c.context);
   return { g, specs, params: specs.map((s) => pmap.get(s.name)!), out };
 }
 
@@ -63,16 +69,56 @@ export function buildTrainGraph(c: ModelConfig, loss: LossConfig, opt: Optimizer
   const bc1 = g.input('bc1', 'float32', []);
   const bc2 = g.input('bc2', 'float32', []);
   const upd = buildAdamW(g, opt, specs, params, grads, m, v, { lr, bc1, bc2 });
-  g.output(out.loss, 'loss');
-  g.output(out.pgLoss, 'pgLoss');
-  g.output(out.kl, 'kl');
-  g.output(out.entropy, 'entropy');
-  g.output(out.clipFrac, 'clipFrac');
+  outputLossMetrics(g, out);
+  outputUpdate(g, specs, upd);
+  return { graph: g, flops: countFlops(g) };
+}
+
+/** The loss metrics an accumulated step sums over its micro-batches. */
+export const PARTIAL_METRICS = ['loss', 'pgLoss', 'kl', 'entropy', 'clipFrac'] as const;
+
+function outputLossMetrics(g: Graph, out: LossOutputs): void {
+  for (const k of PARTIAL_METRICS) g.output(out[k], k);
+}
+
+function outputUpdate(g: Graph, specs: readonly ParamSpec[], upd: ReturnType<typeof buildAdamW>): void {
   g.output(upd.gradNorm, 'gradNorm');
   specs.forEach((s, i) => {
     g.output(upd.params[i]!, `out:${s.name}`);
     g.output(upd.m[i]!, `out_m:${s.name}`);
     g.output(upd.v[i]!, `out_v:${s.name}`);
   });
+}
+
+/**
+ * One micro-batch of an accumulated step: forward, loss (its share of the whole batch, see
+ * StepShape.partial) and backward. Outputs the loss metrics' shares and `grad:<name>`; the
+ * shares of every micro-batch add up to the whole batch's loss, metrics and gradients.
+ */
+export function buildGradGraph(c: ModelConfig, loss: LossConfig, shape: Omit<StepShape, 'partial'>): TrainGraph {
+  const { g, specs, params, out } = buildLossGraph(c, loss, { ...shape, partial: true }, 'float32');
+  const grads = gradients(g, out.loss, params);
+  outputLossMetrics(g, out);
+  specs.forEach((s, i) => g.output(grads[i]!, `grad:${s.name}`));
   return { graph: g, flops: countFlops(g) };
+}
+
+/**
+ * The update of an accumulated step: global-norm clipping and AdamW on summed gradients.
+ * Inputs: parameters, `grad:<name>`, `m:<name>`, `v:<name>`, lr, bc1, bc2; outputs as the
+ * fused train graph's (gradNorm, `out:`, `out_m:`, `out_v:`).
+ */
+export function buildApplyGraph(c: ModelConfig, opt: OptimizerConfig): Graph {
+  const g = new Graph('float32');
+  const specs = paramSpecs(c);
+  const pmap = declareParams(g, c);
+  const params = specs.map((s) => pmap.get(s.name)!);
+  const grads = specs.map((s) => g.input(`grad:${s.name}`, 'float32', s.shape));
+  const m = specs.map((s) => g.input(`m:${s.name}`, 'float32', s.shape));
+  const v = specs.map((s) => g.input(`v:${s.name}`, 'float32', s.shape));
+  const lr = g.input('lr', 'float32', []);
+  const bc1 = g.input('bc1', 'float32', []);
+  const bc2 = g.input('bc2', 'float32', []);
+  outputUpdate(g, specs, buildAdamW(g, opt, specs, params, grads, m, v, { lr, bc1, bc2 }));
+  return g;
 }
