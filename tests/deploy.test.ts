@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -17,32 +18,71 @@ test('docker-compose.yml is valid (docker-compose config) and wires every servic
   for (const s of ['redis', 'controller', 'proposer', 'solver', 'judge', 'learner', 'prometheus', 'grafana']) {
     assert.ok(compose.services[s], `service ${s} missing`);
   }
-  for (const [name, s] of Object.entries(compose.services)) assert.equal(s.network_mode, 'host', `${name} must use the host network`);
+  for (const [name, s] of Object.entries(compose.services)) assert.equal(s.network_mode, name === 'tokens' ? 'none' : 'host', `${name} must use the host network (the tokens setup: none)`);
   const redisCmd = compose.services.redis!.command!.join(' ');
   assert.match(redisCmd, /--appendonly yes/);
   assert.match(redisCmd, /--maxmemory-policy noeviction/);
   assert.match(redisCmd, /--maxmemory \S+/, 'Redis is capped (noeviction alone lets it grow until the host kills it)');
 });
 
-test('docker-compose.yml: Redis capped at 2gb by default; tokens come from the shell, unset when it has none', () => {
+test('docker-compose.yml: Redis capped at 2gb by default; the tokens setup makes both tokens in a volume the services read, never the shell\'s values directly', () => {
+  type Service = { command?: string[]; environment?: Record<string, string | null>; volumes?: string[]; depends_on?: Record<string, { condition: string }> | string[] };
   const config = (env: Record<string, string>) => {
     const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^SPAR_(API|GRPC)_TOKEN$|^SPAR_REDIS_MAXMEMORY$/.test(k)));
     const r = spawnSync('docker-compose', ['-f', join(ROOT, 'docker-compose.yml'), 'config'], { encoding: 'utf8', env: { ...clean, ...env } });
     assert.equal(r.status, 0, `docker-compose config failed: ${r.stderr}`);
-    return YAML.parse(r.stdout) as { services: Record<string, { command?: string[]; environment?: Record<string, string | null> }> };
+    return YAML.parse(r.stdout) as { services: Record<string, Service>; volumes: Record<string, unknown> };
   };
   const grpcServices = ['judge', 'learner', 'solver', 'proposer'];
   const apiClients = ['controller', 'submit-default'];
   const unset = config({});
   assert.match(unset.services.redis!.command!.join(' '), /--maxmemory 2gb/);
-  for (const s of grpcServices) assert.equal(unset.services[s]!.environment!.SPAR_GRPC_TOKEN ?? undefined, undefined, `${s}: no token by default`);
-  for (const s of apiClients) assert.equal(unset.services[s]!.environment!.SPAR_API_TOKEN ?? undefined, undefined, `${s}: no token by default`);
+  assert.ok('spar-secrets' in unset.volumes, 'a named volume holds the tokens');
+  const tokens = unset.services.tokens!;
+  assert.deepEqual(tokens.command, ['scripts/docker/make-tokens.mjs', '/secrets']);
+  assert.ok(tokens.volumes!.some((v) => /^spar-secrets:\/secrets(:rw)?$/.test(v)), `tokens writes the volume: ${tokens.volumes}`);
+  const reads = (s: Service, file: string, name: string) => {
+    assert.equal(s.environment![`${name}_FILE`], `/secrets/${file}`);
+    assert.equal(s.environment![name] ?? undefined, undefined, 'the token itself is not in the environment');
+    assert.ok(s.volumes!.includes('spar-secrets:/secrets:ro'), `the volume, read-only: ${s.volumes}`);
+  };
+  for (const s of grpcServices) {
+    reads(unset.services[s]!, 'grpc-token', 'SPAR_GRPC_TOKEN');
+    assert.deepEqual((unset.services[s]!.depends_on as Record<string, { condition: string }>).tokens, { condition: 'service_completed_successfully' }, `${s} waits for the tokens`);
+  }
+  for (const s of apiClients) reads(unset.services[s]!, 'api-token', 'SPAR_API_TOKEN');
+  // Tokens from the shell go to the setup only (it stores them); the controller has no gRPC token.
   const set = config({ SPAR_GRPC_TOKEN: 'g'.repeat(32), SPAR_API_TOKEN: 'a'.repeat(32), SPAR_REDIS_MAXMEMORY: '512mb' });
   assert.match(set.services.redis!.command!.join(' '), /--maxmemory 512mb/);
-  for (const s of grpcServices) assert.equal(set.services[s]!.environment!.SPAR_GRPC_TOKEN, 'g'.repeat(32), `${s} gets SPAR_GRPC_TOKEN`);
-  for (const s of apiClients) assert.equal(set.services[s]!.environment!.SPAR_API_TOKEN, 'a'.repeat(32), `${s} gets SPAR_API_TOKEN`);
-  // The controller has no gRPC: a token there would be an unknown setting.
-  assert.equal('SPAR_GRPC_TOKEN' in set.services.controller!.environment!, false);
+  assert.equal(set.services.tokens!.environment!.SPAR_GRPC_TOKEN, 'g'.repeat(32));
+  assert.equal(set.services.tokens!.environment!.SPAR_API_TOKEN, 'a'.repeat(32));
+  for (const s of [...grpcServices, ...apiClients]) assert.equal(set.services[s]!.environment!.SPAR_API_TOKEN ?? set.services[s]!.environment!.SPAR_GRPC_TOKEN ?? undefined, undefined);
+  assert.equal('SPAR_GRPC_TOKEN_FILE' in set.services.controller!.environment!, false);
+});
+
+test('make-tokens.mjs: makes two 64-hex-digit tokens (0400) once, keeps them, takes given ones, prints one on request', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'spar-tokens-'));
+  try {
+    const run = (args: string[], env: Record<string, string> = {}) => {
+      const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^SPAR_(API|GRPC)_TOKEN$/.test(k)));
+      return spawnSync(process.execPath, [join(ROOT, 'scripts/docker/make-tokens.mjs'), dir, ...args], { encoding: 'utf8', env: { ...clean, ...env } });
+    };
+    assert.equal(run([]).status, 0);
+    const api = readFileSync(join(dir, 'api-token'), 'utf8');
+    const grpc = readFileSync(join(dir, 'grpc-token'), 'utf8');
+    assert.match(api, /^[0-9a-f]{64}\n$/);
+    assert.match(grpc, /^[0-9a-f]{64}\n$/);
+    assert.notEqual(api, grpc);
+    assert.equal(statSync(join(dir, 'api-token')).mode & 0o777, 0o400);
+    const again = run(['--print', 'api']);
+    assert.equal(again.status, 0);
+    assert.equal(again.stdout, api, 'kept, and printed');
+    assert.equal(run(['--print', 'grpc'], { SPAR_GRPC_TOKEN: 'given-grpc-token-0123456789' }).stdout, 'given-grpc-token-0123456789\n', 'a given token replaces the stored one');
+    assert.equal(run([], { SPAR_API_TOKEN: 'short' }).status, 2, 'a short token is refused');
+    assert.equal(run(['--print', 'nope']).status, 2);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test('Prometheus config is valid (promtool) and discovers every replica through the controller; worker ports are free for scaling', () => {

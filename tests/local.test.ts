@@ -6,6 +6,7 @@ import { join, resolve } from 'node:path';
 import { after, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import type { ExperimentRecord } from '@spar/core';
+import { isLoopback, listeningSockets } from './listeners.ts';
 
 // `npm start` (local mode) as a user runs it in a terminal: Ctrl-C goes to the whole foreground
 // process group, and local mode must still stop cleanly; a service killed mid-run is restarted by
@@ -93,6 +94,12 @@ test('local mode: Ctrl-C to the whole process group stops the run cleanly — fi
   const pids = await run.pids();
   assert.deepEqual(Object.keys(pids).sort(), ['controller', 'judge', 'learner', 'proposer', 'redis-server', 'solver']);
   await untilStep(await run.api(), 3);
+  // Secure by default: everything local mode started listens on loopback only (read from /proc).
+  const listening = Object.entries(pids).map(([name, pid]) => ({ name, listeners: listeningSockets(pid) }));
+  for (const { name, listeners } of listening) {
+    assert.ok(listeners.length > 0, `${name} listens`);
+    assert.ok(listeners.every(isLoopback), `${name} listens beyond loopback: ${JSON.stringify(listeners)}`);
+  }
   process.kill(-run.child.pid!, 'SIGINT'); // what a terminal does on Ctrl-C
   const code = await Promise.race([run.exited, new Promise((r) => setTimeout(() => r('timeout'), 90000))]);
   assert.equal(code, 0, `still running 90 s after Ctrl-C:\n${run.stderr().slice(-2000)}`);

@@ -62,7 +62,7 @@ await build({
 });
 
 for (const d of ['proto', 'configs']) cpSync(join(root, d), join(out, d), { recursive: true });
-cpSync(join(root, 'scripts/docker/healthcheck.mjs'), join(out, 'scripts/docker/healthcheck.mjs'));
+for (const f of ['healthcheck.mjs', 'make-tokens.mjs']) cpSync(join(root, 'scripts/docker', f), join(out, 'scripts/docker', f));
 const rootPkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
 writeFileSync(join(out, 'package.json'), `${JSON.stringify({ name: rootPkg.name, version: rootPkg.version, private: true, type: 'module', license: rootPkg.license }, null, 2)}\n`);
 
@@ -93,6 +93,7 @@ if (existsSync(ortBin)) {
 if (overlay) {
   mkdirSync(overlay, { recursive: true });
   mkdirSync(`${overlay}-data/data`, { recursive: true }); // copied with --chown: /data itself is the user's
+  mkdirSync(`${overlay}-data/secrets`, { recursive: true }); // the spar-secrets volume's mount point: a new volume starts owned by the user
   if (process.env.RUNTIME_NEEDS_NODE === 'true') {
     mkdirSync(join(overlay, 'usr/local/bin'), { recursive: true });
     cpSync(process.execPath, join(overlay, 'usr/local/bin/node'));

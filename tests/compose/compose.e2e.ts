@@ -4,6 +4,8 @@
 // Prometheus scrapes every replica, kill -9s the learner (restart policy → resume from checkpoint),
 // then `down` and `up` again: the experiment record and checkpoints survive in the volumes.
 // gRPC runs over mutual TLS (deploy/compose.tls.yml, certificates from deploy/tls/make-certs.sh).
+// Secure by default: the `tokens` service makes the API and gRPC tokens on first up; every
+// container listens on 127.0.0.1 only; an unauthenticated submit is refused.
 // Prints one JSON line of figures. Everything talks over 127.0.0.1 on the host network.
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -15,6 +17,7 @@ import { fileURLToPath } from 'node:url';
 import { freePort } from '@spar/cli/supervise';
 import { grpc } from '@spar/service-kit';
 import { grpcProbe } from '../grpc-probe.ts';
+import { isLoopback, listeningSockets } from '../listeners.ts';
 import { dockerEngine, type DockerEngine } from './docker.ts';
 import { buildTestImages, TEST_IMAGES } from './images.ts';
 
@@ -36,7 +39,12 @@ function compose(args: readonly string[], timeoutMs = 300000): string {
   return r.stdout;
 }
 
-const api = (path: string, init?: RequestInit) => fetch(`http://127.0.0.1:${ports.api}${path}`, { ...init, signal: AbortSignal.timeout(5000) });
+/** The API token the `tokens` service made (read as the compose comment tells users to). */
+let apiToken = '';
+const api = (path: string, init?: RequestInit) => fetch(`http://127.0.0.1:${ports.api}${path}`, {
+  ...init, headers: { ...(init?.headers as Record<string, string> | undefined), ...(apiToken ? { authorization: `Bearer ${apiToken}` } : {}) },
+  signal: AbortSignal.timeout(5000),
+});
 
 async function until<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>): Promise<T> {
   const deadline = Date.now() + timeoutMs;
@@ -165,6 +173,11 @@ async function scenario(): Promise<void> {
   upOnce = true;
   await until('the controller to be ready', 120000, async () => ((await api('/readyz')).ok ? true : undefined));
   const kuhn = readFileSync(join(ROOT, 'configs/kuhn.yaml'), 'utf8');
+  // No token: the API refuses to create anything. The token, read from the tokens volume, works.
+  const anonymous = await fetch(`http://127.0.0.1:${ports.api}/v1/experiments`, { method: 'POST', headers: { 'content-type': 'application/yaml' }, body: kuhn, signal: AbortSignal.timeout(5000) });
+  assert.equal(anonymous.status, 401, 'an unauthenticated submit is refused');
+  apiToken = compose(['run', '--rm', '-T', 'tokens', 'scripts/docker/make-tokens.mjs', '/secrets', '--print', 'api']).trim();
+  assert.match(apiToken, /^[0-9a-f]{64}$/, 'a 32-byte random API token');
   const sub = await api('/v1/experiments', { method: 'POST', headers: { 'content-type': 'application/yaml' }, body: kuhn });
   assert.equal(sub.status, 201, await sub.clone().text());
   const id = ((await sub.json()) as { id: string }).id;
@@ -183,6 +196,13 @@ async function scenario(): Promise<void> {
     return Object.entries(want).every(([s, n]) => healthy[s] === n) ? healthy : undefined;
   });
   figures.scrapedReplicas = up;
+  // Every spar container listens on loopback only (its sockets, read from /proc on the host network).
+  for (const service of ['controller', 'proposer', 'solver', 'judge', 'learner']) {
+    for (const c of containersOf(service)) {
+      const listeners = listeningSockets(Number(engine.must(['inspect', '-f', '{{.State.Pid}}', c]).trim()));
+      assert.ok(listeners.length > 0 && listeners.every(isLoopback), `${c} listens on ${JSON.stringify(listeners)}`);
+    }
+  }
   // gRPC is TLS-only: the learner's PolicyService refuses a plaintext client and serves one with the certificate.
   const grpcPort = /"grpcPort":(\d+)[^\n]*"msg":"learner ready"/.exec(engine.docker(['logs', containersOf('learner')[0]!]).stdout)?.[1];
   assert.ok(grpcPort, 'the learner logs its gRPC port');

@@ -1,4 +1,12 @@
+import { readFileSync } from 'node:fs';
 import type { ExperimentRecord } from '@spar/core';
+
+/** The API token the CLI sends: $SPAR_API_TOKEN, or the file $SPAR_API_TOKEN_FILE names (compose's tokens volume). */
+export function apiTokenFromEnv(env: NodeJS.ProcessEnv = process.env): string | undefined {
+  if (env.SPAR_API_TOKEN) return env.SPAR_API_TOKEN;
+  const file = env.SPAR_API_TOKEN_FILE;
+  return file ? readFileSync(file, 'utf8').trim() : undefined;
+}
 
 /** Minimal client of the controller's HTTP API. */
 export class ControllerClient {

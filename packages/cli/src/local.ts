@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { parseConfigText, TERMINAL_STATES, type ExperimentRecord } from '@spar/core';
 import { allocatePorts, RedisServer, stackEnv, Supervisor, type ServiceName } from './supervise/index.ts';
 import { Redis } from 'ioredis';
-import { ControllerClient } from './client.ts';
+import { apiTokenFromEnv, ControllerClient } from './client.ts';
 import { budgetOf, progressLine, StatusLine } from './progress.ts';
 import { RECORD_FILE } from './report/index.ts';
 
@@ -129,7 +129,7 @@ export async function runLocalExperiment(o: LocalOptions): Promise<LocalResult> 
   let last: ExperimentRecord | undefined;
   let submittedAt: number | undefined;
   try {
-    const client = new ControllerClient(`http://127.0.0.1:${http}`, process.env.SPAR_API_TOKEN);
+    const client = new ControllerClient(`http://127.0.0.1:${http}`, apiTokenFromEnv());
     for (let i = 0; ; i++) {
       try {
         await client.list();

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { parseConfigText, TERMINAL_STATES } from '@spar/core';
-import { ControllerClient } from './client.ts';
+import { apiTokenFromEnv, ControllerClient } from './client.ts';
 import { runLocal } from './local.ts';
 import { budgetOf, progressLine, StatusLine } from './progress.ts';
 import { writeReport } from './report/index.ts';
@@ -13,7 +13,7 @@ const USAGE = `usage:
   spar watch  ID                                                  follow an experiment until it ends
   spar stop   ID                                                  stop an experiment
   spar report ID|RUN_DIR [--out FILE.svg]                         evaluation curves as one SVG
-options: --url URL (controller, default $SPAR_URL or http://127.0.0.1:8080), token from $SPAR_API_TOKEN`;
+options: --url URL (controller, default $SPAR_URL or http://127.0.0.1:8080), token from $SPAR_API_TOKEN (or the file $SPAR_API_TOKEN_FILE)`;
 
 export async function main(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -25,7 +25,7 @@ export async function main(argv: string[]): Promise<number> {
   const maxSteps = values['max-steps'] === undefined ? undefined : Number(values['max-steps']);
   if (maxSteps !== undefined && (!Number.isInteger(maxSteps) || maxSteps < 1)) { process.stderr.write('--max-steps must be a positive integer\n'); return 2; }
   if (cmd === 'local') return runLocal({ config: values.config, maxSteps, dataDir: values['data-dir'] });
-  const client = new ControllerClient(values.url ?? process.env.SPAR_URL ?? 'http://127.0.0.1:8080', process.env.SPAR_API_TOKEN);
+  const client = new ControllerClient(values.url ?? process.env.SPAR_URL ?? 'http://127.0.0.1:8080', apiTokenFromEnv());
   switch (cmd) {
     case 'submit': {
       if (!arg) break;

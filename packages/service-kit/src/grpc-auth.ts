@@ -1,5 +1,4 @@
 import { timingSafeEqual } from 'node:crypto';
-import { isIP } from 'node:net';
 import * as grpc from '@grpc/grpc-js';
 import { Type } from '@sinclair/typebox';
 
@@ -58,12 +57,4 @@ export function clientAuthInterceptor(token: string): grpc.Interceptor {
       next(metadata, listener);
     },
   });
-}
-
-/** Whether a bind address (`host:port`, `[v6]:port`) listens beyond this machine. */
-export function exposedBeyondLoopback(address: string): boolean {
-  const host = address.replace(/:\d+$/, '').replace(/^\[|\]$/g, '');
-  if (host === 'localhost' || host === '::1') return false;
-  if (isIP(host) === 4) return !host.startsWith('127.');
-  return true;
 }

@@ -3,7 +3,8 @@ import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import { HealthImplementation } from 'grpc-health-check';
 import type { Logger } from 'pino';
-import { clientAuthInterceptor, exposedBeyondLoopback, serverAuthInterceptor } from './grpc-auth.ts';
+import { clientAuthInterceptor, serverAuthInterceptor } from './grpc-auth.ts';
+import { guardListener } from './listen-guard.ts';
 import { channelCredentials, serverCredentials, tlsChannelOptions, type GrpcTls } from './grpc-tls.ts';
 import type { ProtoGrpcType } from '../../../proto/generated/spar.ts';
 
@@ -34,8 +35,10 @@ export const MAX_MESSAGE_BYTES = 8 * 1024 * 1024;
 export interface GrpcServerOptions {
   /** Shared bearer token required on every call but health (see grpc-auth.ts); unset = open. */
   readonly token?: string;
-  /** Warned when the server listens beyond loopback without a token. */
+  /** Where SPAR_INSECURE's warning goes. */
   readonly logger?: Logger;
+  /** SPAR_INSECURE: serve beyond loopback without a token or mutual TLS (logged); otherwise that refuses to start. */
+  readonly insecure?: boolean;
   /** TLS (grpc-tls.ts): served over TLS when it has a certificate; mutual when it has a CA too. */
   readonly tls?: GrpcTls;
 }
@@ -49,13 +52,14 @@ export async function startGrpcServer(
   services: readonly { name: string; definition: grpc.ServiceDefinition; impl: grpc.UntypedServiceImplementation }[],
   opts: GrpcServerOptions = {},
 ): Promise<GrpcServerHandle> {
+  guardListener({
+    listener: 'gRPC', address, authenticated: !!opts.token || !!(opts.tls?.cert && opts.tls.ca),
+    remedy: 'SPAR_GRPC_TOKEN (or mutual TLS: SPAR_GRPC_TLS_CERT, _KEY and _CA)', insecure: !!opts.insecure,
+  }, opts.logger);
   const server = new grpc.Server({
     'grpc.max_receive_message_length': MAX_MESSAGE_BYTES, 'grpc.max_send_message_length': MAX_MESSAGE_BYTES,
     interceptors: opts.token ? [serverAuthInterceptor(opts.token)] : [],
   });
-  if (!opts.token && exposedBeyondLoopback(address)) {
-    opts.logger?.warn({ address }, 'gRPC listens beyond loopback without SPAR_GRPC_TOKEN: anyone who reaches this port can call it');
-  }
   const health = new HealthImplementation({ '': 'SERVING', ...Object.fromEntries(services.map((s) => [s.name, 'SERVING' as const])) });
   health.addToServer(server);
   for (const s of services) server.addService(tolerantDefinition(s.definition), rejectMalformed(s.definition, s.impl));

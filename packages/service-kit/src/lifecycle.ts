@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import { SparError } from '@spar/core';
 
 export interface Closable {
   readonly name: string;
@@ -53,4 +54,16 @@ export function exitOnSignals(shutdown: () => Promise<void>, logger: Logger): vo
     }, 1000);
     watch.unref();
   } else process.once('SIGINT', () => handler('SIGINT'));
+}
+
+/**
+ * A service's main() failed before it could run: print a refusal (a SparError: a configuration
+ * the operator can fix) as one line, anything else with its stack, and exit 1.
+ */
+export function exitStartFailure(service: string) {
+  return (err: unknown): never => {
+    if (err instanceof SparError) console.error(`spar ${service}: ${err.message}`);
+    else console.error(err);
+    process.exit(1);
+  };
 }

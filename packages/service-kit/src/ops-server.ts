@@ -4,6 +4,7 @@ import type { Registry } from 'prom-client';
 
 export interface OpsServerOptions {
   readonly port: number;
+  /** Bind address (default 127.0.0.1). The ops endpoints are read-only; see listen-guard.ts. */
   readonly host?: string;
   readonly registry: Registry;
   /** Liveness: the process works (default: always). */
@@ -49,7 +50,7 @@ export class OpsServer {
     });
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
-      server.listen(o.port, o.host ?? '0.0.0.0', () => resolve());
+      server.listen(o.port, o.host ?? '127.0.0.1', () => resolve());
     });
     return new OpsServer(server, (server.address() as AddressInfo).port);
   }

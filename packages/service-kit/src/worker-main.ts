@@ -10,6 +10,8 @@ import { newInstanceId, ServiceRegistration, writePortFile } from './registry.ts
 export interface WorkerBaseConfig {
   readonly REDIS_URL: string;
   readonly SPAR_OPS_PORT: number;
+  /** Where the ops server binds (default 127.0.0.1). */
+  readonly SPAR_OPS_HOST: string;
   readonly SPAR_LOG_LEVEL: string;
   /** Host registered with this replica's ports (service discovery); default 127.0.0.1. */
   readonly SPAR_ADVERTISE_HOST?: string;
@@ -44,7 +46,7 @@ export async function runWorkerService<C extends WorkerBaseConfig>(
     void shutdown().finally(() => process.exit(code));
   };
   const service = create({ config, redis, recipes: builtinRecipes(), logger, metrics, exit });
-  const ops = await OpsServer.start({ port: config.SPAR_OPS_PORT, registry: metrics.registry, ready: async () => (service.ready?.() ?? true) && (await redisReady(redis)) });
+  const ops = await OpsServer.start({ host: config.SPAR_OPS_HOST, port: config.SPAR_OPS_PORT, registry: metrics.registry, ready: async () => (service.ready?.() ?? true) && (await redisReady(redis)) });
   writePortFile(ops.port);
   let registration: ServiceRegistration | undefined;
   const shutdown: () => Promise<void> = shutdownSequence([

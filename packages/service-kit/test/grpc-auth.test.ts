@@ -5,7 +5,7 @@ import { service as healthService } from 'grpc-health-check';
 import pino from 'pino';
 import { Policy, policyWeights } from '@spar/policy';
 import {
-  clientOptions, CLIENT_OPTIONS, exposedBeyondLoopback, fetchWeights, grpc, PolicyFollower, PolicyPublisher, sparProto, startGrpcServer,
+  clientOptions, CLIENT_OPTIONS, exposedBeyondLoopback, InsecureListenerError, fetchWeights, grpc, PolicyFollower, PolicyPublisher, sparProto, startGrpcServer,
   type GrpcServerHandle,
 } from '../src/index.ts';
 
@@ -87,21 +87,25 @@ test('a follower installs weights only with the right token', async () => {
   assert.ok(bad.logs.some((l) => l.includes('policy watch refused')), 'a refused watch is logged as a warning');
 });
 
-test('a server bound beyond loopback without a token warns at start; with one, or on loopback, it does not', async () => {
+test('a gRPC server beyond loopback without a token or mutual TLS refuses to start; SPAR_INSECURE serves it with an error line', async () => {
   assert.equal(exposedBeyondLoopback('0.0.0.0:50051'), true);
   assert.equal(exposedBeyondLoopback('10.1.2.3:0'), true);
   assert.equal(exposedBeyondLoopback('[::]:0'), true);
+  assert.equal(exposedBeyondLoopback('0.0.0.0'), true);
   assert.equal(exposedBeyondLoopback('127.0.0.1:0'), false);
+  assert.equal(exposedBeyondLoopback('127.0.0.2'), false);
   assert.equal(exposedBeyondLoopback('localhost:0'), false);
   assert.equal(exposedBeyondLoopback('[::1]:0'), false);
-  const start = async (address: string, token?: string) => {
+  assert.equal(exposedBeyondLoopback('::1'), false);
+  const start = async (address: string, opts: { token?: string; insecure?: boolean } = {}) => {
     const lines: string[] = [];
     const logger = pino({ level: 'warn' }, new Writable({ write(c, _e, cb) { lines.push(String(c)); cb(); } }));
-    const s = await startGrpcServer(address, [], { token, logger });
+    const s = await startGrpcServer(address, [], { ...opts, logger });
     await s.close();
-    return lines.some((l) => l.includes('without SPAR_GRPC_TOKEN'));
+    return lines.filter((l) => l.includes('INSECURE')).length;
   };
-  assert.equal(await start('0.0.0.0:0'), true);
-  assert.equal(await start('0.0.0.0:0', TOKEN), false);
-  assert.equal(await start('127.0.0.1:0'), false);
+  await assert.rejects(start('0.0.0.0:0'), (e: Error) => e instanceof InsecureListenerError && /SPAR_GRPC_TOKEN/.test(e.message) && /SPAR_INSECURE=1/.test(e.message));
+  assert.equal(await start('0.0.0.0:0', { insecure: true }), 1, 'the opt-out is logged');
+  assert.equal(await start('0.0.0.0:0', { token: TOKEN }), 0);
+  assert.equal(await start('127.0.0.1:0'), 0);
 });

@@ -1,10 +1,11 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { DEFAULT_LIMITS, type ResourceLimits } from '@spar/core';
-import { AdvertiseHostSetting, loadServiceConfig } from '@spar/service-kit';
+import { AdvertiseHostSetting, InsecureSetting, loadServiceConfig } from '@spar/service-kit';
 
 export const ControllerConfigSchema = Type.Object({
   REDIS_URL: Type.String({ default: 'redis://127.0.0.1:6379', description: 'Redis holding experiment state' }),
-  SPAR_HTTP_HOST: Type.String({ default: '0.0.0.0' }),
+  SPAR_HTTP_HOST: Type.String({ default: '127.0.0.1', minLength: 1, description: 'address the API binds; beyond loopback it needs SPAR_API_TOKEN (or SPAR_INSECURE)' }),
+  SPAR_INSECURE: InsecureSetting,
   SPAR_HTTP_PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 8080, description: 'API, /metrics, /healthz, /readyz, /docs' }),
   SPAR_ADVERTISE_HOST: AdvertiseHostSetting,
   SPAR_API_TOKEN: Type.Optional(Type.String({ minLength: 8, description: 'bearer token required on mutating endpoints' })),

@@ -1,5 +1,5 @@
 import { builtinRecipes } from '@spar/recipes';
-import { closeRedis, createLogger, exitOnSignals, ExperimentStore, listServices, Metrics, newInstanceId, ServiceRegistration, shutdownSequence, writePortFile } from '@spar/service-kit';
+import { closeRedis, createLogger, exitOnSignals, guardListener, ExperimentStore, listServices, Metrics, newInstanceId, ServiceRegistration, shutdownSequence, writePortFile } from '@spar/service-kit';
 import { connectApiRedis, redisChecks } from './api-redis.ts';
 import { buildApp } from './app.ts';
 import { limitsOf, loadConfig } from './config.ts';
@@ -9,6 +9,11 @@ import { QueueMonitor } from './queue-monitor.ts';
 export async function main(): Promise<void> {
   const config = loadConfig();
   const logger = createLogger('controller', config.SPAR_LOG_LEVEL);
+  const host = config.SPAR_HTTP_HOST;
+  guardListener({
+    listener: 'HTTP API', address: `${host.includes(':') ? `[${host}]` : host}:${config.SPAR_HTTP_PORT}`,
+    authenticated: config.SPAR_API_TOKEN !== undefined, remedy: 'SPAR_API_TOKEN', insecure: config.SPAR_INSECURE,
+  }, logger);
   const redis = connectApiRedis(config.REDIS_URL, logger);
   const metrics = new Metrics('controller');
   const store = new ExperimentStore(redis);

@@ -1,6 +1,4 @@
+import { exitStartFailure } from '@spar/service-kit';
 import { main } from './index.ts';
 
-main().catch((err) => {
-  console.error(err);
-  process.exit(1);
-});
+main().catch(exitStartFailure('judge'));

@@ -1,9 +1,11 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { AdvertiseHostSetting, GrpcTlsSettings, GrpcTokenSetting, loadServiceConfig } from '@spar/service-kit';
+import { AdvertiseHostSetting, GrpcTlsSettings, GrpcTokenSetting, InsecureSetting, loadServiceConfig, OpsHostSetting } from '@spar/service-kit';
 
 export const JudgeConfigSchema = Type.Object({
   REDIS_URL: Type.String({ default: 'redis://127.0.0.1:6379' }),
-  SPAR_GRPC_HOST: Type.String({ default: '0.0.0.0' }),
+  SPAR_GRPC_HOST: Type.String({ default: '127.0.0.1', minLength: 1, description: 'address the gRPC server binds; beyond loopback it needs SPAR_GRPC_TOKEN or mutual TLS (or SPAR_INSECURE)' }),
+  SPAR_INSECURE: InsecureSetting,
+  SPAR_OPS_HOST: OpsHostSetting,
   SPAR_GRPC_PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 50052, description: 'JudgeService (ValidateTasks) + health' }),
   SPAR_OPS_PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 9465, description: '/metrics, /healthz, /readyz' }),
   SPAR_CONCURRENCY: Type.Integer({ minimum: 1, maximum: 256, default: 4, description: 'rollout groups judged at once per experiment' }),

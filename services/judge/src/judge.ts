@@ -43,7 +43,7 @@ export class Judge {
     const { JudgeService } = sparProto();
     this.grpc = await startGrpcServer(`${this.cfg.SPAR_GRPC_HOST}:${this.cfg.SPAR_GRPC_PORT}`, [
       { name: 'spar.v1.JudgeService', definition: JudgeService.service, impl: { ValidateTasks: this.validateTasks } },
-    ], { token: this.cfg.SPAR_GRPC_TOKEN, tls: readGrpcTls(this.cfg), logger: this.logger });
+    ], { token: this.cfg.SPAR_GRPC_TOKEN, tls: readGrpcTls(this.cfg), insecure: this.cfg.SPAR_INSECURE, logger: this.logger });
     this.running = new RunningExperiments(this.redis, {
       start: (rec) => this.serve(rec.id),
       stop: (id) => this.unserve(id),

@@ -40,7 +40,7 @@ export class LearnerService {
     const { PolicyService } = sparProto();
     this.grpc = await startGrpcServer(`${this.cfg.SPAR_GRPC_HOST}:${this.cfg.SPAR_GRPC_PORT}`, [
       { name: 'spar.v1.PolicyService', definition: PolicyService.service, impl: this.publisher.implementation() },
-    ], { token: this.cfg.SPAR_GRPC_TOKEN, tls: readGrpcTls(this.cfg), logger: this.logger });
+    ], { token: this.cfg.SPAR_GRPC_TOKEN, tls: readGrpcTls(this.cfg), insecure: this.cfg.SPAR_INSECURE, logger: this.logger });
     this.idleTimer = setInterval(() => this.metrics.gauge('spar_idle_ratio').set({ service: 'learner' }, this.idle.ratio()), 1000);
     this.idleTimer.unref();
     this.loop = this.claimLoop();

@@ -1,9 +1,10 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { AdvertiseHostSetting, GrpcTlsSettings, GrpcTokenSetting, loadServiceConfig } from '@spar/service-kit';
+import { AdvertiseHostSetting, GrpcTlsSettings, GrpcTokenSetting, loadServiceConfig, OpsHostSetting } from '@spar/service-kit';
 
 export const SolverConfigSchema = Type.Object({
   REDIS_URL: Type.String({ default: 'redis://127.0.0.1:6379' }),
   SPAR_OPS_PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 9466, description: '/metrics, /healthz, /readyz' }),
+  SPAR_OPS_HOST: OpsHostSetting,
   SPAR_MAX_CONCURRENCY: Type.Integer({ minimum: 1, maximum: 256, default: 8, description: 'upper bound on tasks solved at once per experiment (the experiment asks for rollout.concurrency)' }),
   SPAR_THREADS: Type.Integer({ minimum: 0, maximum: 256, default: 1, description: 'onnxruntime intra-op threads per policy (0 = all cores)' }),
   SPAR_ADMISSION_TTL_MS: Type.Integer({ minimum: 1000, maximum: 3600000, default: 30000, description: 'lifetime of an admission token its holder stopped renewing (a crashed solver\'s share of the budget comes back after this)' }),

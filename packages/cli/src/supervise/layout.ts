@@ -10,13 +10,13 @@ export interface StackPorts {
   readonly metrics: Record<ServiceName, number>;
 }
 
-/** Environment of each service for a stack on loopback. */
+/** Environment of each service for a stack on loopback (every listener's default host, 127.0.0.1). */
 export function stackEnv(redisUrl: string, p: StackPorts, dataDir: string, logLevel = 'info'): Record<ServiceName, NodeJS.ProcessEnv> {
   const common = { REDIS_URL: redisUrl, SPAR_LOG_LEVEL: logLevel };
   return {
-    controller: { ...common, SPAR_HTTP_PORT: String(p.http), SPAR_HTTP_HOST: '127.0.0.1' },
-    judge: { ...common, SPAR_GRPC_PORT: String(p.judgeGrpc), SPAR_GRPC_HOST: '127.0.0.1', SPAR_OPS_PORT: String(p.metrics.judge) },
-    learner: { ...common, SPAR_GRPC_PORT: String(p.learnerGrpc), SPAR_GRPC_HOST: '127.0.0.1', SPAR_OPS_PORT: String(p.metrics.learner), SPAR_DATA_DIR: dataDir },
+    controller: { ...common, SPAR_HTTP_PORT: String(p.http) },
+    judge: { ...common, SPAR_GRPC_PORT: String(p.judgeGrpc), SPAR_OPS_PORT: String(p.metrics.judge) },
+    learner: { ...common, SPAR_GRPC_PORT: String(p.learnerGrpc), SPAR_OPS_PORT: String(p.metrics.learner), SPAR_DATA_DIR: dataDir },
     solver: { ...common, SPAR_OPS_PORT: String(p.metrics.solver) },
     proposer: { ...common, SPAR_OPS_PORT: String(p.metrics.proposer), SPAR_JUDGE_ADDR: `127.0.0.1:${p.judgeGrpc}` },
   };
