@@ -82,6 +82,9 @@ export async function runLocal(o: LocalOptions): Promise<number> {
   return (await runLocalExperiment(o)).code;
 }
 
+/** How long local mode keeps polling a controller that does not answer before it gives up. */
+const UNREACHABLE_MS = 120000;
+
 /** runLocal, returning the final record too (benchmarks read its evaluations and metrics). */
 export async function runLocalExperiment(o: LocalOptions): Promise<LocalResult> {
   const cfgPath = o.config ?? DEFAULT_CONFIG;
@@ -97,7 +100,8 @@ export async function runLocalExperiment(o: LocalOptions): Promise<LocalResult> 
   if (redisUrl && (await reachable(redisUrl))) say(`spar: using Redis at ${redisUrl}`);
   else {
     if (redisUrl) say(`spar: REDIS_URL ${redisUrl} is not reachable; starting a local redis-server`);
-    redis = await RedisServer.start({ appendOnly: true });
+    // Supervised: restarted with back-off if it dies, stopped by its watchdog if this process does.
+    redis = await RedisServer.start({ appendOnly: true, maxMemory: process.env.SPAR_REDIS_MAXMEMORY || '2gb', supervise: { say } });
     redisUrl = redis.url;
     say(`spar: started redis-server on ${redisUrl}`);
   }
@@ -148,9 +152,11 @@ export async function runLocalExperiment(o: LocalOptions): Promise<LocalResult> 
     last = rec;
     let stopSent = false;
     let said = false;
+    let unreachableSince: number | undefined;
     while (!TERMINAL_STATES.includes(last.state)) {
       if (interrupts >= 2) throw new Error('interrupted twice: the experiment was not stopped cleanly; rerun to resume it from its last checkpoint');
       if (supervisor.failure) throw supervisor.failure;
+      if (redis?.failure) throw redis.failure;
       if (interrupts === 1 && !said) {
         said = true;
         status.update('');
@@ -162,15 +168,18 @@ export async function runLocalExperiment(o: LocalOptions): Promise<LocalResult> 
           stopSent = true;
         }
         last = await client.get(rec.id);
+        unreachableSince = undefined;
         status.update(progressLine(last, budget));
       } catch (err) {
-        // The controller is being restarted by the supervisor: keep polling.
+        // The controller (or Redis) is being restarted by its supervisor: keep polling, for a while.
+        unreachableSince ??= Date.now();
+        if (Date.now() - unreachableSince > UNREACHABLE_MS) throw new Error(`the controller has not answered for ${UNREACHABLE_MS / 1000} s (last error: ${(err as Error).message}); logs in ${join(runDir, 'logs')}`);
         status.update(`controller unreachable (${(err as Error).message}); retrying`);
       }
       await new Promise((r) => setTimeout(r, 500));
     }
     status.done();
-    const restarts = supervisor.restarts;
+    const restarts: Record<string, number> = { ...supervisor.restarts, ...(redis?.restarts ? { 'redis-server': redis.restarts } : {}) };
     const summary = {
       experimentId: last.id, status: last.state, steps: last.step, policyVersion: last.policyVersion, eval: last.eval ?? {},
       ...(last.warmStart ? { warmStart: { from: last.warmStart.from, steps: last.warmStart.step, seconds: last.warmStart.seconds, evalBefore: last.warmStart.evalBefore ?? {}, eval: last.warmStart.eval ?? {} } } : {}),

@@ -3,7 +3,7 @@ export * from './held-out.ts';
 export { replayMask, type Replayed } from './replay-mask.ts';
 export { RecipeRegistry, vocabularyFor, modelConfigFor } from './registry.ts';
 export { spiralGames, SpiralOptionsSchema, type SpiralOptions, type GameTask } from './spiral/recipe.ts';
-export { EpisodeRejected } from './spiral/episodes.ts';
+export { TaskRejected } from './errors.ts';
 export { absoluteZero, rlvrFixed, AzrOptionsSchema, RlvrOptionsSchema, type AzrOptions, type RlvrOptions } from './azr/index.ts';
 export { rZero, RZeroOptionsSchema, type RZeroOptions } from './arith/index.ts';
 import { absoluteZero, rlvrFixed } from './azr/index.ts';

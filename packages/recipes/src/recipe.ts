@@ -12,6 +12,18 @@ export interface PolicyHandle {
   score(sequences: readonly ArrayLike<number>[]): Promise<Float32Array[]>;
 }
 
+/** What a policy handle is made from: anything that generates and scores (a Policy, a FollowedPolicy). */
+export interface PolicyLike {
+  readonly version: number;
+  generate(prompts: readonly ArrayLike<number>[], opts: GenerateOptions): Promise<GenerateResult>;
+  score(sequences: readonly ArrayLike<number>[]): Promise<Float32Array[]>;
+}
+
+/** A recipe's view of `policy` with `vocab`: live (its version is read at each use). */
+export function policyHandle(vocab: Vocabulary, policy: PolicyLike): PolicyHandle {
+  return { vocab, get version() { return policy.version; }, generate: (p, o) => policy.generate(p, o), score: (s) => policy.score(s) };
+}
+
 export interface ProposeContext<O> {
   readonly config: ExperimentConfig<O>;
   /** Present when the recipe proposes with the policy (absolute-zero, r-zero). */

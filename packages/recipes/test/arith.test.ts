@@ -5,7 +5,7 @@ import { BOS_ID, EOS_ID, Policy } from '@spar/policy';
 import { seededRng } from '../src/games/index.ts';
 import { modelConfigFor, RecipeRegistry, vocabularyFor, type PolicyHandle } from '../src/index.ts';
 import {
-  advance, allowedNext, answerState, ArithError, ArithRejected, bin, BudgetError, CHALLENGER_GROUP, DisallowedSymbolError, END,
+  advance, allowedNext, answerState, ArithError, TaskRejected, bin, BudgetError, CHALLENGER_GROUP, DisallowedSymbolError, END,
   evaluate, grammarMask, heldOutSet, lexemes, majorityVote, MASK_LITERAL_DIGITS, num, operatorCount, parenDepth, parseAnswer,
   parseExpr, printExpr, questionState, randomExpression, repetition, rZero, sentenceBleu, solverPrompt, uncertaintyReward,
   VALUE_BOUND, type AnswerRecord, type ArithTask, type Expr, type GrammarState, type RZeroOptions,
@@ -290,19 +290,19 @@ describe('judge', () => {
     assert.ok(j.trajectories.every((t) => t.sample.allowed === undefined), 'unconstrained: scored over the whole vocabulary');
     // Under constrained decoding an answer the grammar forbids was not decoded under this config.
     assert.throws(() => rZero.judge({ question: '1+1', references: [] }, malformed, undefined, o, vocab, config), /answer 1: response token 0 is outside the grammar/);
-    assert.throws(() => rZero.judge({ question: '1+1', references: [] }, [answerSample('1+1', '2')], proposalSample('1+1+'), o, vocab, config), ArithRejected);
+    assert.throws(() => rZero.judge({ question: '1+1', references: [] }, [answerSample('1+1', '2')], proposalSample('1+1+'), o, vocab, config), TaskRejected);
   });
 
   test('tampered groups and foreign proposals are rejected', () => {
     const task = { question: '1+1', references: [] };
     const bad = structuredClone(answerSample('1+1', '2')) as unknown as { sample: { tokens: number[] } };
     bad.sample.tokens[2] = vocab.id('7');
-    assert.throws(() => rZero.judge(task, [bad], undefined, o, vocab, config), ArithRejected);
-    assert.throws(() => rZero.judge(task, [answerSample('1+2', '3')], undefined, o, vocab, config), ArithRejected);
-    assert.throws(() => rZero.judge(task, [answerSample('1+1', '2')], proposalSample('1+2'), o, vocab, config), ArithRejected);
-    assert.throws(() => rZero.judge(task, [], undefined, o, vocab, config), ArithRejected);
-    assert.throws(() => rZero.judge({ question: '1+' }, [answerSample('1+1', '2')], undefined, o, vocab, config), ArithRejected);
-    assert.throws(() => rZero.judge(task, [{ sample: null }], undefined, o, vocab, config), ArithRejected);
+    assert.throws(() => rZero.judge(task, [bad], undefined, o, vocab, config), TaskRejected);
+    assert.throws(() => rZero.judge(task, [answerSample('1+2', '3')], undefined, o, vocab, config), TaskRejected);
+    assert.throws(() => rZero.judge(task, [answerSample('1+1', '2')], proposalSample('1+2'), o, vocab, config), TaskRejected);
+    assert.throws(() => rZero.judge(task, [], undefined, o, vocab, config), TaskRejected);
+    assert.throws(() => rZero.judge({ question: '1+' }, [answerSample('1+1', '2')], undefined, o, vocab, config), TaskRejected);
+    assert.throws(() => rZero.judge(task, [{ sample: null }], undefined, o, vocab, config), TaskRejected);
   });
 });
 
@@ -385,7 +385,7 @@ describe('with a tiny real policy', () => {
       judged++;
     }
     assert.ok(judged > 0, 'at least one proposal was valid');
-    await assert.rejects(rZero.propose({ config, buffer: [], count: 1, rng: Math.random }), ArithRejected);
+    await assert.rejects(rZero.propose({ config, buffer: [], count: 1, rng: Math.random }), TaskRejected);
   });
 
   test('evaluation is deterministic, in [0, 1], and reports every difficulty', async () => {

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { parseExperiment, type ExperimentConfig, type Sample } from '@spar/core';
 import { BOS_ID, EOS_ID } from '@spar/policy';
-import { absoluteZero, AzrRejected, checkTask, rlvrFixed, toWire, type AnswerRecord, type AzrOptions, type WireTask } from '../src/azr/index.ts';
+import { absoluteZero, TaskRejected, checkTask, rlvrFixed, toWire, type AnswerRecord, type AzrOptions, type WireTask } from '../src/azr/index.ts';
 import { createRng, generateTask, MARK, printProgram, renderAnswer, renderDraft, renderSolverPrompt, type Task } from '../src/dsl/index.ts';
 import { RecipeRegistry, vocabularyFor } from '../src/index.ts';
 
@@ -56,7 +56,7 @@ test('a copied proposal is trained with copyPenalty (0 under binary), counted as
   assert.throws(() => absoluteZero.judge(wire, [], proposal(task), o, vocab, config, 'stolen' as never), /unknown copy kind "stolen"/);
   // The proposal must have produced this very task.
   const other = valid('deduction', 4);
-  assert.throws(() => absoluteZero.judge(other.wire, [], proposal(task), o, vocab, config, 'reference'), AzrRejected);
+  assert.throws(() => absoluteZero.judge(other.wire, [], proposal(task), o, vocab, config, 'reference'), TaskRejected);
 });
 
 test('judge stats are rates over every group of their kind: own tasks, replays, invalid and copied proposals', () => {

@@ -3,7 +3,7 @@ import { after, test } from 'node:test';
 import { parseExperiment, type ExperimentConfig, type Sample } from '@spar/core';
 import { BOS_ID, EOS_ID, Policy, type Vocabulary } from '@spar/policy';
 import {
-  absoluteZero, AzrRejected, checkTask, judgeInvalidProposal, learnability, rlvrFixed, solverReward, toWire, type AnswerRecord, type AzrOptions, type RlvrOptions, type WireTask,
+  absoluteZero, TaskRejected, checkTask, judgeInvalidProposal, learnability, rlvrFixed, solverReward, toWire, type AnswerRecord, type AzrOptions, type RlvrOptions, type WireTask,
 } from '../src/azr/index.ts';
 import {
   createRng, END, generateTask, MARK, parseDraft, renderAnswer, renderDraft, renderSolverPrompt, taskHash, type Task,
@@ -266,17 +266,17 @@ test('judge: never trusts the payload — outputs are recomputed, tampered promp
   // A prompt that is not the task's prompt.
   const bad = answerRecord(task, wrong, 0);
   (bad.sample.tokens as number[])[3] = vocab.id('7') === bad.sample.tokens[3] ? vocab.id('8') : vocab.id('7');
-  assert.throws(() => absoluteZero.judge(wire, [bad], undefined, o, vocab, azrConfig), AzrRejected);
+  assert.throws(() => absoluteZero.judge(wire, [bad], undefined, o, vocab, azrConfig), TaskRejected);
   // Logprobs that do not match, token ids out of range, an invalid task.
   const lp = answerRecord(task, wrong, 0);
   (lp.sample.logprobs as number[]).pop();
-  assert.throws(() => absoluteZero.judge(wire, [lp], undefined, o, vocab, azrConfig), AzrRejected);
+  assert.throws(() => absoluteZero.judge(wire, [lp], undefined, o, vocab, azrConfig), TaskRejected);
   const oob = answerRecord(task, wrong, 0);
   (oob.sample.tokens as number[]).push(10_000);
   (oob.sample.logprobs as number[]).push(0);
-  assert.throws(() => absoluteZero.judge(wire, [oob], undefined, o, vocab, azrConfig), AzrRejected);
-  assert.throws(() => absoluteZero.judge({ ...wire, program: 'map * 2 |' }, [answerRecord(task, wrong, 0)], undefined, o, vocab, azrConfig), AzrRejected);
-  assert.throws(() => absoluteZero.judge(wire, [], undefined, o, vocab, azrConfig), AzrRejected);
+  assert.throws(() => absoluteZero.judge(wire, [oob], undefined, o, vocab, azrConfig), TaskRejected);
+  assert.throws(() => absoluteZero.judge({ ...wire, program: 'map * 2 |' }, [answerRecord(task, wrong, 0)], undefined, o, vocab, azrConfig), TaskRejected);
+  assert.throws(() => absoluteZero.judge(wire, [], undefined, o, vocab, azrConfig), TaskRejected);
   // A proposal whose draft is another task.
   const other = validTask('deduction', 13).task;
   assert.throws(() => absoluteZero.judge(wire, [answerRecord(task, wrong, 0)], proposalFor(other), o, vocab, azrConfig), /draft does not produce this task/);
@@ -334,8 +334,8 @@ test('unconstrained decoding: format failures are scored separately (−1) and c
 test('invalid proposals: −1 for an invalid draft (directly and as a group without rollouts), a valid one refused', () => {
   const { task } = validTask('deduction', 31);
   assert.ok(absoluteZero.trainsInvalidProposals);
-  assert.throws(() => judgeInvalidProposal(proposalFor(task), o, vocab, 64), AzrRejected);
-  assert.throws(() => absoluteZero.judge(task, [], proposalFor(task), o, vocab, azrConfig), AzrRejected, 'a valid draft is judged with its solver group');
+  assert.throws(() => judgeInvalidProposal(proposalFor(task), o, vocab, 64), TaskRejected);
+  assert.throws(() => absoluteZero.judge(task, [], proposalFor(task), o, vocab, azrConfig), TaskRejected, 'a valid draft is judged with its solver group');
   const dup = { ...task, type: 'induction' as const, inputs: [[1], [1], [2], [3], [4]], shown: 3 };
   const g = judgeInvalidProposal(proposalFor(dup), o, vocab, 64);
   assert.deepEqual(g.trajectories.map((t) => [t.reward, t.formatOk, t.segment]), [[-1, true, 'induction/proposer']]);

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
 import { parseExperiment } from '@spar/core';
 import { Policy } from '@spar/policy';
-import { builtinRecipes, EpisodeRejected, modelConfigFor, vocabularyFor, type PolicyHandle } from '../src/index.ts';
+import { builtinRecipes, TaskRejected, modelConfigFor, vocabularyFor, type PolicyHandle } from '../src/index.ts';
 import type { EpisodeRecord } from '../src/spiral/episodes.ts';
 
 const registry = builtinRecipes();
@@ -40,11 +40,11 @@ for (const game of ['tictactoe', 'kuhn'] as const) {
     // A tampered record (prompt edited) is rejected, not trusted.
     const bad = structuredClone(eps) as EpisodeRecord[];
     (bad[0]!.turns[0]!.sample.tokens as number[])[2] = vocab.id('x') === bad[0]!.turns[0]!.sample.tokens[2] ? vocab.id('o') : vocab.id('x');
-    assert.throws(() => recipe.judge(task, bad, undefined, config.options, vocab, config), EpisodeRejected);
+    assert.throws(() => recipe.judge(task, bad, undefined, config.options, vocab, config), TaskRejected);
     // A truncated episode is rejected.
     const cut = structuredClone(eps) as EpisodeRecord[];
     (cut[0]!.turns as unknown[]).pop();
-    assert.throws(() => recipe.judge(task, cut, undefined, config.options, vocab, config), EpisodeRejected);
+    assert.throws(() => recipe.judge(task, cut, undefined, config.options, vocab, config), TaskRejected);
   });
 }
 

@@ -14,6 +14,8 @@ import { GRPC_TLS_ENV } from './grpc-tls.ts';
 const SHARED_NAMES = ['SPAR_URL', 'SPAR_API_TOKEN', 'SPAR_GRPC_TOKEN', 'SPAR_TEST_EP', 'SPAR_LOCAL_CHILD', 'SPAR_LOCAL_NICE', 'SPAR_TEST_KEEP', 'SPAR_METRICS_FORGET_MS', 'SPAR_PORT_FILE',
   // Declared by the services that authenticate a listener (controller, judge, learner); ignored by the rest.
   'SPAR_INSECURE',
+  // Local mode's Redis cap (compose reads it too).
+  'SPAR_REDIS_MAXMEMORY',
   // gRPC TLS files: compose and k8s hand them to every service; the controller speaks no gRPC.
   ...GRPC_TLS_ENV];
 const SHARED = new Set([...SHARED_NAMES, 'SPAR_API_TOKEN_FILE', 'SPAR_GRPC_TOKEN_FILE']);

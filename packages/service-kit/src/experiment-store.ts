@@ -1,6 +1,6 @@
 import { ConflictError, NotFoundError, TERMINAL_STATES, keys, newExperimentId, queues, type ExperimentConfig, type ExperimentRecord, type ExperimentState } from '@spar/core';
 import type { Redis } from 'ioredis';
-import { ExperimentLease, LeaseLostError } from './lease.ts';
+import { ExperimentLease, leaseLost } from './lease.ts';
 import { BULL_PREFIX } from './queues.ts';
 
 /** A learner's claim: the record as claimed and the fenced lease every later write goes through. */
@@ -56,7 +56,7 @@ export class ExperimentStore {
           await this.redis.unwatch();
           // Lapsed and nobody claimed it since: take it back and try again; else it is lost.
           if (await lease.reclaim()) continue;
-          throw new LeaseLostError(id);
+          throw leaseLost(id);
         }
       } else await this.redis.watch(keys.experiments);
       const raw = await this.redis.hget(keys.experiments, id);

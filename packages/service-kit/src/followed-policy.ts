@@ -41,7 +41,7 @@ export class FollowedPolicy {
   private applying?: Promise<void>;
   private versionWaiters: { version: number; resolve: () => void }[] = [];
 
-  private constructor(readonly experimentId: string, readonly policy: Policy, readonly vocab: Vocabulary, d: FollowedPolicyDeps) {
+  private constructor(readonly experimentId: string, private readonly policy: Policy, readonly vocab: Vocabulary, d: FollowedPolicyDeps) {
     this.firstWeights = new Promise((r) => { this.resolveFirst = r; });
     const { redis, logger, metrics } = d;
     const service = metrics.service;

@@ -1,12 +1,11 @@
-import { SparError, keys } from '@spar/core';
+import { keys, LeaseLostError } from '@spar/core';
 import type { Redis } from 'ioredis';
 
+export { LeaseLostError };
+
 /** A write refused because this process no longer holds the experiment's lease. */
-export class LeaseLostError extends SparError {
-  constructor(experimentId: string) {
-    super('LEASE_LOST', `experiment ${experimentId}: lease lost (another learner holds it); this process writes nothing more`);
-  }
-}
+export const leaseLost = (experimentId: string) =>
+  new LeaseLostError(`experiment ${experimentId}: lease lost (another learner holds it); this process writes nothing more`);
 
 // Claim: take a free lease with a fresh fencing token (INCR, so tokens are monotone per experiment).
 const CLAIM_LUA = `
@@ -128,13 +127,13 @@ export class ExperimentLease {
    * lease nobody else claimed is taken back first.
    */
   async assertHeld(): Promise<void> {
-    if (!(await this.held()) && !(await this.reclaim())) throw new LeaseLostError(this.experimentId);
+    if (!(await this.held()) && !(await this.reclaim())) throw leaseLost(this.experimentId);
   }
 
   /** Run a fenced script (-1 = not the holder); a lapsed lease nobody else claimed is taken back and the script run again. */
   private async fenced(run: () => Promise<unknown>): Promise<void> {
     if ((await run()) !== -1) return;
-    if (!(await this.reclaim()) || (await run()) === -1) throw new LeaseLostError(this.experimentId);
+    if (!(await this.reclaim()) || (await run()) === -1) throw leaseLost(this.experimentId);
   }
 
   /** HSET `key` only while the lease is held. */

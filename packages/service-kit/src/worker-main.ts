@@ -1,4 +1,4 @@
-import { builtinRecipes, type RecipeRegistry } from '@spar/recipes';
+import type { RecipeRegistry } from '@spar/recipes';
 import { createLogger, type Logger } from './logger.ts';
 import { exitOnSignals, shutdownSequence } from './lifecycle.ts';
 import { Metrics } from './metrics.ts';
@@ -30,10 +30,11 @@ export interface WorkerService {
 
 /**
  * The main() of a worker service (proposer, solver, judge, learner): one logger, Redis connection
- * and metrics registry; the ops server; SIGTERM closes the service, then ops, then Redis.
+ * and metrics registry; the ops server; SIGTERM closes the service, then ops, then Redis. The
+ * recipe registry comes from the service's bin.ts.
  */
 export async function runWorkerService<C extends WorkerBaseConfig>(
-  name: string, config: C,
+  name: string, config: C, recipes: RecipeRegistry,
   create: (deps: { config: C; redis: Redis; recipes: RecipeRegistry; logger: Logger; metrics: Metrics; exit: (code: number) => void }) => WorkerService,
   graceMs = 15000,
 ): Promise<void> {
@@ -45,7 +46,7 @@ export async function runWorkerService<C extends WorkerBaseConfig>(
     logger.info({ code }, 'shutting down');
     void shutdown().finally(() => process.exit(code));
   };
-  const service = create({ config, redis, recipes: builtinRecipes(), logger, metrics, exit });
+  const service = create({ config, redis, recipes, logger, metrics, exit });
   const ops = await OpsServer.start({ host: config.SPAR_OPS_HOST, port: config.SPAR_OPS_PORT, registry: metrics.registry, ready: async () => (service.ready?.() ?? true) && (await redisReady(redis)) });
   writePortFile(ops.port);
   let registration: ServiceRegistration | undefined;

@@ -1,4 +1,4 @@
-import { builtinRecipes } from '@spar/recipes';
+import type { RecipeRegistry } from '@spar/recipes';
 import { closeRedis, createLogger, exitOnSignals, guardListener, ExperimentStore, listServices, Metrics, newInstanceId, ServiceRegistration, shutdownSequence, writePortFile } from '@spar/service-kit';
 import { connectApiRedis, redisChecks } from './api-redis.ts';
 import { buildApp } from './app.ts';
@@ -6,7 +6,8 @@ import { limitsOf, loadConfig } from './config.ts';
 import { QueueMonitor } from './queue-monitor.ts';
 
 /** The controller: HTTP API, experiment lifecycle records, queue gauges. */
-export async function main(): Promise<void> {
+/** The controller's main(); `recipes` is the registry its bin.ts hands over (the built-in recipes). */
+export async function main(recipes: RecipeRegistry): Promise<void> {
   const config = loadConfig();
   const logger = createLogger('controller', config.SPAR_LOG_LEVEL);
   const host = config.SPAR_HTTP_HOST;
@@ -19,7 +20,7 @@ export async function main(): Promise<void> {
   const store = new ExperimentStore(redis);
   const monitor = new QueueMonitor(redis, store, metrics, logger.child({ component: 'queue-monitor' }));
   const app = await buildApp({
-    store, recipes: builtinRecipes(), metrics, logger, bodyLimit: config.SPAR_BODY_LIMIT, limits: limitsOf(config), apiToken: config.SPAR_API_TOKEN,
+    store, recipes, metrics, logger, bodyLimit: config.SPAR_BODY_LIMIT, limits: limitsOf(config), apiToken: config.SPAR_API_TOKEN,
     ...redisChecks(redis), services: () => listServices(redis),
   });
   let registration: ServiceRegistration | undefined;

@@ -1,4 +1,5 @@
+import { builtinRecipes } from '@spar/recipes';
 import { exitStartFailure } from '@spar/service-kit';
 import { main } from './index.ts';
 
-main().catch(exitStartFailure('judge'));
+main(builtinRecipes()).catch(exitStartFailure('judge'));

@@ -29,9 +29,12 @@ export class Judge {
   constructor(
     private readonly cfg: JudgeConfig, private readonly redis: Redis, private readonly recipes: RecipeRegistry,
     private readonly logger: Logger, private readonly metrics: Metrics,
+    /** The sandbox processes' module (default: ./sandbox-worker; tests hand in a hostile one). */
+    sandboxEntry?: URL,
   ) {
     this.sandbox = new JudgeSandbox({
-      threads: cfg.SPAR_SANDBOX_THREADS, timeoutMs: cfg.SPAR_JUDGE_TIMEOUT_MS, maxHeapMb: cfg.SPAR_SANDBOX_HEAP_MB, maxQueued: cfg.SPAR_SANDBOX_QUEUE,
+      threads: cfg.SPAR_SANDBOX_THREADS, timeoutMs: cfg.SPAR_JUDGE_TIMEOUT_MS, maxHeapMb: cfg.SPAR_SANDBOX_HEAP_MB, maxMemoryMb: cfg.SPAR_SANDBOX_MEMORY_MB,
+      maxQueued: cfg.SPAR_SANDBOX_QUEUE, ...(sandboxEntry ? { entry: sandboxEntry } : {}),
     });
   }
 
@@ -123,7 +126,7 @@ export class Judge {
     let judged: JudgedGroup | { heldOut: true };
     try {
       if (!job?.envelope?.groupId || !Array.isArray(job.rollouts)) throw new Error('malformed rollout job');
-      // Executed in a sandbox thread with a hard time limit: the judge never trusts what it runs.
+      // Executed in a sandbox process with hard time and memory limits: the judge never trusts what it runs.
       judged = await this.sandbox.run<JudgedGroup | { heldOut: true }>('judge', ctx.config, [job.task, job.rollouts, job.proposal, job.copy]);
     } catch (err) {
       this.countSandboxFailure(recipe, err);

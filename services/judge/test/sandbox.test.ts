@@ -29,7 +29,7 @@ test('the judge sandbox terminates an overrunning call, replaces the thread, and
   }
 });
 
-test('a memory bomb fails its own call only: the thread dies at its heap limit and is replaced', async () => {
+test('a memory bomb fails its own call only: the process dies at its heap limit and is replaced', async () => {
   const sandbox = sandboxOf({ threads: 2, maxHeapMb: 64, timeoutMs: 60000, entry: BOMB_WORKER });
   try {
     // A neighbour call on the other thread, started alongside the bomb, is judged fine.
@@ -41,12 +41,31 @@ test('a memory bomb fails its own call only: the thread dies at its heap limit a
     assert.ok((bomb as PromiseRejectedResult).reason instanceof JudgeCrashedError, String((bomb as PromiseRejectedResult).reason));
     assert.match((bomb as PromiseRejectedResult).reason.message, /out of memory \(heap limit 64 MiB\)/);
     assert.equal(neighbour.status, 'fulfilled', String((neighbour as PromiseRejectedResult).reason));
-    // Every thread (the replacement included) judges the next calls.
+    // Every process (the replacement included) judges the next calls.
     const next = await Promise.all([1, 2, 3, 4].map((seed) => sandbox.run<Verdicts>('validate', config, [{ game: 'tictactoe', seed }])));
     assert.deepEqual(next.map((v) => v[0]!.valid), [true, true, true, true]);
     // A second bomb is handled the same way.
     await assert.rejects(sandbox.run('validate', config, [MEMORY_BOMB]), JudgeCrashedError);
     assert.equal((await sandbox.run<Verdicts>('validate', config, [{ game: 'tictactoe', seed: 5 }]))[0]!.valid, true);
+  } finally {
+    await sandbox.close();
+  }
+});
+
+test('memory outside the V8 heap is capped too: a Buffer bomb is killed at the resident-memory cap, alone, and replaced', async () => {
+  const sandbox = sandboxOf({ threads: 2, maxHeapMb: 64, maxMemoryMb: 600, timeoutMs: 60000, entry: BOMB_WORKER });
+  try {
+    const [bomb, neighbour] = await Promise.allSettled([
+      sandbox.run('validate', config, ['buffer-bomb']),
+      sandbox.run<Verdicts>('validate', config, [{ game: 'tictactoe', seed: 3 }]),
+    ]);
+    assert.equal(bomb.status, 'rejected');
+    const why = (bomb as PromiseRejectedResult).reason as Error;
+    assert.ok(why instanceof JudgeCrashedError, String(why));
+    assert.match(why.message, /out of memory \(\d+ MiB resident, cap 600 MiB\)/);
+    assert.equal(neighbour.status, 'fulfilled', String((neighbour as PromiseRejectedResult).reason));
+    const next = await Promise.all([1, 2, 3].map((seed) => sandbox.run<Verdicts>('validate', config, [{ game: 'tictactoe', seed }])));
+    assert.deepEqual(next.map((v) => v[0]!.valid), [true, true, true]);
   } finally {
     await sandbox.close();
   }
@@ -63,7 +82,7 @@ test('the wait queue is bounded: calls beyond it are refused as busy (retryable)
     const refused = (settled[3] as PromiseRejectedResult).reason;
     assert.ok(refused instanceof SandboxBusyError);
     assert.equal(refused.retryable, true);
-    assert.match(refused.message, /1 sandbox threads are busy and 2 calls wait/);
+    assert.match(refused.message, /1 sandbox processes are busy and 2 calls wait/);
     assert.equal(sandbox.queued, 0);
     assert.equal((await sandbox.run<Verdicts>('validate', config, task))[0]!.valid, true, 'serves again once the queue drains');
   } finally {

@@ -1,8 +1,8 @@
 import { join } from 'node:path';
-import { keys } from '@spar/core';
+import { keys, type ExperimentRecord } from '@spar/core';
 import type { RecipeRegistry } from '@spar/recipes';
 import {
-  readGrpcTls, ExperimentStore, IdleTracker, LeaseLostError, PolicyPublisher, sparProto, startGrpcServer, type GrpcServerHandle, type Logger, type Metrics, type Redis,
+  readGrpcTls, ExperimentStore, IdleTracker, LeaseLostError, PolicyPublisher, sparProto, startGrpcServer, type Claim, type GrpcServerHandle, type Logger, type Metrics, type Redis,
 } from '@spar/service-kit';
 import type { LearnerConfig } from './config.ts';
 import { runExperiment } from './run.ts';
@@ -61,52 +61,61 @@ export class LearnerService {
         await new Promise((r) => setTimeout(r, this.cfg.SPAR_POLL_MS));
         continue;
       }
-      const { record: rec, lease } = claim;
-      const log = this.logger.child({ experimentId: rec.id });
-      lease.startRenewing(this.cfg.SPAR_LEASE_MS, () => {
-        this.metrics.counter('spar_learner_lease_reclaimed_total').inc({ experiment: rec.id });
-        log.warn({ fence: lease.token }, 'lease lapsed (renewals stalled) and re-claimed: no other learner had taken it');
-      });
-      this.current = rec.id;
-      log.info({ fence: lease.token }, 'experiment claimed');
-      let fenced = false;
-      try {
-        const end = await runExperiment(rec, {
-          cfg: this.cfg, redis: this.redis, lease, recipes: this.recipes, publisher: this.publisher, advertise, logger: this.logger,
-          metrics: this.metrics, idle: this.idle, stopping: () => this.stopping,
-        });
-        fenced = end === 'lease-lost';
-        log.info({ end }, 'experiment run ended');
-      } catch (err) {
-        // Any error once the lease is gone (e.g. the record vanished with Redis' data) is the lease's.
-        if (err instanceof LeaseLostError || !(await lease.held().catch(() => true))) fenced = true;
-        else {
-          log.error({ err }, 'experiment failed');
-          // Fenced too: a learner that lost its lease cannot fail the run the new holder is training.
-          await store.transition(rec.id, 'failed', { reason: (err as Error).message.slice(0, 500) }, lease).catch(() => undefined);
-        }
-      } finally {
-        await lease.release().catch(() => undefined);
-        this.metrics.forgetExperimentLater(rec.id);
-        this.current = undefined;
-      }
-      // No fencing counter at all: Redis lost the experiment's state (restarted without persistence,
-      // flushed), not a takeover. Say so in a failed record rather than let the run vanish.
-      if (fenced && (await this.redis.exists(keys.fence(rec.id)).catch(() => 1)) === 0) {
-        const reason = `Redis lost this experiment's state (restarted without persistence?); its checkpoints are in ${join(this.cfg.SPAR_DATA_DIR, rec.id)}`;
-        const now = new Date().toISOString();
-        await this.redis.hsetnx(keys.experiments, rec.id, JSON.stringify({ ...rec, state: 'failed', reason, finishedAt: now }))
-          .catch((err) => log.warn({ err }, 'could not record the failure'));
-        log.error({ reason }, 'experiment state lost');
-        continue;
-      }
-      if (fenced) {
-        log.error({ fence: lease.token }, 'lease lost to another learner: this learner wrote nothing more and stops');
-        this.metrics.counter('spar_learner_lease_lost_total').inc({ experiment: rec.id });
-        this.stopping = true;
-        this.onFenced(rec.id);
-      }
+      await this.train(claim, store, advertise);
     }
+  }
+
+  /** Train one claimed experiment until its run ends; then release it, or stop this learner when fenced out. */
+  private async train({ record: rec, lease }: Claim, store: ExperimentStore, advertise: string): Promise<void> {
+    const log = this.logger.child({ experimentId: rec.id });
+    lease.startRenewing(this.cfg.SPAR_LEASE_MS, () => {
+      this.metrics.counter('spar_learner_lease_reclaimed_total').inc({ experiment: rec.id });
+      log.warn({ fence: lease.token }, 'lease lapsed (renewals stalled) and re-claimed: no other learner had taken it');
+    });
+    this.current = rec.id;
+    log.info({ fence: lease.token }, 'experiment claimed');
+    let fenced = false;
+    try {
+      const end = await runExperiment(rec, {
+        cfg: this.cfg, redis: this.redis, lease, recipes: this.recipes, publisher: this.publisher, advertise, logger: this.logger,
+        metrics: this.metrics, idle: this.idle, stopping: () => this.stopping,
+      });
+      fenced = end === 'lease-lost';
+      log.info({ end }, 'experiment run ended');
+    } catch (err) {
+      // Any error once the lease is gone (e.g. the record vanished with Redis' data) is the lease's.
+      if (err instanceof LeaseLostError || !(await lease.held().catch(() => true))) fenced = true;
+      else {
+        log.error({ err }, 'experiment failed');
+        // Fenced too: a learner that lost its lease cannot fail the run the new holder is training.
+        await store.transition(rec.id, 'failed', { reason: (err as Error).message.slice(0, 500) }, lease).catch(() => undefined);
+      }
+    } finally {
+      await lease.release().catch(() => undefined);
+      this.metrics.forgetExperimentLater(rec.id);
+      this.current = undefined;
+    }
+    if (fenced) await this.fencedOut(rec, lease.token, log);
+  }
+
+  /**
+   * The lease is gone. No fencing counter at all: Redis lost the experiment's state (restarted
+   * without persistence, flushed), not a takeover — say so in a failed record rather than let the
+   * run vanish. Otherwise another learner took it: this one wrote nothing more and stops.
+   */
+  private async fencedOut(rec: ExperimentRecord, token: number, log: Logger): Promise<void> {
+    if ((await this.redis.exists(keys.fence(rec.id)).catch(() => 1)) === 0) {
+      const reason = `Redis lost this experiment's state (restarted without persistence?); its checkpoints are in ${join(this.cfg.SPAR_DATA_DIR, rec.id)}`;
+      const now = new Date().toISOString();
+      await this.redis.hsetnx(keys.experiments, rec.id, JSON.stringify({ ...rec, state: 'failed', reason, finishedAt: now }))
+        .catch((err) => log.warn({ err }, 'could not record the failure'));
+      log.error({ reason }, 'experiment state lost');
+      return;
+    }
+    log.error({ fence: token }, 'lease lost to another learner: this learner wrote nothing more and stops');
+    this.metrics.counter('spar_learner_lease_lost_total').inc({ experiment: rec.id });
+    this.stopping = true;
+    this.onFenced(rec.id);
   }
 
   close(): Promise<void> {

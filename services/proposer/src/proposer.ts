@@ -1,7 +1,7 @@
 import type { Queue } from 'bullmq';
 import { groupId, keys, PayloadTooLargeError, queues, taskId, type Envelope, type RolloutJob, type Sample, type TaskJob } from '@spar/core';
 import { seededRng } from '@spar/recipes/games';
-import { isHeldOutReason, type CopyKind, type ExclusionSource, type ProposedTask, type RecipeRegistry } from '@spar/recipes';
+import { isHeldOutReason, policyHandle, type CopyKind, type ExclusionSource, type ProposedTask, type RecipeRegistry } from '@spar/recipes';
 import {
   readGrpcTls, type GrpcTls, Admission, admissionBudget, closeRedis, connectRedis, enqueue, experimentContext, ExperimentStore, grpc, makeQueue, RunningExperiments,
   type ExperimentContext, type Logger, type Metrics, type Redis,
@@ -143,7 +143,7 @@ export class Proposer {
     const replays = share > 0 && buffer.length > 0 ? Math.min(count, Math.floor(count * share + rng())) : 0;
     const proposed: ProposedTask[] = await recipe.propose({
       config: s.ctx.config, buffer, count: count - replays, rng, excluded: (source, n) => void this.excluded(s.ctx, source, n),
-      policy: s.policy && { vocab: s.ctx.vocab, get version() { return s.policy!.version; }, generate: (p, o) => s.policy!.generate(p, o), score: (q) => s.policy!.score(q) },
+      policy: s.policy && policyHandle(s.ctx.vocab, s.policy),
     });
     if (proposed.length > 0) await this.admit(s, proposed, batchNo);
     if (replays > 0) await this.replay(s, buffer, replays, batchNo, rng);

@@ -1,6 +1,6 @@
 import { UnrecoverableError, type Queue, type Worker } from 'bullmq';
 import { groupId, PayloadTooLargeError, queues, type RolloutJob, type TaskJob } from '@spar/core';
-import type { RecipeRegistry } from '@spar/recipes';
+import { policyHandle, type RecipeRegistry } from '@spar/recipes';
 import {
   readGrpcTls, type GrpcTls, Admission, admissionBudget, AdmissionGate, closeRedis, connectRedis, enqueue, experimentContext, ExperimentStore, IdleTracker,
   makeQueue, makeWorker, RunningExperiments, type ExperimentContext, type Logger, type Metrics, type Redis,
@@ -103,7 +103,7 @@ export class Solver {
     if (this.active++ === 0) this.idle.busy();
     try {
       const G = ctx.config.rollout.groupSize;
-      const rollouts = await ctx.recipe.rollout({ config: ctx.config, policy: { vocab: ctx.vocab, get version() { return policy.version; }, generate: (p, o) => policy.generate(p, o), score: (s) => policy.score(s) }, rng: Math.random }, job.task, G);
+      const rollouts = await ctx.recipe.rollout({ config: ctx.config, policy: policyHandle(ctx.vocab, policy), rng: Math.random }, job.task, G);
       const data: RolloutJob = {
         envelope: { ...job.envelope, role: 'solver', policyVersion: policy.version, groupId: gid, trajectoryId: '', parentIds: [job.envelope.taskId], createdAt: new Date().toISOString() },
         task: job.task, proposal: job.proposal, rollouts,

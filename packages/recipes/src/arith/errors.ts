@@ -1,7 +1,7 @@
 /**
  * Typed errors of the arithmetic recipe. All are deterministic (same input, same error), so none
- * is worth retrying: a judge maps ArithError to "invalid task" and ArithRejected to a rejected
- * rollout group.
+ * is worth retrying: a judge maps ArithError to "invalid task" and TaskRejected (../errors.ts) to a
+ * rejected rollout group.
  */
 export type ArithErrorCode =
   | 'too_long' | 'too_deep' | 'syntax' | 'bad_literal' | 'out_of_bounds' | 'no_operator' | 'answer_too_long'
@@ -20,14 +20,6 @@ export class ArithError extends Error {
   }
 }
 
-/** A rollout group or proposal does not match its task (tampered or malformed); never retried. */
-export class ArithRejected extends Error {
-  readonly code = 'ARITH_REJECTED';
-  constructor(message: string) {
-    super(message);
-    this.name = 'ArithRejected';
-  }
-}
 
 /** A symbol the grammar mask does not allow in this state. */
 export class DisallowedSymbolError extends Error {

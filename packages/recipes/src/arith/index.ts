@@ -20,5 +20,6 @@ export { EVAL_DIFFICULTIES, heldOutSet, randomExpression, type GeneratedQuestion
 export { CHALLENGER_GROUP, PROVENANCE, judgeArith, majorityVote, uncertaintyReward, type AnswerRecord, type Vote } from './judge.ts';
 export { NEAR_DUPLICATE_BLEU, lexemes, repetition, sentenceBleu, type RepetitionResult } from './similarity.ts';
 export { ARITH_SUITES, evaluateArith, evaluateArithmetic } from './eval.ts';
-export { ArithError, ArithRejected, BudgetError, DisallowedSymbolError, type ArithErrorCode } from './errors.ts';
+export { ArithError, BudgetError, DisallowedSymbolError, type ArithErrorCode } from './errors.ts';
+export { TaskRejected } from '../errors.ts';
 export * from './symbols.ts';

@@ -32,7 +32,8 @@ import type { Sample, Trajectory } from '@spar/core';
 import { EOS_ID, type LogitMask, type Vocabulary } from '@spar/policy/schema';
 import type { JudgedGroup } from '../recipe.ts';
 import { judgedAllowed, judgedSample } from '../replay-mask.ts';
-import { ArithError, ArithRejected } from './errors.ts';
+import { TaskRejected } from '../errors.ts';
+import { ArithError } from './errors.ts';
 import { compareIntegers, parseAnswer } from './expr.ts';
 import { answerMask, questionMask } from './masks.ts';
 import { repetition } from './similarity.ts';
@@ -87,17 +88,17 @@ function sameTokens(a: readonly number[], prefix: readonly number[]): boolean {
 
 /** A clean copy of a checked sample with the judge's allowed sets (replay-mask.ts) and role. */
 function judgedArithSample(s: Sample, mask: LogitMask | undefined, role: string, what: string): Sample {
-  return judgedSample(s, role, judgedAllowed(s, mask, what, (m) => new ArithRejected(m)));
+  return judgedSample(s, role, judgedAllowed(s, mask, what, (m) => new TaskRejected(m)));
 }
 
 /** Response text of a checked sample, and whether it ended with <eos>. */
 function response(vocab: Vocabulary, s: Sample, prompt: readonly number[], maxResponse: number, what: string): { text: string; ended: boolean } {
-  if (!s || typeof s !== 'object' || !Array.isArray(s.tokens) || !Array.isArray(s.logprobs)) throw new ArithRejected(`${what}: malformed sample`);
-  if (s.promptLength !== prompt.length || !sameTokens(s.tokens, prompt)) throw new ArithRejected(`${what}: prompt does not match the task`);
+  if (!s || typeof s !== 'object' || !Array.isArray(s.tokens) || !Array.isArray(s.logprobs)) throw new TaskRejected(`${what}: malformed sample`);
+  if (s.promptLength !== prompt.length || !sameTokens(s.tokens, prompt)) throw new TaskRejected(`${what}: prompt does not match the task`);
   const n = s.tokens.length - s.promptLength;
-  if (n > maxResponse) throw new ArithRejected(`${what}: response length ${n} exceeds ${maxResponse}`);
-  if (s.logprobs.length !== n) throw new ArithRejected(`${what}: logprobs do not match the response`);
-  if (!s.tokens.every((id) => Number.isInteger(id) && id >= 0 && id < vocab.size)) throw new ArithRejected(`${what}: token id outside the vocabulary`);
+  if (n > maxResponse) throw new TaskRejected(`${what}: response length ${n} exceeds ${maxResponse}`);
+  if (s.logprobs.length !== n) throw new TaskRejected(`${what}: logprobs do not match the response`);
+  if (!s.tokens.every((id) => Number.isInteger(id) && id >= 0 && id < vocab.size)) throw new TaskRejected(`${what}: token id outside the vocabulary`);
   const resp = s.tokens.slice(s.promptLength);
   const ended = resp.at(-1) === EOS_ID;
   const body = ended ? resp.slice(0, -1) : resp;
@@ -109,11 +110,11 @@ export function judgeArith(task: unknown, rollouts: readonly unknown[], proposal
   try {
     normal = normaliseTask(task, o);
   } catch (err) {
-    if (err instanceof ArithError) throw new ArithRejected(`invalid task: ${err.message}`);
+    if (err instanceof ArithError) throw new TaskRejected(`invalid task: ${err.message}`);
     throw err;
   }
   const { task: t, checked } = normal;
-  if (!Array.isArray(rollouts) || rollouts.length === 0 || rollouts.length > MAX_GROUP) throw new ArithRejected(`a group needs 1..${MAX_GROUP} answers`);
+  if (!Array.isArray(rollouts) || rollouts.length === 0 || rollouts.length > MAX_GROUP) throw new TaskRejected(`a group needs 1..${MAX_GROUP} answers`);
   const prompt = solverPrompt(vocab, t.question);
   const answers = rollouts.map((r, i) => {
     const s = (r as Partial<AnswerRecord> | null)?.sample as Sample;
@@ -137,7 +138,7 @@ export function judgeArith(task: unknown, rollouts: readonly unknown[], proposal
     } catch (err) {
       if (!(err instanceof ArithError)) throw err;
     }
-    if (canonical !== t.question) throw new ArithRejected('proposal: the challenger did not write this question');
+    if (canonical !== t.question) throw new TaskRejected('proposal: the challenger did not write this question');
     trajectories.push({
       sample: judgedArithSample(proposal, questionMask(vocab, o, context), 'challenger', 'proposal'), reward: uncertainty - o.repetitionPenalty * rep.fraction,
       formatOk: true, correct: true, group: CHALLENGER_GROUP, segment: 'challenger',

@@ -1,7 +1,7 @@
 import type { Sample } from '@spar/core';
 import { EOS_ID, type Vocabulary } from '@spar/policy/schema';
 import type { JudgedGroup, PolicyHandle, ProposedTask, Recipe } from '../recipe.ts';
-import { ArithRejected } from './errors.ts';
+import { TaskRejected } from '../errors.ts';
 import { ARITH_SUITES, evaluateArith } from './eval.ts';
 import { judgeArith, type AnswerRecord } from './judge.ts';
 import { answerMask, DEFAULT_CONTEXT, questionMask } from './masks.ts';
@@ -60,7 +60,7 @@ export const rZero: Recipe<RZeroOptions> = {
   segments: () => [...SEGMENTS],
 
   async propose(ctx) {
-    if (!ctx.policy) throw new ArithRejected('r-zero proposes with the policy: ProposeContext.policy is required');
+    if (!ctx.policy) throw new TaskRejected('r-zero proposes with the policy: ProposeContext.policy is required');
     if (ctx.count <= 0) return [];
     const { temperature, topP } = ctx.config.rollout;
     const seed = Math.floor(ctx.rng() * 2 ** 31);
@@ -75,13 +75,13 @@ export const rZero: Recipe<RZeroOptions> = {
     try {
       question = normaliseTask(task, o).task.question;
     } catch (err) {
-      throw new ArithRejected(`invalid task: ${(err as Error).message}`);
+      throw new TaskRejected(`invalid task: ${(err as Error).message}`);
     }
     const vocab = ctx.policy.vocab;
     const prompt = solverPrompt(vocab, question);
     const context = ctx.config.policy.context ?? DEFAULT_CONTEXT;
     const budget = answerBudget(o, context, prompt.length);
-    if (budget < 1) throw new ArithRejected(`question of ${question.length} tokens leaves no room for an answer in policy.context`);
+    if (budget < 1) throw new TaskRejected(`question of ${question.length} tokens leaves no room for an answer in policy.context`);
     const mask = answerMask(vocab, o, context, prompt.length);
     const { temperature, topP } = ctx.config.rollout;
     const res = await ctx.policy.generate(Array.from({ length: groupSize }, () => prompt), {

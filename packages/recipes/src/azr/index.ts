@@ -5,7 +5,8 @@
 export { absoluteZero } from './absolute-zero.ts';
 export { rlvrFixed } from './rlvr-fixed.ts';
 export { AzrOptionsSchema, RlvrOptionsSchema, type AzrOptions, type RlvrOptions, type SolverOptions } from './options.ts';
-export { AzrBudgetError, AzrRejected } from './errors.ts';
+export { AzrBudgetError } from './errors.ts';
+export { TaskRejected } from '../errors.ts';
 export { checkTask, solverPromptIds, toWire, type DraftTask, type WireTask } from './tasks.ts';
 export { learnability, proposerReward, judgeInvalidProposal } from './propose.ts';
 export { solverReward, type AnswerRecord } from './solve.ts';

@@ -17,7 +17,7 @@ import type { Sample } from '@spar/core';
 import type { Vocabulary } from '@spar/policy/schema';
 import type { CopyKind, JudgedGroup } from '../recipe.ts';
 import { isReplay } from './buffer.ts';
-import { AzrRejected } from './errors.ts';
+import { TaskRejected } from '../errors.ts';
 import type { SolverOptions } from './options.ts';
 import { checkProposal, judgeInvalidProposal, learnability, proposerTrajectory } from './propose.ts';
 import { CHECKER, judgeSolvers, type DecodeSettings } from './solve.ts';
@@ -41,7 +41,7 @@ export function judgeDslGroup(raw: unknown, rollouts: readonly unknown[], propos
     return judgeInvalidProposal(proposal, o, vocab, context);
   }
   const c = checkTask(raw, o);
-  if (!c.ok) throw new AzrRejected(`invalid task: ${c.reason}`);
+  if (!c.ok) throw new TaskRejected(`invalid task: ${c.reason}`);
   const checked = proposer && proposal !== undefined ? checkProposal(proposal, c.task, c.key, o, vocab, context) : undefined;
   const s = judgeSolvers(c.task, c.hash, rollouts, o, vocab, d);
   const stats: Record<string, number> = { solveRate: s.solveRate, formatErrorRate: s.formatErrorRate };
@@ -60,9 +60,9 @@ export function judgeDslGroup(raw: unknown, rollouts: readonly unknown[], propos
  * task (checkProposal); the proposal alone is trained, with `penalty` (0 under 'binary').
  */
 function judgeCopiedProposal(raw: unknown, proposal: Sample, copy: CopyKind, o: SolverOptions, vocab: Vocabulary, context: number, penalty: number): JudgedGroup {
-  if (!COPY_KINDS.includes(copy)) throw new AzrRejected(`copied proposal: unknown copy kind ${JSON.stringify(copy)?.slice(0, 40)}`);
+  if (!COPY_KINDS.includes(copy)) throw new TaskRejected(`copied proposal: unknown copy kind ${JSON.stringify(copy)?.slice(0, 40)}`);
   const c = checkTask(raw, o);
-  if (!c.ok) throw new AzrRejected(`copied proposal: invalid task: ${c.reason}`);
+  if (!c.ok) throw new TaskRejected(`copied proposal: invalid task: ${c.reason}`);
   const sample = checkProposal(proposal, c.task, c.key, o, vocab, context);
   return {
     provenance: CHECKER,

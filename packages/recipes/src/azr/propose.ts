@@ -22,7 +22,8 @@ import {
   createRng, MARK, MAX_INPUT_TOKENS, printProgram, program, renderProposerPrompt, takeS, type Rng, type Task, type TaskType,
 } from '../dsl/index.ts';
 import type { JudgedGroup, ProposeContext, ProposedTask } from '../recipe.ts';
-import { AzrBudgetError, AzrRejected } from './errors.ts';
+import { TaskRejected } from '../errors.ts';
+import { AzrBudgetError } from './errors.ts';
 import { fitsPrefix, grammarMask, type MaskRow } from './mask.ts';
 import type { AzrOptions, SolverOptions } from './options.ts';
 import { judgedSample } from '../replay-mask.ts';
@@ -169,9 +170,9 @@ function readPrompt(proposal: Sample, vocab: Vocabulary): { type: TaskType; pref
   const header = proposal.promptLength >= 4 && t[0] === BOS_ID && t[1] === vocab.id(MARK.propose);
   const type = header && typeof t[2] === 'number' && t[2] >= 0 && t[2] < vocab.size ? MARK_TYPE.get(vocab.symbol(t[2])) : undefined;
   const prog = header ? t.lastIndexOf(vocab.id(MARK.prog), proposal.promptLength - 1) : -1;
-  if (!type || prog < 3) throw new AzrRejected('proposal: prompt is not a proposer prompt');
+  if (!type || prog < 3) throw new TaskRejected('proposal: prompt is not a proposer prompt');
   const prefix = t.slice(prog + 1, proposal.promptLength).map((id) => vocab.symbol(id));
-  if (prefix.length && type !== 'induction') throw new AzrRejected(`proposal: a ${type} prompt gives no program`);
+  if (prefix.length && type !== 'induction') throw new TaskRejected(`proposal: a ${type} prompt gives no program`);
   return { type, prefix };
 }
 
@@ -182,10 +183,10 @@ function proposalAllowed(proposal: Sample, type: TaskType, prefix: readonly stri
   try {
     row = draftRow(type, proposal.promptLength, o, context, prefix);
   } catch (err) {
-    if (err instanceof AzrBudgetError) throw new AzrRejected(`proposal: ${err.message}`);
+    if (err instanceof AzrBudgetError) throw new TaskRejected(`proposal: ${err.message}`);
     throw err;
   }
-  if (!fitsPrefix(row)) throw new AzrRejected('proposal: the program the prompt gives does not start a draft');
+  if (!fitsPrefix(row)) throw new TaskRejected('proposal: the program the prompt gives does not start a draft');
   return dslAllowed(proposal, grammarMask(vocab, [row]), 'proposal');
 }
 
@@ -197,9 +198,9 @@ function proposalAllowed(proposal: Sample, type: TaskType, prefix: readonly stri
 export function checkProposal(proposal: Sample, task: Task, key: string, o: SolverOptions, vocab: Vocabulary, context: number): Sample {
   const written = responseSymbols(vocab, proposal, 'proposal');
   const { type, prefix } = readPrompt(proposal, vocab);
-  if (type !== task.type) throw new AzrRejected('proposal: prompt asks for another task type');
+  if (type !== task.type) throw new TaskRejected('proposal: prompt asks for another task type');
   const c = checkTask({ type: task.type, draft: [...prefix, ...written] } satisfies DraftTask, o);
-  if (!c.ok || c.key !== key) throw new AzrRejected(`proposal: draft does not produce this task${c.ok ? '' : ` (${c.reason})`}`);
+  if (!c.ok || c.key !== key) throw new TaskRejected(`proposal: draft does not produce this task${c.ok ? '' : ` (${c.reason})`}`);
   return judgedSample(proposal, 'proposer', proposalAllowed(proposal, task.type, prefix, o, vocab, context));
 }
 
@@ -219,7 +220,7 @@ export function judgeInvalidProposal(proposal: Sample, o: SolverOptions, vocab: 
   const { type, prefix } = readPrompt(proposal, vocab);
   const allowed = proposalAllowed(proposal, type, prefix, o, vocab, context);
   const c = checkTask({ type, draft: [...prefix, ...written] } satisfies DraftTask, o);
-  if (c.ok) throw new AzrRejected('proposal: the draft is valid; judge it with its solver group');
+  if (c.ok) throw new TaskRejected('proposal: the draft is valid; judge it with its solver group');
   const formatOk = !c.reason.startsWith('format');
   return {
     provenance: CHECKER,

@@ -17,7 +17,8 @@ import { EOS_ID, type LogitMask, type Vocabulary } from '@spar/policy/schema';
 import { answerKind, END, judgeAnswer, type Judgement, type Task } from '../dsl/index.ts';
 import type { PolicyHandle } from '../recipe.ts';
 import { judgedAllowed, judgedSample } from '../replay-mask.ts';
-import { AzrBudgetError, AzrRejected } from './errors.ts';
+import { TaskRejected } from '../errors.ts';
+import { AzrBudgetError } from './errors.ts';
 import { grammarMask } from './mask.ts';
 import type { SolverOptions } from './options.ts';
 import { answerBudget, checkTask, solverPromptIds } from './tasks.ts';
@@ -54,7 +55,7 @@ export function decodeOf(config: ExperimentConfig<unknown>): DecodeSettings {
 /** Re-validate a task payload or reject it (solver and judge side). */
 export function mustTask(raw: unknown, o: SolverOptions): Task {
   const c = checkTask(raw, o);
-  if (!c.ok) throw new AzrRejected(`invalid task: ${c.reason}`);
+  if (!c.ok) throw new TaskRejected(`invalid task: ${c.reason}`);
   return c.task;
 }
 
@@ -103,22 +104,22 @@ export function solverReward(j: Judgement, shaping: SolverOptions['rewardShaping
 
 /** Structural checks on a recorded sample; returns its response symbols. */
 export function responseSymbols(vocab: Vocabulary, s: Sample, what: string): string[] {
-  if (!s || typeof s !== 'object' || !Array.isArray(s.tokens) || !Array.isArray(s.logprobs)) throw new AzrRejected(`${what}: malformed sample`);
-  if (!Number.isInteger(s.promptLength) || s.promptLength < 1 || s.promptLength > s.tokens.length) throw new AzrRejected(`${what}: bad promptLength`);
+  if (!s || typeof s !== 'object' || !Array.isArray(s.tokens) || !Array.isArray(s.logprobs)) throw new TaskRejected(`${what}: malformed sample`);
+  if (!Number.isInteger(s.promptLength) || s.promptLength < 1 || s.promptLength > s.tokens.length) throw new TaskRejected(`${what}: bad promptLength`);
   const n = s.tokens.length - s.promptLength;
-  if (n > MAX_RESPONSE) throw new AzrRejected(`${what}: response longer than ${MAX_RESPONSE}`);
-  if (s.tokens.length > MAX_SEQUENCE) throw new AzrRejected(`${what}: longer than ${MAX_SEQUENCE} tokens`);
-  if (s.logprobs.length !== n || !s.logprobs.every((x) => typeof x === 'number' && !Number.isNaN(x))) throw new AzrRejected(`${what}: logprobs do not match the response`);
-  if (!Number.isInteger(s.policyVersion)) throw new AzrRejected(`${what}: bad policyVersion`);
+  if (n > MAX_RESPONSE) throw new TaskRejected(`${what}: response longer than ${MAX_RESPONSE}`);
+  if (s.tokens.length > MAX_SEQUENCE) throw new TaskRejected(`${what}: longer than ${MAX_SEQUENCE} tokens`);
+  if (s.logprobs.length !== n || !s.logprobs.every((x) => typeof x === 'number' && !Number.isNaN(x))) throw new TaskRejected(`${what}: logprobs do not match the response`);
+  if (!Number.isInteger(s.policyVersion)) throw new TaskRejected(`${what}: bad policyVersion`);
   // Every id, prompt included, must be a token of the vocabulary (the learner indexes embeddings with them).
   const bad = s.tokens.findIndex((id) => !Number.isInteger(id) || id < 0 || id >= vocab.size);
-  if (bad >= 0) throw new AzrRejected(`${what}: token ${bad} is not a vocabulary id`);
+  if (bad >= 0) throw new TaskRejected(`${what}: token ${bad} is not a vocabulary id`);
   return s.tokens.slice(s.promptLength).map((id) => vocab.symbol(id));
 }
 
-/** The judge's allowed sets of a DSL sample (replay-mask.ts); a token outside them is AzrRejected. */
+/** The judge's allowed sets of a DSL sample (replay-mask.ts); a token outside them is TaskRejected. */
 export function dslAllowed(s: Sample, mask: LogitMask | undefined, what: string): number[][] | undefined {
-  return judgedAllowed(s, mask, what, (m) => new AzrRejected(m));
+  return judgedAllowed(s, mask, what, (m) => new TaskRejected(m));
 }
 
 export interface SolverVerdicts {
@@ -127,16 +128,16 @@ export interface SolverVerdicts {
   readonly formatErrorRate: number;
 }
 
-/** Judge a solver group against a re-validated task. Throws AzrRejected on tampered records. */
+/** Judge a solver group against a re-validated task. Throws TaskRejected on tampered records. */
 export function judgeSolvers(task: Task, group: string, rollouts: readonly unknown[], o: SolverOptions, vocab: Vocabulary, d: DecodeSettings): SolverVerdicts {
-  if (!Array.isArray(rollouts) || rollouts.length === 0 || rollouts.length > MAX_GROUP) throw new AzrRejected(`need 1..${MAX_GROUP} rollouts`);
+  if (!Array.isArray(rollouts) || rollouts.length === 0 || rollouts.length > MAX_GROUP) throw new TaskRejected(`need 1..${MAX_GROUP} rollouts`);
   const prompt = solverPromptIds(vocab, task);
   let budget = 0;
   if (o.constrain) {
     try {
       budget = rowBudget(task, prompt.length, o, d);
     } catch (err) {
-      if (err instanceof AzrBudgetError) throw new AzrRejected(`the task leaves no room for an answer: ${err.message}`);
+      if (err instanceof AzrBudgetError) throw new TaskRejected(`the task leaves no room for an answer: ${err.message}`);
       throw err;
     }
   }
@@ -146,7 +147,7 @@ export function judgeSolvers(task: Task, group: string, rollouts: readonly unkno
   const trajectories = (rollouts as AnswerRecord[]).map((r, k) => {
     const s = r?.sample;
     const symbols = responseSymbols(vocab, s, `answer ${k}`);
-    if (s.promptLength !== prompt.length || prompt.some((id, j) => s.tokens[j] !== id)) throw new AzrRejected(`answer ${k}: prompt is not the task's prompt`);
+    if (s.promptLength !== prompt.length || prompt.some((id, j) => s.tokens[j] !== id)) throw new TaskRejected(`answer ${k}: prompt is not the task's prompt`);
     const allowed = dslAllowed(s, o.constrain ? grammarMask(vocab, [row]) : undefined, `answer ${k}`);
     const j = judgeSymbols(task, symbols, o);
     if (j.correct) correct++;

@@ -1,4 +1,5 @@
 import type { Sample } from '@spar/core';
+import { TaskRejected } from '../errors.ts';
 import type { Vocabulary } from '@spar/policy/schema';
 import { applyOrForfeit, type Player } from '../games/index.ts';
 import type { PolicyHandle } from '../recipe.ts';
@@ -53,10 +54,6 @@ export async function playSelf(policy: PolicyHandle, game: GameName, taskSeed: n
   return turns.map((t, index) => ({ index, turns: t }));
 }
 
-export class EpisodeRejected extends Error {
-  readonly code = 'EPISODE_REJECTED';
-}
-
 export interface ReplayedTurn {
   readonly player: Player;
   /** The mover's information set before the move. */
@@ -73,31 +70,31 @@ export interface ReplayedTurn {
  */
 export function replay(vocab: Vocabulary, game: GameName, taskSeed: number, ep: EpisodeRecord, constrain: ActionConstraint): { turns: ReplayedTurn[]; returns: [number, number] } {
   const g = GAMES[game];
-  if (!Number.isInteger(ep.index) || ep.index < 0 || ep.index > 10000) throw new EpisodeRejected(`bad episode index ${ep.index}`);
-  if (!Array.isArray(ep.turns) || ep.turns.length > MAX_TURNS) throw new EpisodeRejected('bad turn list');
+  if (!Number.isInteger(ep.index) || ep.index < 0 || ep.index > 10000) throw new TaskRejected(`bad episode index ${ep.index}`);
+  if (!Array.isArray(ep.turns) || ep.turns.length > MAX_TURNS) throw new TaskRejected('bad turn list');
   let state = initialState(game, taskSeed, ep.index);
   const out: ReplayedTurn[] = [];
   for (const [k, t] of ep.turns.entries()) {
-    if (g.isTerminal(state)) throw new EpisodeRejected(`turn ${k} after the game ended`);
+    if (g.isTerminal(state)) throw new TaskRejected(`turn ${k} after the game ended`);
     const player = g.currentPlayer(state);
-    if (t.player !== player) throw new EpisodeRejected(`turn ${k}: recorded seat ${t.player}, engine says ${player}`);
+    if (t.player !== player) throw new TaskRejected(`turn ${k}: recorded seat ${t.player}, engine says ${player}`);
     const prompt = promptTokens(vocab, game, state, player);
     const s = t.sample;
     if (!s || !Array.isArray(s.tokens) || s.promptLength !== prompt.length || prompt.some((id, j) => s.tokens[j] !== id)) {
-      throw new EpisodeRejected(`turn ${k}: prompt does not match the engine's observation`);
+      throw new TaskRejected(`turn ${k}: prompt does not match the engine's observation`);
     }
-    if (s.logprobs.length !== s.tokens.length - s.promptLength) throw new EpisodeRejected(`turn ${k}: logprobs do not match the response`);
+    if (s.logprobs.length !== s.tokens.length - s.promptLength) throw new TaskRejected(`turn ${k}: logprobs do not match the response`);
     const text = vocab.decode(s.tokens.slice(s.promptLength));
     const formatOk = g.parseAction(text) !== undefined;
     // The allowed set comes from the engine under the experiment's constraint, not from the record.
     const mask = stateMask(vocab, game, state, constrain);
     const allowed = mask ? [[...mask.keys()].filter((id) => mask[id])] : [null];
-    if (allowed[0] && !allowed[0].includes(s.tokens[s.promptLength]!)) throw new EpisodeRejected(`turn ${k}: the move was outside the allowed set`);
+    if (allowed[0] && !allowed[0].includes(s.tokens[s.promptLength]!)) throw new TaskRejected(`turn ${k}: the move was outside the allowed set`);
     const infoSet = g.infoSet(state, player);
     const moved = applyOrForfeit(g, state, text, player);
     state = moved.state;
     out.push({ player, infoSet, sample: { tokens: [...s.tokens], promptLength: s.promptLength, logprobs: [...s.logprobs], allowed, policyVersion: s.policyVersion, role: `player${player}` }, formatOk, legal: !moved.illegal });
   }
-  if (!g.isTerminal(state)) throw new EpisodeRejected('episode did not reach a terminal state');
+  if (!g.isTerminal(state)) throw new TaskRejected('episode did not reach a terminal state');
   return { turns: out, returns: g.returns(state) };
 }

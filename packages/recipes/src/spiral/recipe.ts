@@ -4,7 +4,8 @@ import type { Vocabulary } from '@spar/policy/schema';
 import { gamesVocabularySpec } from '../games/index.ts';
 import type { JudgedGroup, Recipe } from '../recipe.ts';
 import { evaluateSpiral, SPIRAL_SUITES } from './eval.ts';
-import { EpisodeRejected, playSelf, replay, type EpisodeRecord } from './episodes.ts';
+import { TaskRejected } from '../errors.ts';
+import { playSelf, replay, type EpisodeRecord } from './episodes.ts';
 import { infoSetKeys, segmentName, type GameName } from './games.ts';
 
 export const SpiralOptionsSchema = Type.Object({
@@ -30,7 +31,7 @@ const CHECKER = { checker: 'spiral-game-engine', version: '1' };
 function asTask(t: unknown, o: SpiralOptions): GameTask {
   const x = t as Partial<GameTask> | null;
   if (!x || typeof x !== 'object' || !o.games.includes(x.game as GameName) || !Number.isInteger(x.seed) || (x.seed as number) < 0 || (x.seed as number) > 2 ** 31) {
-    throw new EpisodeRejected(`not a task of this experiment: ${JSON.stringify(t)?.slice(0, 200)}`);
+    throw new TaskRejected(`not a task of this experiment: ${JSON.stringify(t)?.slice(0, 200)}`);
   }
   return { game: x.game as GameName, seed: x.seed as number };
 }
