@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { keys, type WarmStartProgress } from '@spar/core';
+import { keys, SparError, type WarmStartProgress } from '@spar/core';
 import {
   Learner, readSourceWeights, restorePolicy, savePolicy, shapeMismatch,
   type Policy,
@@ -29,7 +29,11 @@ export interface WarmStartDeps {
 export type WarmStartEnd = 'done' | 'released';
 
 /** Why a warm start cannot run (the experiment then ends failed with this reason). */
-export class WarmStartError extends Error {}
+export class WarmStartError extends SparError {
+  constructor(message: string) {
+    super('WARM_START', message);
+  }
+}
 
 /** Counter fields of the committed warm-start checkpoint: `<this>_step`, `<this>_dir`. */
 const COMMITTED = 'warmstart_checkpoint';

@@ -1,5 +1,5 @@
 import { UnrecoverableError, type Queue, type Worker } from 'bullmq';
-import { groupId, PayloadTooLargeError, queues, type RolloutJob, type TaskJob } from '@spar/core';
+import { groupId, PayloadTooLargeError, queues, UnavailableError, type RolloutJob, type TaskJob } from '@spar/core';
 import { policyHandle, type RecipeRegistry } from '@spar/recipes';
 import {
   readGrpcTls, type GrpcTls, Admission, admissionBudget, AdmissionGate, closeRedis, connectRedis, enqueue, experimentContext, ExperimentStore, IdleTracker,
@@ -9,7 +9,8 @@ import { FollowedPolicy } from '@spar/service-kit/followed-policy';
 import type { SolverConfig } from './config.ts';
 
 /** A task taken while the experiment was being unserved: failed on purpose, BullMQ retries it later. */
-class NotServedError extends Error {}
+/** A task of an experiment this solver no longer serves: left for a later attempt (retryable). */
+class NotServedError extends UnavailableError {}
 
 interface Served {
   readonly ctx: ExperimentContext;

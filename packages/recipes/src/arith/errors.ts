@@ -1,3 +1,5 @@
+import { SparError } from '@spar/core';
+
 /**
  * Typed errors of the arithmetic recipe. All are deterministic (same input, same error), so none
  * is worth retrying: a judge maps ArithError to "invalid task" and TaskRejected (../errors.ts) to a
@@ -8,37 +10,31 @@ export type ArithErrorCode =
   | 'bad_task' | 'bad_references';
 
 /** A question (or task) is not a valid r-zero question; `reason` is `${code}: ${detail}`. */
-export class ArithError extends Error {
-  readonly code: ArithErrorCode;
+export class ArithError extends SparError {
+  declare readonly code: ArithErrorCode;
   /** Character index where the problem was found (-1 when not positional). */
   readonly position: number;
   constructor(code: ArithErrorCode, message: string, position = -1) {
-    super(`${code}: ${message}`);
-    this.name = 'ArithError';
-    this.code = code;
+    super(code, `${code}: ${message}`);
     this.position = position;
   }
 }
 
 
 /** A symbol the grammar mask does not allow in this state. */
-export class DisallowedSymbolError extends Error {
-  readonly code = 'ARITH_DISALLOWED_SYMBOL';
+export class DisallowedSymbolError extends SparError {
   readonly symbol: string;
   readonly allowed: readonly string[];
   constructor(symbol: string, allowed: readonly string[]) {
-    super(`symbol ${JSON.stringify(symbol)} not allowed here (allowed: ${allowed.map((s) => JSON.stringify(s)).join(' ') || 'none'})`);
-    this.name = 'DisallowedSymbolError';
+    super('ARITH_DISALLOWED_SYMBOL', `symbol ${JSON.stringify(symbol)} not allowed here (allowed: ${allowed.map((s) => JSON.stringify(s)).join(' ') || 'none'})`);
     this.symbol = symbol;
     this.allowed = allowed;
   }
 }
 
 /** A grammar budget too small for the shortest complete sequence. */
-export class BudgetError extends Error {
-  readonly code = 'ARITH_BUDGET';
+export class BudgetError extends SparError {
   constructor(readonly maxTokens: number, readonly minTokens: number) {
-    super(`token budget ${maxTokens} is below the shortest complete sequence (${minTokens})`);
-    this.name = 'BudgetError';
+    super('ARITH_BUDGET', `token budget ${maxTokens} is below the shortest complete sequence (${minTokens})`);
   }
 }

@@ -1,10 +1,10 @@
+import { SparError } from '@spar/core';
+
 /** Errors of the DSL recipes (a rejected group or task is a TaskRejected, ../errors.ts). */
 
 /** The configured token budgets cannot hold the smallest prompt + answer / draft. */
-export class AzrBudgetError extends Error {
-  readonly code = 'AZR_BUDGET';
+export class AzrBudgetError extends SparError {
   constructor(message: string) {
-    super(message);
-    this.name = 'AzrBudgetError';
+    super('AZR_BUDGET', message);
   }
 }

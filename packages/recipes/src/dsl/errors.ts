@@ -1,14 +1,13 @@
+import { SparError } from '@spar/core';
+
 /**
  * Typed errors of the program DSL. Every error has a stable `code` and typed fields. All of them
  * are deterministic: the same program, input and limits always raise the same error, so none is
  * worth retrying (a judge maps them to "invalid" / "wrong", never to "try again").
  */
-export class DslError extends Error {
-  readonly code: string;
+export class DslError extends SparError {
   constructor(code: string, message: string) {
-    super(message);
-    this.name = new.target.name;
-    this.code = code;
+    super(code, message);
   }
 }
 

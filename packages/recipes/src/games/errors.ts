@@ -2,14 +2,12 @@
  * Typed errors of the game engines. Every error has a stable `code`; none of them is retryable
  * (a game engine is deterministic: the same call fails the same way again).
  */
+import { SparError } from '@spar/core';
 import type { IllegalReason, Player } from './types.ts';
 
-export class GameError extends Error {
-  readonly code: string;
+export class GameError extends SparError {
   constructor(code: string, message: string) {
-    super(message);
-    this.name = new.target.name;
-    this.code = code;
+    super(code, message);
   }
 }
 
