@@ -10,7 +10,7 @@ import type { OptimizerConfig } from '../train/optimizer.ts';
 import { buildApplyGraph, buildGradGraph, buildTrainGraph, METRIC_OUTPUTS, PARTIAL_METRICS } from '../train/step-graph.ts';
 import { checkTokens, LENGTH_STEP, maskRow, packTrainBatch, type AllowedSets, type TrainSample } from './batch.ts';
 import { pow2Bucket, rowBucket, SessionCache, stepBucket } from './sessions.ts';
-import { batchTotals, splitByLength } from './split.ts';
+import { batchTotals, partRows, splitByLength } from './split.ts';
 
 const scalarFeed = (x: number): TensorData => ({ dtype: 'float32', shape: [], data: Float32Array.of(x) });
 
@@ -306,7 +306,7 @@ export class EngineCore {
     const metrics = { loss: 0, pgLoss: 0, kl: 0, entropy: 0, clipFrac: 0, gradNorm: 0 };
     let tokens = 0;
     for (const rows of parts) {
-      const packed = packTrainBatch(rows.map((i) => samples[i]!), this.config, withRef);
+      const packed = packTrainBatch(rows.map((i) => samples[i]!), this.config, withRef, partRows(rows.length));
       tokens += packed.tokens;
       const session = await this.sessions.get(`grad:${packed.batch}x${packed.length}:${withRef}`, () => buildGradGraph(this.config, loss, { batch: packed.batch, length: packed.length, withRef }).graph);
       const out = await runSession(session, { ...this.paramFeeds(), ...packed.feeds, ...norms });

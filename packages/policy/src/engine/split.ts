@@ -1,5 +1,5 @@
 import { LENGTH_STEP } from './batch.ts';
-import { rowBucket, stepBucket } from './sessions.ts';
+import { pow2Bucket, rowBucket, stepBucket } from './sessions.ts';
 
 /**
  * Length-bucketed micro-batches. A learner batch is padded to its longest row, so a few long rows
@@ -15,8 +15,14 @@ export const RUN_OVERHEAD_CELLS = 1024;
 /** Split only when two parts cost at most this share of one padded batch. */
 export const SPLIT_GAIN = 0.75;
 
-/** Padded cells of `rows` rows up to `length` long (the train graphs' shape buckets). */
-export const paddedCells = (rows: number, length: number, context: number) => rowBucket(rows) * stepBucket(length, LENGTH_STEP, context);
+/**
+ * A micro-batch's rows are padded to a power of two: every new [rows × length] shape compiles a
+ * graph (about a second here), and power-of-two rows keep the shapes a run meets few.
+ */
+export const partRows = (rows: number) => pow2Bucket(rows);
+
+/** Padded cells of a part of `rows` rows up to `length` long. */
+export const paddedCells = (rows: number, length: number, context: number) => partRows(rows) * stepBucket(length, LENGTH_STEP, context);
 
 /**
  * Row indices per micro-batch: one part (all rows, in order) when splitting does not pay,
@@ -28,7 +34,8 @@ export function splitByLength(lengths: readonly number[], context: number, gain 
   const all = [...lengths.keys()];
   if (n < 2) return [all];
   const order = [...all].sort((a, b) => lengths[a]! - lengths[b]! || a - b);
-  const whole = paddedCells(n, lengths[order[n - 1]!]!, context);
+  // The one-run path pads rows more finely (rowBucket): compare against what it really costs.
+  const whole = rowBucket(n) * stepBucket(lengths[order[n - 1]!]!, LENGTH_STEP, context);
   let best = { cost: Infinity, k: 0 };
   for (let k = 1; k < n; k++) {
     // Split only between rows of different padded length: equal buckets gain nothing.
