@@ -24,7 +24,7 @@ test('splitByLength: a few long rows among many short ones split off; uniform or
 
 const model = parseModelConfig({ vocabSize: 11, layers: 2, dModel: 16, heads: 2, context: 64, seed: 7 });
 
-/** Rows of two lengths: 40 short (prompt 6, answer 4) and 4 long (prompt 50, answer 10), masks on the answers. */
+/** Rows of two lengths: 60 short (prompt 6, answer 4) and 4 long (prompt 50, answer 10), masks on the answers. */
 function mixedBatch(seed: number, withRef: boolean): TrainSample[] {
   const r = rng(seed);
   const row = (prompt: number, answer: number): TrainSample => {
@@ -34,7 +34,7 @@ function mixedBatch(seed: number, withRef: boolean): TrainSample[] {
     const lp = () => Float32Array.from({ length: n }, () => -Math.log(model.vocabSize) + (r() - 0.5) * 0.5);
     return { tokens, mask, advantage: r() * 2 - 1, logprobs: lp(), ...(withRef ? { refLogprobs: lp() } : {}) };
   };
-  return [...Array.from({ length: 40 }, () => row(6, 4)), ...Array.from({ length: 4 }, () => row(50, 10))];
+  return [...Array.from({ length: 60 }, () => row(6, 4)), ...Array.from({ length: 4 }, () => row(50, 10))];
 }
 
 for (const [name, lossCfg] of [
