@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { resolve } from 'node:path';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { QueueEvents } from 'bullmq';
+import { Queue, QueueEvents } from 'bullmq';
 import { Redis } from 'ioredis';
 import { queues } from '@spar/core';
 import { BULL_PREFIX } from '@spar/service-kit';
@@ -53,36 +53,55 @@ async function watchQueue(queue: string): Promise<{ stalled: number; duplicated:
 
 for (const name of ['solver', 'judge'] as const) {
   test(`${name} paused past its job lock while a second ${name} runs: redelivered, duplicates refused, exactly once`, async (t) => {
-    const id = await api.submit(experiment(`pause ${name}`));
+    // Long enough for several pauses: the run is stopped once a redelivery has been seen.
+    const id = await api.submit(experiment(`pause ${name}`, { maxSteps: 100000, maxMinutes: 10 }));
     const versions = watchPolicyVersions(redis, id);
     // The paused worker's queue (its jobs are redelivered) and the next one (its late results are refused there).
     const consumed = await watchQueue(name === 'solver' ? queues.tasks(id) : queues.rollouts(id));
     const produced = await watchQueue(queues.rollouts(id));
     await api.until(id, (r) => r.step >= 3);
     const paused = stack.services.find((s) => s.name === name)!;
-    // Paused past three lock periods; again (up to three pauses) if it happened to hold no job.
-    let pauses = 0;
-    while (consumed.stalled === 0 && pauses < 3 && (await api.get(id)).state === 'running') {
-      pauses++;
-      paused.child.kill('SIGSTOP');
-      await new Promise((r) => setTimeout(r, 6000));
+    const other = name === 'solver' ? solver2 : judge2;
+    const queue = new Queue(name === 'solver' ? queues.tasks(id) : queues.rollouts(id), { connection: { url: stack.redis.url }, prefix: BULL_PREFIX });
+    const counts = () => queue.getJobCounts('waiting', 'active');
+    const until = async (what: string, probe: () => Promise<boolean> | boolean, ms = 60000) => {
+      for (const end = Date.now() + ms; !(await probe());) {
+        assert.ok(Date.now() < end, `timed out waiting for ${what}`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    };
+    // Make sure the paused worker holds jobs when it stops (a judge is mostly idle between
+    // groups): both replicas stopped until work queues up, the one under test woken until it has
+    // taken some, then stopped again; the other replica resumes and must take them over.
+    other.child.kill('SIGSTOP');
+    paused.child.kill('SIGSTOP');
+    try {
+      await until(`${name} jobs to queue up`, async () => ((await counts()).waiting ?? 0) >= 2);
       paused.child.kill('SIGCONT');
-      for (const end = Date.now() + 5000; consumed.stalled === 0 && Date.now() < end;) await new Promise((r) => setTimeout(r, 100));
+      await until(`the ${name} to take jobs`, async () => ((await counts()).active ?? 0) >= 1);
+      paused.child.kill('SIGSTOP');
+    } finally {
+      other.child.kill('SIGCONT');
     }
-    const done = await api.finished(id);
-    assert.equal(done.state, 'completed', done.reason);
-    assert.equal(done.step, STEPS);
+    await until('the paused worker\'s jobs to be redelivered (lock 2 s, stalled check 1 s)', () => consumed.stalled >= 1);
+    paused.child.kill('SIGCONT');
+    await queue.close();
+    // Some steps after the last pause, so the late copies have come back; then a clean stop.
+    const after = (await api.get(id)).step;
+    await api.until(id, (r) => r.step >= after + 5);
+    const done = await api.stop(id);
+    assert.equal(done.state, 'stopped', done.reason);
     const seen = await versions.stop();
     const acct = await assertExactlyOnce(redis, id);
     await consumed.close();
     await produced.close();
-    assert.ok(consumed.stalled >= 1, `a job the paused ${name} held was redelivered (stalled events: ${consumed.stalled}, pauses: ${pauses})`);
+    assert.ok(consumed.stalled >= 1, `a job the paused ${name} held was redelivered (stalled events: ${consumed.stalled})`);
     // The paused worker finished its copy on SIGCONT: refused as a duplicate, by BullMQ (a rollout
     // job id already queued) or by the judge's append script (a group already appended).
     const refused = (name === 'solver' ? produced.duplicated : 0) + acct.duplicateGroups;
     assert.ok(refused >= 1, `the paused ${name}'s late copy was refused (duplicated adds ${produced.duplicated}, duplicate groups ${acct.duplicateGroups})`);
     for (const s of [...stack.services, solver2, judge2]) assert.equal(s.child.exitCode, null, `${s.name} exited`);
-    t.diagnostic(`${name} paused ${pauses}× 6 s (lock 2 s): ${consumed.stalled} redelivered, ${refused} duplicates refused; versions monotone (${seen.length}); ${JSON.stringify(acct)}`);
+    t.diagnostic(`${name} paused holding jobs (lock 2 s): ${consumed.stalled} redelivered, ${refused} duplicates refused; versions monotone (${seen.length}); ${JSON.stringify(acct)}`);
   });
 }
 
