@@ -49,6 +49,22 @@ export const BudgetSchema = Type.Object({
   maxMinutes: Type.Number({ exclusiveMinimum: 0, maximum: 100000, default: 60 }),
 }, { additionalProperties: false });
 
+export const LeagueSchema = Type.Object({
+  snapshotEvery: Type.Integer({ minimum: 1, maximum: 10000000, default: 100, description: 'learner steps between snapshots of the learning policy; each snapshot is gated against the best and rated' }),
+  keep: Type.Integer({ minimum: 1, maximum: 64, default: 8, description: 'snapshots kept for the opponent pool (the newest; the best is kept besides)' }),
+  opponents: Type.Object({
+    share: Type.Number({ minimum: 0, maximum: 1, default: 0.2, description: 'share of training games played against a snapshot (the rest: the latest policy in both seats); only the learning seat is trained' }),
+    sampling: Type.Union([Type.Literal('uniform'), Type.Literal('prioritized')], {
+      default: 'prioritized',
+      description: "which snapshot: uniform over the pool, or prioritized by the learning policy's losses against each (weight (1 - score)^2, AlphaStar's PFSP)",
+    }),
+  }, { additionalProperties: false, default: {} }),
+  gating: Type.Object({
+    games: Type.Integer({ minimum: 2, maximum: 100000, default: 200, description: 'games per gating match (seats balanced), and per match against each anchor' }),
+    margin: Type.Number({ minimum: 0, maximum: 0.5, default: 0.05, description: 'a snapshot becomes the best only when its score against the best is at least 0.5 + margin (draws count half) and its rating is not below the best\'s' }),
+  }, { additionalProperties: false, default: {} }),
+}, { additionalProperties: false });
+
 export const WARM_START_SOURCES = ['sft', 'experiment', 'checkpoint', 'export'] as const;
 
 export const WarmStartSchema = Type.Object({
@@ -63,6 +79,7 @@ export const WarmStartSchema = Type.Object({
   checkpointEvery: Type.Integer({ minimum: 1, maximum: 10000000, default: 100, description: 'sft: steps between checkpoints (a killed learner resumes the stage from the newest)' }),
   seed: Type.Optional(Type.Integer({ minimum: 0, maximum: 2 ** 31 - 1, description: 'sft: example stream seed (default: the model seed + 1)' })),
   id: Type.Optional(Type.String({ minLength: 1, maxLength: 256, description: 'experiment: the id of the earlier experiment' })),
+  policy: Type.Optional(Type.Union([Type.Literal('latest'), Type.Literal('best')], { description: "experiment: which of its policies (default latest; best needs an experiment that ran a league)" })),
   path: Type.Optional(Type.String({ minLength: 1, maxLength: 4096, description: 'checkpoint | export: a path on the learner host' })),
 }, { additionalProperties: false });
 
@@ -76,11 +93,11 @@ export function warmStartIssues(ws: Static<typeof WarmStartSchema> | undefined):
   };
   if (ws.from === 'sft') {
     if (ws.steps === undefined && ws.minutes === undefined) need('steps', 'from: sft needs steps or minutes (or both)');
-    forbid(['id', 'path']);
+    forbid(['id', 'path', 'policy']);
   } else {
     if (ws.from === 'experiment' && ws.id === undefined) need('id', 'from: experiment needs the id of the earlier experiment');
     if ((ws.from === 'checkpoint' || ws.from === 'export') && ws.path === undefined) need('path', `from: ${ws.from} needs a path`);
-    forbid(ws.from === 'experiment' ? ['steps', 'minutes', 'path'] : ['steps', 'minutes', 'id']);
+    forbid(ws.from === 'experiment' ? ['steps', 'minutes', 'path'] : ['steps', 'minutes', 'id', 'policy']);
   }
   return issues;
 }
@@ -95,6 +112,7 @@ export const ExperimentBaseSchema = Type.Object({
   learner: Type.Object(LearnerSchema.properties, { additionalProperties: false, default: {} }),
   eval: Type.Object(EvalSchema.properties, { additionalProperties: false, default: {} }),
   budget: Type.Object(BudgetSchema.properties, { additionalProperties: false, default: {} }),
+  league: Type.Optional(Type.Object(LeagueSchema.properties, { additionalProperties: false, description: 'snapshots, an opponent pool, gating (best vs latest) and ratings; game recipes (see docs/configuration.md#league)' })),
   warmStart: Type.Optional(Type.Object(WarmStartSchema.properties, { additionalProperties: false, description: 'a stage before self-play: start from trained weights (see docs/configuration.md#warmstart)' })),
   seed: Type.Integer({ minimum: 0, maximum: 2 ** 31 - 1, default: 1 }),
 }, { additionalProperties: false });

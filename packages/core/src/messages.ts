@@ -123,6 +123,8 @@ export interface ExperimentRecord {
   readonly warmStart?: WarmStartProgress;
   /** Curriculum health and decontamination, as of the latest evaluation (see Curriculum). */
   readonly curriculum?: Curriculum;
+  /** Snapshots, best and latest, ratings (config.league). */
+  readonly league?: LeagueState;
   /** Where the learner wrote the final policy export. */
   readonly artifacts?: Readonly<Record<string, string>>;
   readonly stopRequested?: boolean;
@@ -140,6 +142,50 @@ export interface Curriculum {
   readonly distinctPer1000?: number;
   /** Proposals so far by outcome (valid, invalid, copy, held_out). */
   readonly proposals?: Readonly<Record<string, number>>;
+}
+
+/** One rated player: a fixed reference of the recipe (an anchor) or a snapshot of the learning policy. */
+export interface RatedPlayer {
+  /** 'random', 'minimax', 'nash' (anchors) or 'v<version>' (a snapshot). */
+  readonly player: string;
+  readonly anchor?: boolean;
+  readonly version?: number;
+  readonly step?: number;
+  /** Elo scale (400·log10 odds); the recipe's first anchor is 0. Fixed once computed. */
+  readonly rating: number;
+  /** Games it played in rated matches. */
+  readonly games: number;
+}
+
+/** A policy of the league named in the record: the best (gated) or the latest snapshot. */
+export interface LeaguePolicy {
+  readonly version: number;
+  readonly step: number;
+  readonly rating: number;
+}
+
+/** One gate: a snapshot against the best. */
+export interface GateResult {
+  readonly step: number;
+  readonly at: string;
+  readonly version: number;
+  /** The snapshot's score against the best (wins + draws/2 over games). */
+  readonly score: number;
+  readonly games: number;
+  readonly rating: number;
+  readonly promoted: boolean;
+  /** The best's rating after this gate. */
+  readonly bestRating: number;
+}
+
+/** config.league in the record: written by the learner at every snapshot. */
+export interface LeagueState {
+  readonly best?: LeaguePolicy;
+  readonly latest?: LeaguePolicy;
+  /** Anchors and every snapshot rated so far (the newest 200 snapshots). */
+  readonly ratings: readonly RatedPlayer[];
+  /** Every gate, oldest first (the newest 200). */
+  readonly gates: readonly GateResult[];
 }
 
 export interface WarmStartProgress {

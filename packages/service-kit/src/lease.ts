@@ -127,7 +127,8 @@ export class ExperimentLease {
    * lease nobody else claimed is taken back first.
    */
   async assertHeld(): Promise<void> {
-    if (!(await this.held()) && !(await this.reclaim())) throw leaseLost(this.experimentId);
+    // reclaim() answers "held" for a lease still ours, and takes back a lapsed one nobody claimed.
+    if (!(await this.reclaim())) throw leaseLost(this.experimentId);
   }
 
   /** Run a fenced script (-1 = not the holder); a lapsed lease nobody else claimed is taken back and the script run again. */

@@ -94,7 +94,6 @@ export class RedisServer {
   private async spawnWatched(args: string[]): Promise<void> {
     const child = spawn(process.execPath, [WATCHDOG, String(process.pid), ...args], { stdio: ['ignore', 'pipe', 'inherit'], detached: true });
     this.child = child;
-    this.redisPid = undefined;
     this.redisPid = await new Promise<number>((resolve, reject) => {
       let out = '';
       child.stdout!.on('data', (d) => {
