@@ -39,7 +39,9 @@ export const keys = {
    * score = expiry in ms). Their holders renew them; a crashed holder's token lapses.
    */
   inflight: (exp: string) => `${PREFIX}:{${exp}}:inflight`,
-  /** Hash: latest published policy {address, version, sha256}. */
+  /** Hash: the learning side's results against each pool snapshot (`<version>:games`, `<version>:score`), written by judges. */
+  poolResults: (exp: string) => `${PREFIX}:{${exp}}:pool`,
+  /** Hash: latest published policy {address, version, sha256}, and the opponent pool (`pool`: JSON). */
   policy: (exp: string) => `${PREFIX}:{${exp}}:policy`,
 } as const;
 

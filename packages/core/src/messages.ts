@@ -162,6 +162,8 @@ export interface LeaguePolicy {
   readonly version: number;
   readonly step: number;
   readonly rating: number;
+  /** The held-out evaluation of this policy (the best: taken when it was promoted). */
+  readonly eval?: Readonly<Record<string, Readonly<Record<string, number>>>>;
 }
 
 /** One gate: a snapshot against the best. */
@@ -176,6 +178,8 @@ export interface GateResult {
   readonly promoted: boolean;
   /** The best's rating after this gate. */
   readonly bestRating: number;
+  /** The snapshot's held-out evaluation, taken when it was promoted. */
+  readonly eval?: Readonly<Record<string, Readonly<Record<string, number>>>>;
 }
 
 /** config.league in the record: written by the learner at every snapshot. */

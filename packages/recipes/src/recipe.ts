@@ -51,6 +51,34 @@ export interface SolveContext<O> {
   readonly config: ExperimentConfig<O>;
   readonly policy: PolicyHandle;
   readonly rng: () => number;
+  /**
+   * A frozen snapshot to play against (config.league.opponents): it takes one seat of every
+   * episode of the group; its moves are recorded for the judge's replay but never trained.
+   */
+  readonly opponent?: Opponent;
+}
+
+/** A frozen snapshot of the learning policy, as an opponent. */
+export interface Opponent {
+  readonly policy: PolicyHandle;
+  /** The snapshot's policy version (its name in the pool). */
+  readonly version: number;
+}
+
+/** One side of a rated match: a policy, or the name of one of the recipe's anchors. */
+export type MatchSide = PolicyHandle | string;
+
+export interface MatchOptions {
+  readonly games: number;
+  readonly seed: number;
+}
+
+/** A match's result from the first side's point of view. */
+export interface MatchScore {
+  readonly wins: number;
+  readonly draws: number;
+  readonly losses: number;
+  readonly games: number;
 }
 
 /** A judged group: every trajectory the learner should train on, and judge-side statistics. */
@@ -64,6 +92,8 @@ export interface JudgedGroup {
   readonly stats?: Readonly<Record<string, number>>;
   /** The task's canonical key (Validity.canonical) when every answer of the group was correct. */
   readonly solvedKey?: string;
+  /** A group played against a snapshot: the learning side's score (draws half) over its games. */
+  readonly opponent?: { readonly version: number; readonly score: number; readonly games: number };
 }
 
 /**
@@ -150,6 +180,14 @@ export interface Recipe<O = any> {
    */
   replayShare?(options: O): number;
   replayTask?(task: unknown): unknown;
+  /**
+   * Rated play (config.league): the recipe's fixed reference players (the first is rated 0), and
+   * `games` games between two sides with the seats balanced. Recipes without them cannot run a league.
+   */
+  anchors?(options: O): readonly string[];
+  match?(a: MatchSide, b: MatchSide, opts: MatchOptions, options: O): Promise<MatchScore>;
+  /** Why `options` cannot run a league (undefined: it can). */
+  leagueIssue?(options: O): string | undefined;
   /** Held-out evaluation suites this recipe offers. */
   evalSuites(options: O): string[];
   evaluate(policy: PolicyHandle, suites: readonly string[], opts: EvalOptions, options: O): Promise<EvalReport>;

@@ -63,6 +63,10 @@ export class RecipeRegistry implements RecipeSchemas {
       const withExamples = this.names().filter((n) => this.byName.get(n)!.warmStartExamples);
       issues.push({ path: '/warmStart/from', message: `recipe ${r.name} supplies no warm-start examples, so from: sft is not available (recipes that do: ${withExamples.join(', ')}); use from: experiment, checkpoint or export` });
     }
+    if (config.league) {
+      const why = !r.match || !r.anchors ? `recipe ${r.name} plays no rated matches (recipes that do: ${this.names().filter((n) => this.byName.get(n)!.match).join(', ')})` : r.leagueIssue?.(config.options);
+      if (why) issues.push({ path: '/league', message: why });
+    }
     return issues;
   }
 

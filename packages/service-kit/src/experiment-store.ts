@@ -106,7 +106,7 @@ export class ExperimentStore {
     if (!TERMINAL_STATES.includes(r.state)) throw new ConflictError(`experiment ${id} is ${r.state}; stop it first`);
     await this.redis.multi()
       .hdel(keys.experiments, id).srem(keys.running, id)
-      .del(keys.experience(id), keys.appended(id), keys.counters(id), keys.taskBuffer(id), keys.taskSeed(id), keys.taskSolved(id), keys.novelty(id), keys.taskSeen(id), keys.policy(id), keys.lease(id), keys.fence(id), keys.inflight(id))
+      .del(keys.experience(id), keys.appended(id), keys.counters(id), keys.taskBuffer(id), keys.taskSeed(id), keys.taskSolved(id), keys.novelty(id), keys.taskSeen(id), keys.policy(id), keys.lease(id), keys.fence(id), keys.inflight(id), keys.poolResults(id))
       .exec();
     // The experiment's BullMQ queues (`spar:tasks.<id>:*`, `spar:rollouts.<id>:*`): nothing serves
     // a finished experiment, so they can go without BullMQ's obliterate.

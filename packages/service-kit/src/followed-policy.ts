@@ -140,3 +140,5 @@ export class FollowedPolicy {
     return this.closed;
   }
 }
+
+export { OpponentPool, parsePool, sample as samplePool, type Loan, type OpponentPoolOptions, type PoolSnapshot } from './opponent-pool.ts';

@@ -22,6 +22,8 @@ const KEEP_VERSIONS = 4;
  */
 export class PolicyPublisher {
   private readonly versions = new Map<string, Weights[]>();
+  /** Snapshots served besides the latest versions (the league's opponent pool and best), by experiment. */
+  private readonly pinned = new Map<string, Map<number, Weights>>();
   private readonly watchers = new Map<string, Set<grpc.ServerWritableStream<unknown, unknown>>>();
 
   publish(experimentId: string, w: Weights): void {
@@ -31,6 +33,17 @@ export class PolicyPublisher {
     this.versions.set(experimentId, list);
     const ann = { experiment_id: experimentId, version: w.version, sha256: w.sha256, bytes: w.bytes.length };
     for (const call of this.watchers.get(experimentId) ?? []) call.write(ann);
+  }
+
+  /** Serve `w` by its version until unpinned or released (snapshots; not announced). */
+  pin(experimentId: string, w: Weights): void {
+    let m = this.pinned.get(experimentId);
+    if (!m) this.pinned.set(experimentId, (m = new Map()));
+    m.set(w.version, w);
+  }
+
+  unpin(experimentId: string, version: number): void {
+    this.pinned.get(experimentId)?.delete(version);
   }
 
   latest(experimentId: string): Weights | undefined {
@@ -44,7 +57,10 @@ export class PolicyPublisher {
       for (const call of set) call.end();
       set.clear();
     }
-    if (experimentId) this.versions.delete(experimentId);
+    if (experimentId) {
+      this.versions.delete(experimentId);
+      this.pinned.delete(experimentId);
+    }
   }
 
   implementation(): grpc.UntypedServiceImplementation {
@@ -72,7 +88,7 @@ export class PolicyPublisher {
       GetPolicy: (call: grpc.ServerWritableStream<{ experiment_id: string; version: string }, unknown>) => {
         const exp = call.request.experiment_id;
         const version = Number(call.request.version);
-        const w = this.versions.get(exp)?.find((x) => x.version === version);
+        const w = this.versions.get(exp)?.find((x) => x.version === version) ?? this.pinned.get(exp)?.get(version);
         if (!w) {
           failStream(call, grpc.status.NOT_FOUND, `version ${version} of ${exp} is not available`);
           return;

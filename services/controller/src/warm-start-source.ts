@@ -38,6 +38,8 @@ export async function warmStartSourceIssues(config: ExperimentConfig, store: Exp
     try {
       const rec = await store.get(ws.id!);
       source = modelOf(rec.config as ExperimentConfig, recipes);
+      if (ws.policy === 'best' && !(rec.config as ExperimentConfig).league) return [{ path: '/warmStart/policy', message: `experiment '${ws.id}' ran no league, so it has no best policy (use policy: latest)` }];
+      if (ws.policy === 'best' && rec.artifacts?.bestOnnx === undefined) return [{ path: '/warmStart/policy', message: `experiment '${ws.id}' has not exported a best policy yet (state ${rec.state}); it does when it completes or is stopped` }];
     } catch (err) {
       if (err instanceof NotFoundError) return [{ path: where, message: `no experiment '${ws.id}' to start from` }];
       throw err;

@@ -165,6 +165,11 @@ export class Judge {
     }
     for (const [stat, v] of Object.entries(judged.stats ?? {})) this.metrics.gauge('spar_judge_stat').set({ experiment: ctx.id, stat }, v);
     if (judged.stats?.solveRate !== undefined) this.metrics.histogram('spar_solve_rate').observe({ recipe }, judged.stats.solveRate);
+    const o = judged.opponent;
+    // The learning side's results against each pool snapshot: what prioritized opponent sampling reads.
+    if (o && Number.isInteger(o.version) && o.games > 0 && o.score >= 0 && o.score <= 1) {
+      await this.redis.multi().hincrbyfloat(keys.poolResults(ctx.id), `${o.version}:score`, o.score * o.games).hincrby(keys.poolResults(ctx.id), `${o.version}:games`, o.games).exec();
+    }
   }
 
   private countSandboxFailure(recipe: string, err: unknown): void {

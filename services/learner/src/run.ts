@@ -10,6 +10,7 @@ import {
 import { CheckpointCommits } from './checkpoint-commit.ts';
 import { readCurriculum, StatMeans } from './curriculum.ts';
 import { Intake, NO_COUNTS, type Batch, type IntakeState, type LearnerCounters } from './intake.ts';
+import { League, type LeagueMeta } from './league.ts';
 import { Ledger } from './ledger.ts';
 import { PolicyTrainer } from './policy-trainer.ts';
 import { runWarmStart } from './warm-start.ts';
@@ -48,6 +49,7 @@ interface CheckpointMeta {
   consumed?: number;
   counters?: LearnerCounters;
   fence?: number;
+  league?: LeagueMeta;
 }
 
 /** The weights and the stream position a run starts from: a committed checkpoint's, or fresh. */
@@ -56,6 +58,7 @@ interface Restored {
   readonly intake: IntakeState;
   /** The checkpoint's extra tensors (estimator state, KL reference); undefined when fresh. */
   readonly tensors?: Readonly<Record<string, CheckpointTensor>>;
+  readonly league?: LeagueMeta;
 }
 
 /**
@@ -92,7 +95,7 @@ class ExperimentRun {
   private constructor(
     private readonly d: RunDeps, private readonly ctx: ExperimentContext, private readonly root: string,
     private readonly commits: CheckpointCommits, private readonly trainer: PolicyTrainer, private readonly intake: Intake,
-    start: { at: number; step: number },
+    start: { at: number; step: number }, private readonly league: League | undefined,
   ) {
     this.store = new ExperimentStore(d.redis);
     this.log = d.logger.child({ experimentId: ctx.id });
@@ -113,6 +116,7 @@ class ExperimentRun {
     const restored = await restore(commits, ctx, runtime, d, log);
     const store = new ExperimentStore(d.redis);
     let trainer: PolicyTrainer | undefined;
+    let league: League | undefined;
     try {
       if (ctx.config.warmStart && !restored.tensors) {
         const evaluate = (step: number) => evaluateInto(ctx, restored.policy, store, d, new StatMeans(), log, step, 'warmstart');
@@ -122,8 +126,9 @@ class ExperimentRun {
       await continueAbovePublished(restored.policy, ctx, d, log);
       await alignRecordedStep(restored.policy, ctx, store, d, log);
       trainer = await PolicyTrainer.create(restored.policy, ctx.config, ctx.recipe.segments(ctx.config.options), runtime, restored.tensors);
+      if (ctx.config.league) league = await League.open(ctx, { lease: d.lease, store, publisher: d.publisher, metrics: d.metrics, log, runtime }, root, restored.league);
     } catch (err) {
-      await restored.policy.close();
+      await (trainer ?? restored.policy).close();
       throw err;
     }
     const intake = new Intake({
@@ -133,7 +138,7 @@ class ExperimentRun {
     // budget.maxMinutes is self-play time: the warm start (its own steps/minutes) does not count.
     const warmSeconds = (await store.get(ctx.id)).warmStart?.seconds ?? 0;
     const start = Date.parse(rec.startedAt ?? new Date().toISOString()) + warmSeconds * 1000;
-    return new ExperimentRun(d, ctx, root, commits, trainer, intake, { at: start, step: (await trainer.state()).step });
+    return new ExperimentRun(d, ctx, root, commits, trainer, intake, { at: start, step: (await trainer.state()).step }, league);
   }
 
   private get outOfTime(): boolean {
@@ -143,6 +148,7 @@ class ExperimentRun {
   /** Steps until the run ends, then its finish. */
   async train(): Promise<RunEnd> {
     await this.publish();
+    await this.league?.announce();
     await this.intake.mirror();
     let end: RunEnd | undefined;
     while (!(end = await this.ended())) {
@@ -211,6 +217,7 @@ class ExperimentRun {
     await this.record(m, batch);
     const { every } = this.ctx.config.eval;
     if (every > 0 && m.step % every === 0 && m.step < this.ctx.config.budget.maxSteps) await this.evaluate(m.step);
+    if (this.league && m.step % this.ctx.config.league!.snapshotEvery === 0) await this.league.snapshot(this.trainer.policy, m.step);
     if (m.step % this.ctx.config.learner.checkpointEvery === 0) await this.checkpoint();
   }
 
@@ -257,7 +264,8 @@ class ExperimentRun {
     const snapshot = ledger.snapshot();
     const tensors = await this.trainer.checkpointTensors();
     await this.commits.commit(step, async (dir) => {
-      const metadata: CheckpointMeta = { experimentId: this.ctx.id, cursor, consumed, counters, fence: this.d.lease.token };
+      const league = this.league ? { league: this.league.state() } : {};
+      const metadata: CheckpointMeta = { experimentId: this.ctx.id, cursor, consumed, counters, fence: this.d.lease.token, ...league };
       await savePolicy(this.trainer.policy, dir, { metadata: { ...metadata }, extraTensors: { ledger: { dtype: 'int64', shape: [snapshot.length], data: snapshot }, ...tensors } });
     });
     ledger.rotate();
@@ -277,18 +285,20 @@ class ExperimentRun {
     const report = await this.evaluate(step);
     await this.checkpoint();
     const exp = await exportOnnx(this.trainer.policy, join(this.root, 'export'), { tokenizer: this.ctx.vocab });
+    const best = await this.league?.exportBest(join(this.root, 'export-best'));
     await this.intake.mirror();
     const stalled = end === 'stalled'
       ? { reason: `stalled: no batch for ${Math.round(this.intake.sinceLastBatchMs / 1000)} s when the time budget ran out, at step ${step} of ${this.ctx.config.budget.maxSteps} (were solvers and judges serving it?)` }
       : {};
     await this.store.transition(this.ctx.id, end === 'stalled' ? 'failed' : end, {
-      eval: report, step, policyVersion: this.trainer.version, artifacts: { onnx: exp.model, sha256: exp.sha256, checkpoints: this.commits.root }, ...stalled,
+      eval: report, step, policyVersion: this.trainer.version, artifacts: { onnx: exp.model, sha256: exp.sha256, checkpoints: this.commits.root, ...best }, ...stalled,
     }, this.d.lease);
     this.log.info({ end, step, eval: report }, 'experiment finished');
   }
 
   async close(): Promise<void> {
     this.d.publisher.release(this.ctx.id);
+    await this.league?.close();
     await this.trainer.close();
   }
 }
@@ -309,7 +319,7 @@ async function restore(commits: CheckpointCommits, ctx: ExperimentContext, runti
   const l = loaded.extraTensors.ledger;
   const intake: IntakeState = { cursor: m.cursor ?? '0-0', consumed, counters: { ...NO_COUNTS, ...(m.counters ?? {}) }, ledger: new Ledger(l ? (l.data as BigInt64Array) : []) };
   log.info({ step: latest.step, cursor: intake.cursor, version: loaded.policy.version }, 'resumed from checkpoint');
-  return { policy: loaded.policy, intake, tensors: loaded.extraTensors };
+  return { policy: loaded.policy, intake, tensors: loaded.extraTensors, ...(m.league ? { league: m.league } : {}) };
 }
 
 /**

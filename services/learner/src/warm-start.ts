@@ -82,7 +82,8 @@ export async function runWarmStart(d: WarmStartDeps): Promise<WarmStartEnd> {
       const end = await supervised(d, meta.seconds, async () => save(false), progress, gauge);
       if (end === 'released') { await save(false); return 'released'; }
     } else {
-      const path = ws.from === 'experiment' ? join(d.dataDir, ws.id!, 'checkpoints') : ws.path!;
+      // An earlier experiment's latest weights are its newest checkpoint; its best, the export of the league's best.
+      const path = ws.from === 'experiment' ? join(d.dataDir, ws.id!, ws.policy === 'best' ? 'export-best' : 'checkpoints') : ws.path!;
       let source;
       try {
         source = await readSourceWeights(path);

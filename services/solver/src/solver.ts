@@ -5,7 +5,7 @@ import {
   readGrpcTls, type GrpcTls, Admission, admissionBudget, AdmissionGate, closeRedis, connectRedis, enqueue, experimentContext, ExperimentStore, IdleTracker,
   makeQueue, makeWorker, RunningExperiments, type ExperimentContext, type Logger, type Metrics, type Redis,
 } from '@spar/service-kit';
-import { FollowedPolicy } from '@spar/service-kit/followed-policy';
+import { FollowedPolicy, OpponentPool, type Loan } from '@spar/service-kit/followed-policy';
 import type { SolverConfig } from './config.ts';
 
 /** A task taken while the experiment was being unserved: failed on purpose, BullMQ retries it later. */
@@ -20,6 +20,8 @@ interface Served {
   readonly connection: Redis;
   /** Staleness-aware admission (absent with rollout.admission: off). */
   readonly gate?: AdmissionGate;
+  /** Snapshots to play against (config.league). */
+  readonly pool?: OpponentPool;
 }
 
 /** The solver: takes tasks, samples a group of rollouts with the current policy, enqueues them. */
@@ -51,21 +53,24 @@ export class Solver {
   private async serve(id: string): Promise<void> {
     const ctx = experimentContext(await new ExperimentStore(this.redis).get(id), this.recipes);
     const log = this.logger.child({ experimentId: id });
-    const policy = await FollowedPolicy.create(id, ctx.model, ctx.vocab, { redis: this.redis, logger: log, metrics: this.metrics, threads: this.cfg.SPAR_THREADS || undefined, grpcToken: this.cfg.SPAR_GRPC_TOKEN, grpcTls: this.tls });
+    const deps = { redis: this.redis, logger: log, metrics: this.metrics, threads: this.cfg.SPAR_THREADS || undefined, grpcToken: this.cfg.SPAR_GRPC_TOKEN, grpcTls: this.tls };
+    const policy = await FollowedPolicy.create(id, ctx.model, ctx.vocab, deps);
+    const league = ctx.config.league;
+    const pool = league && league.opponents.share > 0 ? new OpponentPool(id, ctx.model, deps, league.opponents) : undefined;
     const connection = connectRedis(this.cfg.REDIS_URL, `solver-${id}`, log);
     const out = makeQueue(queues.rollouts(id), connection, log);
     const concurrency = Math.min(ctx.config.rollout.concurrency, this.cfg.SPAR_MAX_CONCURRENCY);
     const budget = admissionBudget(ctx.config);
     const gate = budget === undefined ? undefined
       : new AdmissionGate(new Admission(connection, id, { budget, ttlMs: this.cfg.SPAR_ADMISSION_TTL_MS }));
-    const worker = makeWorker<TaskJob>(queues.tasks(id), connection, (job) => this.solve(ctx, policy, out, job.data, gate), log, {
+    const worker = makeWorker<TaskJob>(queues.tasks(id), connection, (job) => this.solve(ctx, policy, out, job.data, gate, pool), log, {
       concurrency, autorun: false, lockDuration: this.cfg.SPAR_JOB_LOCK_MS, stalledInterval: this.cfg.SPAR_STALLED_INTERVAL_MS,
     });
     worker.on('failed', (job, err) => {
       if (err instanceof NotServedError) log.debug({ jobId: job?.id }, 'task left for a later attempt (experiment no longer served)');
       else log.warn({ jobId: job?.id, err: err.message }, 'solving failed');
     });
-    this.served.set(id, { ctx, policy, worker, out, connection, gate });
+    this.served.set(id, { ctx, policy, worker, out, connection, gate, pool });
     // Start taking tasks once the learner's weights have arrived (never solve with random init by accident).
     policy.ready().then(() => { if (this.served.get(id)?.worker === worker) void worker.run(); });
     log.info({ concurrency }, 'solving experiment');
@@ -79,11 +84,12 @@ export class Solver {
     await s.worker.close();
     await s.gate?.close();
     await s.out.close();
+    await s.pool?.close();
     await s.policy.close();
     await closeRedis(s.connection);
   }
 
-  private async solve(ctx: ExperimentContext, policy: FollowedPolicy, out: Queue, job: TaskJob, gate?: AdmissionGate): Promise<void> {
+  private async solve(ctx: ExperimentContext, policy: FollowedPolicy, out: Queue, job: TaskJob, gate?: AdmissionGate, pool?: OpponentPool): Promise<void> {
     if (!job?.envelope?.taskId) {
       this.metrics.counter('spar_bad_input_total').inc({ service: 'solver', kind: 'malformed_job' });
       this.metrics.counter('spar_jobs_total').inc({ service: 'solver', queue: 'tasks', outcome: 'failed' });
@@ -102,9 +108,13 @@ export class Solver {
     }
     let handedOn = false;
     if (this.active++ === 0) this.idle.busy();
+    let opp: Loan | undefined;
     try {
+      opp = await pool?.pick(Math.random);
       const G = ctx.config.rollout.groupSize;
-      const rollouts = await ctx.recipe.rollout({ config: ctx.config, policy: policyHandle(ctx.vocab, policy), rng: Math.random }, job.task, G);
+      const opponent = opp ? { policy: policyHandle(ctx.vocab, opp.policy), version: opp.version } : undefined;
+      const rollouts = await ctx.recipe.rollout({ config: ctx.config, policy: policyHandle(ctx.vocab, policy), rng: Math.random, ...(opponent ? { opponent } : {}) }, job.task, G);
+      if (opp) this.metrics.counter('spar_opponent_games_total').inc({ experiment: ctx.id, sampling: ctx.config.league!.opponents.sampling }, G);
       const data: RolloutJob = {
         envelope: { ...job.envelope, role: 'solver', policyVersion: policy.version, groupId: gid, trajectoryId: '', parentIds: [job.envelope.taskId], createdAt: new Date().toISOString() },
         task: job.task, proposal: job.proposal, rollouts,
@@ -126,6 +136,7 @@ export class Solver {
       this.metrics.counter('spar_jobs_total').inc({ service: 'solver', queue: 'tasks', outcome: 'failed' });
       throw err;
     } finally {
+      opp?.release();
       if (!handedOn) await gate?.abandon(gid).catch(() => undefined);
       if (--this.active === 0) this.idle.idle();
     }

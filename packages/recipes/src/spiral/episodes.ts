@@ -2,7 +2,7 @@ import type { Sample } from '@spar/core';
 import { TaskRejected } from '../errors.ts';
 import type { Vocabulary } from '@spar/policy/schema';
 import { applyOrForfeit, type Player } from '../games/index.ts';
-import type { PolicyHandle } from '../recipe.ts';
+import type { Opponent, PolicyHandle } from '../recipe.ts';
 import { GAMES, initialState, promptTokens, stateMask, type ActionConstraint, type GameName } from './games.ts';
 
 /** One turn of an episode as the solver recorded it. */
@@ -14,6 +14,8 @@ export interface TurnRecord {
 export interface EpisodeRecord {
   readonly index: number;
   readonly turns: readonly TurnRecord[];
+  /** Played against a snapshot: its seat and version (its turns are replayed, not trained). */
+  readonly opponent?: { readonly seat: Player; readonly version: number };
 }
 
 export interface PlayOptions {
@@ -26,10 +28,11 @@ export interface PlayOptions {
 const MAX_TURNS = 16;
 
 /**
- * Play `count` self-play episodes of one task at once: both seats are the policy; each step
- * batches the pending moves of every unfinished episode into one generation.
+ * Play `count` episodes of one task at once: both seats are the policy, or — with an opponent —
+ * the snapshot takes seat 1 in even episodes and seat 0 in odd ones. Each step batches the
+ * pending moves of every unfinished episode, one generation per side.
  */
-export async function playSelf(policy: PolicyHandle, game: GameName, taskSeed: number, count: number, o: PlayOptions): Promise<EpisodeRecord[]> {
+export async function playSelf(policy: PolicyHandle, game: GameName, taskSeed: number, count: number, o: PlayOptions, opponent?: Opponent): Promise<EpisodeRecord[]> {
   const g = GAMES[game];
   const vocab = policy.vocab;
   const states = Array.from({ length: count }, (_, i) => initialState(game, taskSeed, i));
@@ -37,21 +40,30 @@ export async function playSelf(policy: PolicyHandle, game: GameName, taskSeed: n
   for (let step = 0; step < MAX_TURNS; step++) {
     const live = states.map((s, i) => (g.isTerminal(s) ? -1 : i)).filter((i) => i >= 0);
     if (live.length === 0) break;
-    const prompts = live.map((i) => promptTokens(vocab, game, states[i], g.currentPlayer(states[i])));
-    const masks = live.map((i) => stateMask(vocab, game, states[i], o.constrain));
-    const res = await policy.generate(prompts, { maxNewTokens: 1, temperature: o.temperature, topP: o.topP, mask: (row) => masks[row], seed: o.seed === undefined ? undefined : o.seed + step });
-    live.forEach((i, k) => {
-      const row = res.rows[k]!;
-      const player = g.currentPlayer(states[i]);
-      const text = vocab.decode(row.tokens);
-      states[i] = applyOrForfeit(g, states[i], text, player).state;
-      turns[i]!.push({
-        player,
-        sample: { tokens: [...prompts[k]!, ...row.tokens], promptLength: prompts[k]!.length, logprobs: [...row.logprobs], allowed: row.allowed.map((a) => a ?? null), policyVersion: res.version, role: `player${player}` },
+    const byOpponent = opponent ? live.filter((i) => g.currentPlayer(states[i]) === opponentSeat(i)) : [];
+    const byPolicy = opponent ? live.filter((i) => !byOpponent.includes(i)) : live;
+    for (const [side, rows] of [[policy, byPolicy], [opponent?.policy, byOpponent]] as const) {
+      if (!side || rows.length === 0) continue;
+      const prompts = rows.map((i) => promptTokens(vocab, game, states[i], g.currentPlayer(states[i])));
+      const masks = rows.map((i) => stateMask(vocab, game, states[i], o.constrain));
+      const res = await side.generate(prompts, { maxNewTokens: 1, temperature: o.temperature, topP: o.topP, mask: (row) => masks[row], seed: o.seed === undefined ? undefined : o.seed + step });
+      rows.forEach((i, k) => {
+        const row = res.rows[k]!;
+        const player = g.currentPlayer(states[i]);
+        states[i] = applyOrForfeit(g, states[i], vocab.decode(row.tokens), player).state;
+        turns[i]!.push({
+          player,
+          sample: { tokens: [...prompts[k]!, ...row.tokens], promptLength: prompts[k]!.length, logprobs: [...row.logprobs], allowed: row.allowed.map((a) => a ?? null), policyVersion: res.version, role: `player${player}` },
+        });
       });
-    });
+    }
   }
-  return turns.map((t, index) => ({ index, turns: t }));
+  return turns.map((t, index) => ({ index, turns: t, ...(opponent ? { opponent: { seat: opponentSeat(index), version: opponent.version } } : {}) }));
+}
+
+/** The snapshot's seat in episode `index` (alternating, so the learner plays both). */
+function opponentSeat(index: number): Player {
+  return (index % 2 === 0 ? 1 : 0) as Player;
 }
 
 export interface ReplayedTurn {

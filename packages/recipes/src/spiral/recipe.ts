@@ -7,6 +7,7 @@ import { evaluateSpiral, SPIRAL_SUITES } from './eval.ts';
 import { TaskRejected } from '../errors.ts';
 import { playSelf, replay, type EpisodeRecord } from './episodes.ts';
 import { infoSetKeys, segmentName, type GameName } from './games.ts';
+import { ANCHORS, playRatedMatch } from './match.ts';
 
 export const SpiralOptionsSchema = Type.Object({
   games: Type.Array(Type.Union([Type.Literal('tictactoe'), Type.Literal('kuhn')]), { minItems: 1, uniqueItems: true, default: ['tictactoe'] }),
@@ -27,6 +28,18 @@ export interface GameTask {
 }
 
 const CHECKER = { checker: 'spiral-game-engine', version: '1' };
+
+/** The snapshot a group played against: one for every episode, or none at all. */
+function groupOpponent(episodes: readonly EpisodeRecord[]): number | undefined {
+  const first = episodes[0]?.opponent;
+  for (const ep of episodes) {
+    const o = ep.opponent;
+    if ((o === undefined) !== (first === undefined)) throw new TaskRejected('a group mixes self-play and snapshot episodes');
+    if (!o) continue;
+    if ((o.seat !== 0 && o.seat !== 1) || !Number.isInteger(o.version) || o.version < 0 || o.version !== first!.version) throw new TaskRejected(`bad opponent record ${JSON.stringify(o).slice(0, 100)}`);
+  }
+  return first?.version;
+}
 
 function asTask(t: unknown, o: SpiralOptions): GameTask {
   const x = t as Partial<GameTask> | null;
@@ -66,7 +79,7 @@ export const spiralGames: Recipe<SpiralOptions> = {
   async rollout(ctx, task, groupSize) {
     const t = asTask(task, ctx.config.options);
     const { temperature, topP } = ctx.config.rollout;
-    return playSelf(ctx.policy, t.game, t.seed, groupSize, { temperature, topP, constrain: ctx.config.options.constrainActions });
+    return playSelf(ctx.policy, t.game, t.seed, groupSize, { temperature, topP, constrain: ctx.config.options.constrainActions }, ctx.opponent);
   },
 
   judge(task, rollouts, _proposal: Sample | undefined, o, vocab: Vocabulary): JudgedGroup {
@@ -75,10 +88,17 @@ export const spiralGames: Recipe<SpiralOptions> = {
     let illegal = 0;
     let turns = 0;
     let p0 = 0;
-    for (const ep of rollouts as EpisodeRecord[]) {
+    const episodes = rollouts as EpisodeRecord[];
+    const opponent = groupOpponent(episodes);
+    let score = 0;
+    for (const ep of episodes) {
       const r = replay(vocab, t.game, t.seed, ep, o.constrainActions);
       p0 += r.returns[0];
+      const learnerSeat = ep.opponent ? (1 - ep.opponent.seat) as 0 | 1 : undefined;
+      if (learnerSeat !== undefined) score += r.returns[learnerSeat] > 0 ? 1 : r.returns[learnerSeat] < 0 ? 0 : 0.5;
       for (const turn of r.turns) {
+        // The snapshot's moves were replayed (they shape the game) but are not the learner's to train.
+        if (ep.opponent && turn.player === ep.opponent.seat) continue;
         turns++;
         if (!turn.legal) illegal++;
         trajectories.push({
@@ -87,11 +107,17 @@ export const spiralGames: Recipe<SpiralOptions> = {
         });
       }
     }
+    const vs: Record<string, number> = opponent !== undefined && episodes.length ? { vsSnapshotScore: score / episodes.length } : {};
     return {
       trajectories, provenance: CHECKER,
-      stats: { illegalMoveRate: turns ? illegal / turns : 0, meanReturnPlayer0: rollouts.length ? p0 / rollouts.length : 0 },
+      stats: { illegalMoveRate: turns ? illegal / turns : 0, meanReturnPlayer0: rollouts.length ? p0 / rollouts.length : 0, ...vs },
+      ...(opponent !== undefined && episodes.length ? { opponent: { version: opponent, score: score / episodes.length, games: episodes.length } } : {}),
     };
   },
+
+  anchors: (o) => ANCHORS[o.games[0]!],
+  match: (a, b, opts, o) => playRatedMatch(o.games[0]!, a, b, opts, o.constrainActions),
+  leagueIssue: (o) => (o.games.length === 1 ? undefined : `a league rates one game; options.games lists ${o.games.length}`),
 
   evalSuites: (o) => SPIRAL_SUITES.filter((s) => (s === 'kuhn' ? o.games.includes('kuhn') : o.games.includes('tictactoe'))),
   evaluate: (policy, suites, opts, o) => evaluateSpiral(policy, suites, opts, o.constrainActions),
