@@ -183,6 +183,8 @@ export async function runLocalExperiment(o: LocalOptions): Promise<LocalResult> 
     const summary = {
       experimentId: last.id, status: last.state, steps: last.step, policyVersion: last.policyVersion, eval: last.eval ?? {},
       ...(last.warmStart ? { warmStart: { from: last.warmStart.from, steps: last.warmStart.step, seconds: last.warmStart.seconds, evalBefore: last.warmStart.evalBefore ?? {}, eval: last.warmStart.eval ?? {} } } : {}),
+      // With a league: the best (gated) and the latest snapshot, each with its rating; the best's held-out evaluation.
+      ...(last.league?.best ? { league: { best: last.league.best, latest: last.league.latest, gates: last.league.gates.length, promoted: last.league.gates.filter((g) => g.promoted).length } } : {}),
       // Decontamination counts and, for self-play recipes, the curriculum's health over the last evaluation window.
       ...(last.curriculum ? { curriculum: { ...last.curriculum, ...(lastWindow(last) ? { lastWindow: lastWindow(last) } : {}) } } : {}),
       ...(last.reason ? { reason: last.reason } : {}), artifacts: last.artifacts, ...(Object.keys(restarts).length ? { restarts } : {}),

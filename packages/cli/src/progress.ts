@@ -63,7 +63,9 @@ export function progressLine(r: ExperimentRecord, budget: Budget, width = 24, no
   const stale = judged > 0 && m.droppedStale !== undefined ? ` stale ${pct(m.droppedStale / judged)}` : '';
   const busy = m.learnerBusy === undefined ? '' : ` learner busy ${pct(m.learnerBusy)}`;
   const left = eta !== undefined && r.state === 'running' ? ` ETA ${mins(Math.max(0, eta))}` : '';
-  return `[${bar}] ${where} ${r.state}${left} v${r.policyVersion}${reward}${stale}${busy} ${fmtEval(r.eval)}`;
+  const lg = r.league;
+  const league = lg?.best ? ` best v${lg.best.version} (${Math.round(lg.best.rating)} Elo${lg.latest ? `, latest ${Math.round(lg.latest.rating)}` : ''})` : '';
+  return `[${bar}] ${where} ${r.state}${left} v${r.policyVersion}${reward}${stale}${busy}${league} ${fmtEval(r.eval)}`;
 }
 
 /** Redraw a status line on a TTY; print plain lines (at most every few seconds) otherwise. */

@@ -35,3 +35,9 @@ test('a finished time-bound run shows where the time budget ended it', () => {
   const done = record({ step: 2500, state: 'completed', finishedAt: new Date(T0 + 25 * 60000).toISOString() });
   assert.match(progressLine(done, budgetOf(done), 20, T0 + 26 * 60000), /^\[#{20}\] step 2500 · 25\.0\/25 min completed v0/);
 });
+
+test('with a league the line names the best policy and both ratings', () => {
+  const r = record({ step: 300, league: { best: { version: 250, step: 250, rating: 612.4 }, latest: { version: 300, step: 300, rating: 598.6 }, ratings: [], gates: [] } });
+  assert.match(progressLine(r, budgetOf(r), 20, T0 + 60000), / best v250 \(612 Elo, latest 599\)/);
+  assert.doesNotMatch(progressLine(record({ step: 300 }), budgetOf(r), 20, T0 + 60000), /best v/);
+});
