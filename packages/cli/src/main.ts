@@ -12,7 +12,7 @@ const USAGE = `usage:
   spar status [ID]                                                list experiments, or show one
   spar watch  ID                                                  follow an experiment until it ends
   spar stop   ID                                                  stop an experiment
-  spar report ID|RUN_DIR [--out FILE.svg]                         evaluation curves as one SVG
+  spar report ID|RUN_DIR [--out FILE.svg]                         evaluation curves and league ratings as one SVG
 options: --url URL (controller, default $SPAR_URL or http://127.0.0.1:8080), token from $SPAR_API_TOKEN (or the file $SPAR_API_TOKEN_FILE)`;
 
 export async function main(argv: string[]): Promise<number> {

@@ -10,7 +10,7 @@ import type { ExperimentRecord } from '@spar/core';
 import { main } from '../src/main.ts';
 import { COLOURS } from '../src/report/palette.ts';
 import { fmtTick, linear, niceDomain, ticks } from '../src/report/scale.ts';
-import { curves, renderReport, type ReportEvaluation, type ReportRecord } from '../src/report/index.ts';
+import { asReportRecord, curves, RATINGS, RATINGS_TITLE, renderReport, type ReportEvaluation, type ReportGate, type ReportRecord } from '../src/report/index.ts';
 import { allText, descendants, parseXml, type XmlElement } from './xml.ts';
 
 const ODD = 'kuhn <&> "odd"';
@@ -197,6 +197,84 @@ test('report: a record with no evaluations is a clear error', () => {
   assert.throws(() => renderReport(record({ evaluations: undefined })), /no evaluations yet/);
 });
 
+/** League gates at self-play steps 50..250 (the last one past the last evaluation, at 200). */
+const GATES: ReportGate[] = [
+  { step: 50, rating: 40, bestRating: 40 },
+  { step: 100, rating: 120, bestRating: 120 },
+  { step: 150, rating: 90, bestRating: 120 },
+  { step: 250, rating: 180, bestRating: 180 },
+];
+
+test('report: league gates get a ratings panel after the evaluation panels: best and snapshot Elo at x = warm start + step', () => {
+  const rec = record({ league: { gates: GATES } });
+  const c = curves(rec);
+  assert.deepEqual(c.panels.map((p) => p.group), ['tictactoe-vs-random', ODD, 'judge stats', RATINGS]);
+  const ratings = c.panels.at(-1)!;
+  assert.equal(ratings.title, RATINGS_TITLE);
+  assert.equal(ratings.title, 'ratings · Elo');
+  assert.equal(ratings.unit, false);
+  assert.deepEqual(ratings.series.map((s) => [s.name, s.points]), [
+    ['best', GATES.map((g) => [WARM + g.step, g.bestRating])],
+    ['snapshot', GATES.map((g) => [WARM + g.step, g.rating])],
+  ]);
+  assert.equal(c.xMax, WARM + 250, 'the x axis reaches the last gate');
+  assert.equal(c.gates, 4);
+
+  const root = parseXml(renderReport(rec));
+  const panels = byClass(root, 'panel');
+  assert.deepEqual(panels.map((p) => p.attrs['data-group']), ['tictactoe-vs-random', ODD, 'judge stats', RATINGS]);
+  const p = panels.at(-1)!;
+  assert.equal(one(p, 'panel-title').text, 'ratings · Elo');
+  const plot = one(p, 'plot');
+  assert.equal(plot.attrs['data-x-domain'], `0 ${WARM + 250}`);
+  const [lo, hi] = plot.attrs['data-y-domain']!.split(' ').map(Number) as [number, number];
+  assert.ok(lo <= 40 && hi >= 180 && !(lo === 0 && hi === 1), `Elo axis ${lo}..${hi}`);
+  const sx = xScale(plot);
+  const sy = (v: number) => Number(plot.attrs.y) + Number(plot.attrs.height) * (1 - (v - lo) / (hi - lo));
+  const lines = byClass(p, 'series');
+  assert.deepEqual(lines.map((l) => l.attrs['data-name']), ['best', 'snapshot']);
+  lines.forEach((l, k) => pointsOf(l).forEach(([x, y], i) => {
+    near(x, sx(WARM + GATES[i]!.step), `${l.attrs['data-name']} point ${i} x`);
+    near(y, sy(k === 0 ? GATES[i]!.bestRating : GATES[i]!.rating), `${l.attrs['data-name']} point ${i} y`);
+  }));
+  one(p, 'warmstart');
+  assert.match(byClass(root, 'subtitle')[0]!.text, /8 evaluations · 4 league gates/);
+  // Without gates (or with an empty list): no ratings panel, as before.
+  assert.ok(!curves(record({ league: { gates: [] } })).panels.some((x) => x.group === RATINGS));
+  assert.ok(!curves(record()).panels.some((x) => x.group === RATINGS));
+});
+
+test('report: gates without evaluations still plot; nothing at all is still an error', () => {
+  const noWarm = { id: 'lg', state: 'running', step: 250, league: { gates: [...GATES].reverse() } } satisfies ReportRecord;
+  const c = curves(noWarm);
+  assert.deepEqual(c.panels.map((p) => p.title), ['ratings · Elo']);
+  assert.deepEqual(c.panels[0]!.series[0]!.points, GATES.map((g) => [g.step, g.bestRating]), 'in step order, x = step without a warm start');
+  assert.equal(c.evaluations, 0);
+  const root = parseXml(renderReport(noWarm));
+  const p = one(root, 'panel');
+  assert.equal(p.attrs['data-group'], RATINGS);
+  assert.equal(byClass(p, 'warmstart').length, 0);
+  const sx = xScale(one(p, 'plot'));
+  pointsOf(byClass(p, 'series')[1]!).forEach(([x], i) => near(x, sx(GATES[i]!.step), `snapshot point ${i}`));
+  // A record's warm start still shifts the gates.
+  const warm = curves({ ...noWarm, warmStart: { from: 'sft', state: 'done', step: 40 } });
+  assert.deepEqual(warm.panels[0]!.series[1]!.points, GATES.map((g) => [40 + g.step, g.rating]));
+  assert.equal(warm.xMax, 290);
+  assert.throws(() => renderReport({ ...noWarm, league: { gates: [] } }), /experiment lg has no evaluations yet \(state running, step 250\): nothing to plot/);
+  assert.throws(() => curves({ ...noWarm, league: {} }), /no evaluations yet/);
+});
+
+test('report: a malformed league is a clear error', () => {
+  const base = { id: 'x', state: 'running', step: 1 };
+  assert.throws(() => asReportRecord({ ...base, league: [] }, 'f.json'), /^Error: f\.json: not an experiment record \("league" is not an object\)$/);
+  assert.throws(() => asReportRecord({ ...base, league: { gates: {} } }, 'f.json'), /"league\.gates" is not an array/);
+  assert.throws(() => asReportRecord({ ...base, league: { gates: [GATES[0], { step: 2, rating: 3 }] } }, 'f.json'),
+    /league\.gates\[1\] needs a numeric "step", "rating" and "bestRating"/);
+  const ok = { ...base, league: { best: { version: 1, step: 1, rating: 0 }, ratings: [{ player: 'random', anchor: true, rating: 0, games: 0 }], gates: GATES } };
+  assert.equal(asReportRecord(ok, 'f.json'), ok, 'the rest of the league is not checked');
+  assert.doesNotThrow(() => asReportRecord({ ...base, league: { ratings: [] } }, 'f.json'));
+});
+
 test('curves: more than four [0,1] metrics split over panels; other metrics get a panel each', () => {
   const eval1 = { s: { a: 0.1, b: 0.2, c: 0.3, d: 0.4, e: 0.5, reward: -3, games: 10 } };
   const eval2 = { s: { a: 0.2, b: 0.3, c: 0.4, d: 0.5, e: 0.6, reward: 7, games: 10 } };
@@ -236,6 +314,8 @@ test('spar report: a run dir without record.json, a missing path, a bad record: 
   await assert.rejects(main(['report', join(tmp, 'nope')]), /no such run dir or file/);
   writeFileSync(join(empty, 'record.json'), JSON.stringify({ id: 'x', state: 'running', step: 1, evaluations: [] }));
   await assert.rejects(main(['report', empty]), /no evaluations yet/);
+  writeFileSync(join(empty, 'record.json'), JSON.stringify({ id: 'x', state: 'running', step: 1, league: { gates: [{ step: 1, rating: 5 }] } }));
+  await assert.rejects(main(['report', empty]), /league\.gates\[0\] needs a numeric "step", "rating" and "bestRating"/);
   writeFileSync(join(empty, 'record.json'), '{"id": "x", "step": 1}');
   await assert.rejects(main(['report', empty]), /not an experiment record \(no string "state"\)/);
   assert.equal(existsSync(join(empty, 'report.svg')), false);

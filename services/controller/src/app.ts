@@ -136,6 +136,16 @@ export async function buildApp(o: AppOptions) {
   app.get('/v1/experiments/:id', { onRequest: needsRedis, schema: { summary: 'One experiment: state, step, policy version, metrics, evaluations', params: Id, tags: ['experiments'] } },
     async (req) => o.store.get((req.params as { id: string }).id));
 
+  app.get('/v1/experiments/:id/ratings', {
+    onRequest: needsRedis,
+    schema: { summary: 'The league of an experiment: best, latest, Elo ratings (anchors and snapshots), gates (empty for an experiment without a league)', params: Id, tags: ['experiments'] },
+  }, async (req) => {
+    const rec = await o.store.get((req.params as { id: string }).id);
+    const league = rec.league;
+    if (!league) return { experimentId: rec.id, ratings: [], gates: [] };
+    return { experimentId: rec.id, best: league.best, latest: league.latest, ratings: league.ratings ?? [], gates: league.gates ?? [] };
+  });
+
   app.post('/v1/experiments/:id/stop', { onRequest: needsRedis, preHandler: auth, schema: { summary: 'Stop an experiment', params: Id, security: [{ bearer: [] }], tags: ['experiments'] } },
     async (req, reply) => reply.code(202).send(await o.store.requestStop((req.params as { id: string }).id)));
 

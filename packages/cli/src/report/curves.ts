@@ -1,5 +1,5 @@
 import { fmtValue } from './scale.ts';
-import { WARM_START_STAGE, type ReportRecord } from './record.ts';
+import { WARM_START_STAGE, type ReportGate, type ReportRecord } from './record.ts';
 
 /** One line: [x, y] points in ascending x. */
 export interface Series {
@@ -37,10 +37,15 @@ export interface Curves {
   /** Largest x of any point. */
   readonly xMax: number;
   readonly evaluations: number;
+  /** League gates plotted on the ratings panel (0: none). */
+  readonly gates: number;
 }
 
 export const JUDGE_STATS = 'judge stats';
 export const CURRICULUM = 'curriculum';
+/** The league's Elo ratings at each gate: the best's and the gated snapshot's, after every other group. */
+export const RATINGS = 'ratings';
+export const RATINGS_TITLE = 'ratings · Elo';
 export const MAX_LINES = 4;
 /**
  * Judge stats that measure the curriculum (absolute-zero's proposals; proposerNonZeroAdvantage
@@ -60,12 +65,15 @@ type Points = [number, number][];
  * all lie in [0, 1] (split after MAX_LINES lines), one panel per other metric, and the same
  * for the judge stats. The curriculum stats among them (CURRICULUM_RATES, CURRICULUM_NOVELTY)
  * form a group of their own after the judge stats: the rates on one [0, 1] panel with the
- * own-task solve-rate band, distinctPer1000 on its own. Warm-start evaluations come first on the
- * x axis, self-play after them.
+ * own-task solve-rate band, distinctPer1000 on its own. With league gates (record.league.gates),
+ * a last panel, RATINGS_TITLE: the best's rating after each gate (`best`) and the gated snapshot's
+ * (`snapshot`). Warm-start evaluations come first on the x axis, self-play (and gates) after them.
+ * Throws when there is nothing to plot: no evaluations and no gates.
  */
 export function curves(rec: ReportRecord, maxLines = MAX_LINES): Curves {
   const evs = rec.evaluations ?? [];
-  if (evs.length === 0) throw new Error(`experiment ${rec.id} has no evaluations yet (state ${rec.state}, step ${rec.step}): nothing to plot`);
+  const gates = rec.league?.gates ?? [];
+  if (evs.length === 0 && gates.length === 0) throw new Error(`experiment ${rec.id} has no evaluations yet (state ${rec.state}, step ${rec.step}): nothing to plot`);
   const warm = evs.filter((e) => e.stage === WARM_START_STAGE);
   const hasWarmStart = warm.length > 0 || rec.warmStart !== undefined;
   const warmStartSteps = Math.max(0, rec.warmStart?.step ?? 0, ...warm.map((e) => e.step));
@@ -92,9 +100,21 @@ export function curves(rec: ReportRecord, maxLines = MAX_LINES): Curves {
   const panels = [...suites].flatMap(([suite, m]) => groupPanels(suite, m, maxLines));
   if (judge.size > 0) panels.push(...groupPanels(JUDGE_STATS, judge, maxLines));
   if (curriculum.size > 0) panels.push(...curriculumPanels(curriculum));
+  const ratings = ratingsPanel(gates, warmStartSteps);
+  if (ratings) panels.push(ratings);
   if (panels.length === 0) throw new Error(`experiment ${rec.id}: its ${evs.length} evaluations hold no numeric values: nothing to plot`);
-  const xMax = Math.max(warmStartSteps, ...ordered.map((o) => o.x));
-  return { panels, warmStartSteps, hasWarmStart, xMax, evaluations: evs.length };
+  const xMax = Math.max(warmStartSteps, ...ordered.map((o) => o.x), ...(ratings?.series ?? []).flatMap((s) => s.points.map(([px]) => px)));
+  return { panels, warmStartSteps, hasWarmStart, xMax, evaluations: evs.length, gates: gates.length };
+}
+
+/** The league's gates in step order: `best` (its rating after each gate) and `snapshot` (the gated one's), x = warmStartSteps + step. */
+function ratingsPanel(gates: readonly ReportGate[], warmStartSteps: number): PanelData | undefined {
+  const ordered = gates.map((g, i) => ({ g, i })).sort((a, b) => a.g.step - b.g.step || a.i - b.i).map(({ g }) => g);
+  const finite = (v: number) => Number.isFinite(v);
+  const best: Points = ordered.filter((g) => finite(g.step) && finite(g.bestRating)).map((g) => [warmStartSteps + g.step, g.bestRating]);
+  const snapshot: Points = ordered.filter((g) => finite(g.step) && finite(g.rating)).map((g) => [warmStartSteps + g.step, g.rating]);
+  const series = [{ name: 'best', points: best }, { name: 'snapshot', points: snapshot }].filter((s) => s.points.length > 0);
+  return series.length ? { group: RATINGS, title: RATINGS_TITLE, unit: false, series } : undefined;
 }
 
 function groupPanels(group: string, metrics: Map<string, Points>, maxLines: number): PanelData[] {

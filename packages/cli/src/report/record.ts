@@ -1,7 +1,7 @@
 /**
  * The part of an experiment record a report reads. Structural, so an ExperimentRecord from the
  * controller or a record.json written by local mode both fit; fields a record may not carry yet
- * (an evaluation's `stage`, `warmStart`) are optional.
+ * (an evaluation's `stage`, `warmStart`, `league`) are optional.
  */
 export interface ReportEvaluation {
   /** Self-play learner step, or with `stage: 'warmstart'` the step within the warm start. */
@@ -10,6 +10,21 @@ export interface ReportEvaluation {
   /** suite → metric → value. */
   readonly eval: Readonly<Record<string, Readonly<Record<string, number>>>>;
   readonly judgeStats?: Readonly<Record<string, number>>;
+}
+
+/** One gate of the league (a snapshot against the best): the part a report plots. */
+export interface ReportGate {
+  /** Self-play learner step of the snapshot. */
+  readonly step: number;
+  /** The snapshot's Elo rating. */
+  readonly rating: number;
+  /** The best's Elo rating after this gate. */
+  readonly bestRating: number;
+}
+
+/** The record's league (config.league); only its gates are plotted. */
+export interface ReportLeague {
+  readonly gates?: readonly ReportGate[];
 }
 
 export interface ReportRecord {
@@ -21,6 +36,7 @@ export interface ReportRecord {
   readonly policyVersion?: number;
   readonly evaluations?: readonly ReportEvaluation[];
   readonly warmStart?: { readonly from: string; readonly state: string; readonly step: number; readonly steps?: number };
+  readonly league?: ReportLeague;
 }
 
 export const WARM_START_STAGE = 'warmstart';
@@ -43,5 +59,17 @@ export function asReportRecord(v: unknown, source: string): ReportRecord {
     });
   }
   if (v.warmStart !== undefined && (!isObj(v.warmStart) || typeof v.warmStart.step !== 'number')) throw bad('"warmStart" needs a numeric "step"');
+  if (v.league !== undefined) {
+    if (!isObj(v.league)) throw bad('"league" is not an object');
+    const gates = v.league.gates;
+    if (gates !== undefined) {
+      if (!Array.isArray(gates)) throw bad('"league.gates" is not an array');
+      gates.forEach((g: unknown, i) => {
+        if (!isObj(g) || typeof g.step !== 'number' || typeof g.rating !== 'number' || typeof g.bestRating !== 'number') {
+          throw bad(`league.gates[${i}] needs a numeric "step", "rating" and "bestRating"`);
+        }
+      });
+    }
+  }
   return v as unknown as ReportRecord;
 }

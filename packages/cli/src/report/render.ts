@@ -8,12 +8,12 @@ const MARGIN = 20;
 const clip = (s: string, n: number) => (s.length > n ? `${s.slice(0, n - 1)}…` : s);
 
 /** The header lines: what ran, how it ended, and the warm start if there was one. */
-function header(rec: ReportRecord, evaluations: number, warmStartSteps: number): string[] {
+function header(rec: ReportRecord, evaluations: number, warmStartSteps: number, gates: number): string[] {
   const cfg = (typeof rec.config === 'object' && rec.config !== null ? rec.config : {}) as { recipe?: unknown; name?: unknown };
   const recipe = typeof cfg.recipe === 'string' ? cfg.recipe : 'unknown recipe';
   const name = typeof cfg.name === 'string' && cfg.name !== rec.id ? ` (${cfg.name})` : '';
   const lines = [
-    `recipe ${recipe}${name} · final state ${rec.state}${rec.reason ? `: ${rec.reason}` : ''} · step ${rec.step}${rec.policyVersion === undefined ? '' : ` · policy v${rec.policyVersion}`} · ${evaluations} evaluations`,
+    `recipe ${recipe}${name} · final state ${rec.state}${rec.reason ? `: ${rec.reason}` : ''} · step ${rec.step}${rec.policyVersion === undefined ? '' : ` · policy v${rec.policyVersion}`} · ${evaluations} evaluations${gates > 0 ? ` · ${gates} league gates` : ''}`,
   ];
   const w = rec.warmStart;
   if (w || warmStartSteps > 0) {
@@ -33,7 +33,7 @@ export function renderReport(rec: ReportRecord): string {
   const n = c.panels.length;
   const cols = n <= 1 ? 1 : n <= 4 ? 2 : 3;
   const rows = Math.ceil(n / cols);
-  const lines = header(rec, c.evaluations, c.warmStartSteps);
+  const lines = header(rec, c.evaluations, c.warmStartSteps, c.gates);
   const top = MARGIN + 24 + lines.length * 16 + 12;
   const width = 2 * MARGIN + cols * PANEL_WIDTH;
   const height = top + rows * (PANEL_HEIGHT + 12) + MARGIN;
