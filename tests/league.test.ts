@@ -75,6 +75,16 @@ test('league: snapshots rated and gated (the best\'s rating never falls), oppone
   const results = await redis.hgetall(keys.poolResults(leagueId));
   const games = Object.entries(results).filter(([k]) => k.endsWith(':games')).reduce((s, [, v]) => s + Number(v), 0);
   assert.ok(games > 0, `games against snapshots: ${JSON.stringify(results)}`);
+  // The restarted learner exports the ratings of the gates it ran; the solver counts its pool games.
+  const learnerMetrics = await (await fetch(`http://127.0.0.1:${stack.ports.metrics.learner}/metrics`)).text();
+  assert.match(learnerMetrics, new RegExp(`spar_league_rating\\{experiment="${leagueId}",policy="best"[^}]*\\} ${league.best!.rating}`));
+  assert.match(learnerMetrics, /spar_league_gates_total\{experiment="[^"]+",result="(promoted|kept)"[^}]*\} \d/);
+  const solverMetrics = await (await fetch(`http://127.0.0.1:${stack.ports.metrics.solver}/metrics`)).text();
+  assert.match(solverMetrics, new RegExp(`spar_opponent_games_total\\{experiment="${leagueId}",sampling="prioritized"[^}]*\\} [1-9]`));
+  // The ratings endpoint serves the record's league.
+  const ratings = await (await fetch(`${stack.baseUrl}/v1/experiments/${leagueId}/ratings`)).json() as { best: unknown; gates: unknown[] };
+  assert.deepEqual(ratings.best, league.best);
+  assert.equal(ratings.gates.length, 4);
   const pool = JSON.parse((await redis.hget(keys.policy(leagueId), 'pool')) ?? '[]') as { version: number }[];
   assert.ok(pool.length >= 1 && pool.length <= 3, `pool of the newest 2 and the best: ${JSON.stringify(pool)}`);
 });
