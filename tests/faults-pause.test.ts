@@ -4,7 +4,7 @@ import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { Queue, QueueEvents } from 'bullmq';
 import { Redis } from 'ioredis';
-import { queues } from '@spar/core';
+import { keys, queues } from '@spar/core';
 import { BULL_PREFIX } from '@spar/service-kit';
 import { startStack, type RunningService, type Stack } from '@spar/testing';
 import { assertExactlyOnce, watchPolicyVersions } from './accounting.ts';
@@ -51,44 +51,66 @@ async function watchQueue(queue: string): Promise<{ stalled: number; duplicated:
   return seen;
 }
 
+/** The duplicate groups the judge's append script refused so far. */
+const duplicateGroups = async (id: string) => Number((await redis.hget(keys.counters(id), 'duplicate_groups')) ?? 0);
+
+async function until(what: string, probe: () => Promise<boolean> | boolean, ms = 120000): Promise<void> {
+  for (const end = Date.now() + ms; !(await probe());) {
+    assert.ok(Date.now() < end, `timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
 for (const name of ['solver', 'judge'] as const) {
   test(`${name} paused past its job lock while a second ${name} runs: redelivered, duplicates refused, exactly once`, async (t) => {
-    // Long enough for several pauses: the run is stopped once a redelivery has been seen.
+    // Long enough for several pauses: the run is stopped once the late copy has been refused.
     const id = await api.submit(experiment(`pause ${name}`, { maxSteps: 100000, maxMinutes: 10 }));
     const versions = watchPolicyVersions(redis, id);
     // The paused worker's queue (its jobs are redelivered) and the next one (its late results are refused there).
     const consumed = await watchQueue(name === 'solver' ? queues.tasks(id) : queues.rollouts(id));
     const produced = await watchQueue(queues.rollouts(id));
-    await api.until(id, (r) => r.step >= 3);
     const paused = stack.services.find((s) => s.name === name)!;
     const other = name === 'solver' ? solver2 : judge2;
     const queue = new Queue(name === 'solver' ? queues.tasks(id) : queues.rollouts(id), { connection: { url: stack.redis.url }, prefix: BULL_PREFIX });
     const counts = () => queue.getJobCounts('waiting', 'active');
-    const until = async (what: string, probe: () => Promise<boolean> | boolean, ms = 60000) => {
-      for (const end = Date.now() + ms; !(await probe());) {
-        assert.ok(Date.now() < end, `timed out waiting for ${what}`);
-        await new Promise((r) => setTimeout(r, 50));
-      }
-    };
-    // Make sure the paused worker holds jobs when it stops (a judge is mostly idle between
-    // groups): both replicas stopped until work queues up, the one under test woken until it has
-    // taken some, then stopped again; the other replica resumes and must take them over.
-    other.child.kill('SIGSTOP');
-    paused.child.kill('SIGSTOP');
+    const refused = async () => (name === 'solver' ? produced.duplicated : 0) + (await duplicateGroups(id));
     try {
-      await until(`${name} jobs to queue up`, async () => ((await counts()).waiting ?? 0) >= 2);
-      paused.child.kill('SIGCONT');
-      await until(`the ${name} to take jobs`, async () => ((await counts()).active ?? 0) >= 1);
-      paused.child.kill('SIGSTOP');
-    } finally {
+      await api.until(id, (r) => r.step >= 3);
+      // Make sure the paused worker holds jobs when it stops (a judge finishes a group in
+      // milliseconds): both replicas stopped until work queues up, the one under test woken until
+      // it has taken some, then stopped again — and only if, with both stopped, more jobs are
+      // active than the other replica held when it stopped (so the paused one holds some) does the
+      // other replica resume and take them over; else again.
+      for (let attempt = 1; ; attempt++) {
+        other.child.kill('SIGSTOP');
+        paused.child.kill('SIGSTOP');
+        await until(`${name} jobs to queue up`, async () => ((await counts()).waiting ?? 0) >= 2);
+        // A solver holds its jobs for a whole generation; a judge finishes one in milliseconds, so
+        // for it only jobs beyond those the other replica held when stopped prove the paused one holds some.
+        const held = name === 'judge' ? (await counts()).active ?? 0 : 0;
+        paused.child.kill('SIGCONT');
+        await until(`the ${name} to take jobs`, async () => ((await counts()).active ?? 0) > held);
+        paused.child.kill('SIGSTOP');
+        if (((await counts()).active ?? 0) > held) break;
+        assert.ok(attempt < 50, `the ${name} never held a job when stopped (50 attempts)`);
+        paused.child.kill('SIGCONT');
+        other.child.kill('SIGCONT');
+      }
       other.child.kill('SIGCONT');
+      await until('the paused worker\'s jobs to be redelivered (lock 2 s, stalled check 1 s)', () => consumed.stalled >= 1);
+      paused.child.kill('SIGCONT');
+      // The paused worker finishes its copy after SIGCONT: refused as a duplicate, by BullMQ (a
+      // rollout job id already queued) or by the judge's append script (a group already appended).
+      await until(`the paused ${name}'s late copy to be refused`, async () => (await refused()) >= 1);
+    } catch (err) {
+      // Leave nothing behind for the next test: the learner holds one experiment at a time.
+      for (const s of [paused, other]) s.child.kill('SIGCONT');
+      await api.stop(id).catch(() => undefined);
+      throw err;
+    } finally {
+      for (const s of [paused, other]) s.child.kill('SIGCONT');
+      await queue.close();
     }
-    await until('the paused worker\'s jobs to be redelivered (lock 2 s, stalled check 1 s)', () => consumed.stalled >= 1);
-    paused.child.kill('SIGCONT');
-    await queue.close();
-    // Some steps after the last pause, so the late copies have come back; then a clean stop.
-    const after = (await api.get(id)).step;
-    await api.until(id, (r) => r.step >= after + 5);
     const done = await api.stop(id);
     assert.equal(done.state, 'stopped', done.reason);
     const seen = await versions.stop();
@@ -96,12 +118,10 @@ for (const name of ['solver', 'judge'] as const) {
     await consumed.close();
     await produced.close();
     assert.ok(consumed.stalled >= 1, `a job the paused ${name} held was redelivered (stalled events: ${consumed.stalled})`);
-    // The paused worker finished its copy on SIGCONT: refused as a duplicate, by BullMQ (a rollout
-    // job id already queued) or by the judge's append script (a group already appended).
-    const refused = (name === 'solver' ? produced.duplicated : 0) + acct.duplicateGroups;
-    assert.ok(refused >= 1, `the paused ${name}'s late copy was refused (duplicated adds ${produced.duplicated}, duplicate groups ${acct.duplicateGroups})`);
+    const late = (name === 'solver' ? produced.duplicated : 0) + acct.duplicateGroups;
+    assert.ok(late >= 1, `the paused ${name}'s late copy was refused (duplicated adds ${produced.duplicated}, duplicate groups ${acct.duplicateGroups})`);
     for (const s of [...stack.services, solver2, judge2]) assert.equal(s.child.exitCode, null, `${s.name} exited`);
-    t.diagnostic(`${name} paused holding jobs (lock 2 s): ${consumed.stalled} redelivered, ${refused} duplicates refused; versions monotone (${seen.length}); ${JSON.stringify(acct)}`);
+    t.diagnostic(`${name} paused holding jobs (lock 2 s): ${consumed.stalled} redelivered, ${late} duplicates refused; versions monotone (${seen.length}); ${JSON.stringify(acct)}`);
   });
 }
 
