@@ -106,6 +106,10 @@ for (const name of ['solver', 'judge'] as const) {
       // Leave nothing behind for the next test: the learner holds one experiment at a time.
       for (const s of [paused, other]) s.child.kill('SIGCONT');
       await api.stop(id).catch(() => undefined);
+      // Watchers left open would keep this file's process alive after the stack is gone.
+      await versions.stop().catch(() => undefined);
+      await consumed.close();
+      await produced.close();
       throw err;
     } finally {
       for (const s of [paused, other]) s.child.kill('SIGCONT');
