@@ -5,6 +5,7 @@ import { keys, type GateResult, type LeaguePolicy, type LeagueState, type RatedP
 import { applyWeights, exportOnnx, Policy, policyWeights, type PolicyOptions, type Weights } from '@spar/policy';
 import { policyHandle, type EvalReport, type MatchScore, type MatchSide, type PolicyHandle } from '@spar/recipes';
 import { ExperimentStore, type ExperimentContext, type ExperimentLease, type Logger, type Metrics, type PolicyPublisher } from '@spar/service-kit';
+import { heldOutEval } from './held-out-eval.ts';
 import { performanceRating, scoreOf, type Results } from './rating.ts';
 
 /** A snapshot in the opponent pool. */
@@ -185,8 +186,7 @@ export class League {
   }
 
   private evaluate(handle: PolicyHandle): Promise<EvalReport> {
-    const { config, recipe } = this.ctx;
-    return recipe.evaluate(handle, config.eval.suites ?? recipe.evalSuites(config.options), { episodes: config.eval.episodes, seed: config.eval.seed }, config.options);
+    return heldOutEval(this.ctx, handle);
   }
 
   /** Keep the pool's and the best's snapshot files and served copies; drop the rest. */

@@ -10,6 +10,7 @@ import {
 import { CheckpointCommits } from './checkpoint-commit.ts';
 import { readCurriculum, StatMeans } from './curriculum.ts';
 import { Intake, NO_COUNTS, type Batch, type IntakeState, type LearnerCounters } from './intake.ts';
+import { heldOutEval } from './held-out-eval.ts';
 import { League, type LeagueMeta } from './league.ts';
 import { Ledger } from './ledger.ts';
 import { PolicyTrainer } from './policy-trainer.ts';
@@ -351,10 +352,7 @@ async function alignRecordedStep(policy: Policy, ctx: ExperimentContext, store: 
 async function evaluateInto(
   ctx: ExperimentContext, policy: Policy, store: ExperimentStore, d: RunDeps, window: StatMeans, log: Logger, step: number, stage?: 'warmstart',
 ): Promise<EvalReport> {
-  const handle = policyHandle(ctx.vocab, policy);
-  const { config } = ctx;
-  const suites = config.eval.suites ?? ctx.recipe.evalSuites(config.options);
-  const report = await ctx.recipe.evaluate(handle, suites, { episodes: config.eval.episodes, seed: config.eval.seed }, config.options);
+  const report = await heldOutEval(ctx, policyHandle(ctx.vocab, policy));
   for (const [suite, ms] of Object.entries(report)) for (const [metric, v] of Object.entries(ms)) d.metrics.gauge('spar_eval_score').set({ experiment: ctx.id, suite, metric }, v);
   const means = window.take();
   const curriculum = await readCurriculum(d.redis, ctx.id);
