@@ -24,5 +24,7 @@ if (chosen.length === 0) {
   console.error('no test files matched');
   process.exit(1);
 }
-const res = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=2', ...chosen], { stdio: 'inherit' });
+// A test that hangs fails after 10 minutes instead of holding CI to its hard limit (the slowest
+// real-stack test takes about a minute on 2 cores).
+const res = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=2', '--test-timeout=600000', ...chosen], { stdio: 'inherit' });
 process.exit(res.status ?? 1);

@@ -5,6 +5,9 @@ import { sparClient, sparProto } from './grpc.ts';
 import { fetchWeights } from './policy-sync.ts';
 import type { PolicyServiceClient } from '../../../proto/generated/spar/v1/PolicyService.ts';
 
+/** How long a snapshot fetch may wait for the learner (connect and transfer) before the group plays itself. */
+const FETCH_DEADLINE_MS = 30000;
+
 /** A snapshot the learner serves for the pool (its record in `spar:{exp}:policy`, field `pool`). */
 export interface PoolSnapshot {
   readonly version: number;
@@ -109,7 +112,9 @@ export class OpponentPool {
       this.client?.client.close();
       this.client = { address, client: sparClient(sparProto().PolicyService, address, this.d.grpcToken, this.d.grpcTls) };
     }
-    const w = await fetchWeights(this.client.client, this.experimentId, s.version, 60000, s.sha256);
+    // A learner restarting (kill -9, a new pod) is back within seconds: the group waits for it, up
+    // to the deadline, rather than falling back to self-play while the channel reconnects.
+    const w = await fetchWeights(this.client.client, this.experimentId, s.version, FETCH_DEADLINE_MS, s.sha256, { waitForReady: true });
     const policy = await Policy.create(this.model, { worker: true, threads: this.d.threads, spinning: false });
     try {
       await applyWeights(policy, w);

@@ -114,12 +114,17 @@ export class WeightHashError extends SparError {
  * Fetch one version over GetPolicy and verify its sha256 over all received bytes: against what
  * the sender declares (transfer integrity) and, when given, against `recordedSha256` (the hash
  * the learner recorded in Redis for this version: what makes the weights trusted).
+ * `waitForReady`: a call made while the channel is reconnecting (a learner restarting) waits for
+ * it, up to the deadline, instead of failing at once with UNAVAILABLE.
  */
 export function fetchWeights(
   client: PolicyServiceClient, experimentId: string, version: number, deadlineMs = 60000, recordedSha256?: string,
+  opts: { waitForReady?: boolean } = {},
 ): Promise<Weights> {
   return new Promise((resolve, reject) => {
-    const call = client.GetPolicy({ experiment_id: experimentId, version: String(version) }, { deadline: Date.now() + deadlineMs });
+    // grpc-js takes waitForReady as a metadata option, not a call option.
+    const metadata = new grpc.Metadata(opts.waitForReady ? { waitForReady: true } : {});
+    const call = client.GetPolicy({ experiment_id: experimentId, version: String(version) }, metadata, { deadline: Date.now() + deadlineMs });
     const parts: Buffer[] = [];
     let expected: { sha256: string; total: number } | undefined;
     call.on('data', (c: PolicyChunk__Output) => {
