@@ -106,3 +106,31 @@ test('league: a new experiment starts from an earlier experiment\'s best; policy
   assert.equal(r.status, 400);
   assert.match(await r.text(), /warmStart\/policy.*ran no league/);
 });
+
+test('league gated by exploitability (Kuhn): a snapshot becomes the best only with an exploitability below the best\'s; the best\'s never rises', async () => {
+  const id = await api.submit({
+    ...tiny('kuhn league', {
+      league: { snapshotEvery: 3, keep: 2, gating: { by: 'exploitability', games: 20 }, opponents: { share: 0 } },
+      budget: { maxSteps: 12, maxMinutes: 5 },
+    }),
+    options: { games: ['kuhn'] },
+  });
+  const done = await api.finished(id, 240000);
+  assert.equal(done.state, 'completed', `ended ${done.state}: ${done.reason ?? ''}`);
+  const { gates, best } = done.league!;
+  assert.deepEqual(gates.map((g) => g.step), [3, 6, 9, 12]);
+  assert.deepEqual(done.league!.ratings.filter((r) => r.anchor).map((r) => r.player), ['random', 'nash']);
+  let bestSoFar = Infinity;
+  for (const g of gates) {
+    assert.ok(typeof g.exploitability === 'number' && g.exploitability > 0, `gate at ${g.step}: ${JSON.stringify(g)}`);
+    assert.equal(g.promoted, g.exploitability < bestSoFar, `gate at ${g.step}: promoted iff below the best's ${bestSoFar}`);
+    bestSoFar = Math.min(bestSoFar, g.exploitability);
+    assert.equal(g.bestExploitability, bestSoFar);
+    // The promotion's evaluation is exact: it measures the same exploitability the gate compared.
+    if (g.promoted) assert.equal(g.eval!.kuhn!.exploitability, g.exploitability);
+  }
+  assert.equal(best!.exploitability, bestSoFar);
+  assert.equal(best!.version, gates.filter((g) => g.promoted).at(-1)!.version);
+  const learnerMetrics = await (await fetch(`http://127.0.0.1:${stack.ports.metrics.learner}/metrics`)).text();
+  assert.match(learnerMetrics, new RegExp(`spar_league_exploitability\\{experiment="${id}",policy="best"[^}]*\\} ${bestSoFar}`));
+});

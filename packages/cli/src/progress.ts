@@ -64,7 +64,8 @@ export function progressLine(r: ExperimentRecord, budget: Budget, width = 24, no
   const busy = m.learnerBusy === undefined ? '' : ` learner busy ${pct(m.learnerBusy)}`;
   const left = eta !== undefined && r.state === 'running' ? ` ETA ${mins(Math.max(0, eta))}` : '';
   const lg = r.league;
-  const league = lg?.best ? ` best v${lg.best.version} (${Math.round(lg.best.rating)} Elo${lg.latest ? `, latest ${Math.round(lg.latest.rating)}` : ''})` : '';
+  const expl = lg?.best?.exploitability !== undefined ? `, exploitability ${lg.best.exploitability.toFixed(3)}` : '';
+  const league = lg?.best ? ` best v${lg.best.version} (${Math.round(lg.best.rating)} Elo${lg.latest ? `, latest ${Math.round(lg.latest.rating)}` : ''}${expl})` : '';
   return `[${bar}] ${where} ${r.state}${left} v${r.policyVersion}${reward}${stale}${busy}${league} ${fmtEval(r.eval)}`;
 }
 

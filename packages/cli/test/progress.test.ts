@@ -40,4 +40,7 @@ test('with a league the line names the best policy and both ratings', () => {
   const r = record({ step: 300, league: { best: { version: 250, step: 250, rating: 612.4 }, latest: { version: 300, step: 300, rating: 598.6 }, ratings: [], gates: [] } });
   assert.match(progressLine(r, budgetOf(r), 20, T0 + 60000), / best v250 \(612 Elo, latest 599\)/);
   assert.doesNotMatch(progressLine(record({ step: 300 }), budgetOf(r), 20, T0 + 60000), /best v/);
+  // Gated by exploitability: the best's exploitability too.
+  const k = record({ step: 300, league: { best: { version: 250, step: 250, rating: 12, exploitability: 0.01849 }, latest: { version: 300, step: 300, rating: 10 }, ratings: [], gates: [] } });
+  assert.match(progressLine(k, budgetOf(k), 20, T0 + 60000), / best v250 \(12 Elo, latest 10, exploitability 0\.018\)/);
 });

@@ -10,7 +10,7 @@ import type { ExperimentRecord } from '@spar/core';
 import { main } from '../src/main.ts';
 import { COLOURS } from '../src/report/palette.ts';
 import { fmtTick, linear, niceDomain, ticks } from '../src/report/scale.ts';
-import { asReportRecord, curves, RATINGS, RATINGS_TITLE, renderReport, type ReportEvaluation, type ReportGate, type ReportRecord } from '../src/report/index.ts';
+import { asReportRecord, curves, LEAGUE_EXPLOITABILITY_TITLE, RATINGS, RATINGS_TITLE, renderReport, type ReportEvaluation, type ReportGate, type ReportRecord } from '../src/report/index.ts';
 import { allText, descendants, parseXml, type XmlElement } from './xml.ts';
 
 const ODD = 'kuhn <&> "odd"';
@@ -242,6 +242,22 @@ test('report: league gates get a ratings panel after the evaluation panels: best
   // Without gates (or with an empty list): no ratings panel, as before.
   assert.ok(!curves(record({ league: { gates: [] } })).panels.some((x) => x.group === RATINGS));
   assert.ok(!curves(record()).panels.some((x) => x.group === RATINGS));
+});
+
+test('report: gates by exploitability add a panel of the best\'s and the snapshot\'s exploitability after the Elo panel', () => {
+  const gates: ReportGate[] = GATES.map((g, i) => ({ ...g, exploitability: [0.2, 0.05, 0.08, 0.03][i]!, bestExploitability: [0.2, 0.05, 0.05, 0.03][i]! }));
+  const c = curves(record({ league: { gates } }));
+  assert.deepEqual(c.panels.slice(-2).map((p) => p.title), [RATINGS_TITLE, LEAGUE_EXPLOITABILITY_TITLE]);
+  const panel = c.panels.at(-1)!;
+  assert.equal(panel.group, RATINGS);
+  assert.deepEqual(panel.series.map((s) => [s.name, s.points]), [
+    ['best', gates.map((g) => [WARM + g.step, g.bestExploitability])],
+    ['snapshot', gates.map((g) => [WARM + g.step, g.exploitability])],
+  ]);
+  // Gated by match (no exploitability on the gates): the Elo panel only.
+  assert.ok(!curves(record({ league: { gates: GATES } })).panels.some((p) => p.title === LEAGUE_EXPLOITABILITY_TITLE));
+  const root = parseXml(renderReport(record({ league: { gates } })));
+  assert.equal(one(byClass(root, 'panel').at(-1)!, 'panel-title').text, LEAGUE_EXPLOITABILITY_TITLE);
 });
 
 test('report: gates without evaluations still plot; nothing at all is still an error', () => {

@@ -60,8 +60,12 @@ export const LeagueSchema = Type.Object({
     }),
   }, { additionalProperties: false, default: {} }),
   gating: Type.Object({
+    by: Type.Union([Type.Literal('match'), Type.Literal('exploitability')], {
+      default: 'match',
+      description: "match: a snapshot becomes the best by beating it (score and rating, below); exploitability: by an exactly computed exploitability strictly below the best's (games whose recipe computes it: Kuhn), since near-equilibrium poker strategies tie head to head",
+    }),
     games: Type.Integer({ minimum: 2, maximum: 100000, default: 200, description: 'games per gating match (seats balanced), and per match against each anchor' }),
-    margin: Type.Number({ minimum: 0, maximum: 0.5, default: 0.05, description: 'a snapshot becomes the best only when its score against the best is at least 0.5 + margin (draws count half) and its rating is not below the best\'s' }),
+    margin: Type.Number({ minimum: 0, maximum: 0.5, default: 0.05, description: 'by: match: a snapshot becomes the best only when its score against the best is at least 0.5 + margin (draws count half) and its rating is not below the best\'s' }),
   }, { additionalProperties: false, default: {} }),
 }, { additionalProperties: false });
 

@@ -164,6 +164,8 @@ export interface LeaguePolicy {
   readonly rating: number;
   /** The held-out evaluation of this policy (the best: taken when it was promoted). */
   readonly eval?: Readonly<Record<string, Readonly<Record<string, number>>>>;
+  /** Its exact exploitability (league.gating.by: exploitability). */
+  readonly exploitability?: number;
 }
 
 /** One gate: a snapshot against the best. */
@@ -180,6 +182,9 @@ export interface GateResult {
   readonly bestRating: number;
   /** The snapshot's held-out evaluation, taken when it was promoted. */
   readonly eval?: Readonly<Record<string, Readonly<Record<string, number>>>>;
+  /** gating.by: exploitability — the snapshot's exact exploitability, and the best's after this gate. */
+  readonly exploitability?: number;
+  readonly bestExploitability?: number;
 }
 
 /** config.league in the record: written by the learner at every snapshot. */

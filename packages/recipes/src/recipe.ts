@@ -186,8 +186,13 @@ export interface Recipe<O = any> {
    */
   anchors?(options: O): readonly string[];
   match?(a: MatchSide, b: MatchSide, opts: MatchOptions, options: O): Promise<MatchScore>;
-  /** Why `options` cannot run a league (undefined: it can). */
-  leagueIssue?(options: O): string | undefined;
+  /** Why `options` cannot run `league` (undefined: it can). */
+  leagueIssue?(options: O, league: NonNullable<ExperimentConfig['league']>): string | undefined;
+  /**
+   * The exact exploitability of the policy's behaviour strategy (lower is stronger): what
+   * league.gating.by: exploitability gates on. Only for options whose leagueIssue allows it.
+   */
+  exploitability?(policy: PolicyHandle, options: O): Promise<number>;
   /** Held-out evaluation suites this recipe offers. */
   evalSuites(options: O): string[];
   evaluate(policy: PolicyHandle, suites: readonly string[], opts: EvalOptions, options: O): Promise<EvalReport>;

@@ -64,7 +64,9 @@ export class RecipeRegistry implements RecipeSchemas {
       issues.push({ path: '/warmStart/from', message: `recipe ${r.name} supplies no warm-start examples, so from: sft is not available (recipes that do: ${withExamples.join(', ')}); use from: experiment, checkpoint or export` });
     }
     if (config.league) {
-      const why = !r.match || !r.anchors ? `recipe ${r.name} plays no rated matches (recipes that do: ${this.names().filter((n) => this.byName.get(n)!.match).join(', ')})` : r.leagueIssue?.(config.options);
+      const why = !r.match || !r.anchors ? `recipe ${r.name} plays no rated matches (recipes that do: ${this.names().filter((n) => this.byName.get(n)!.match).join(', ')})`
+        : config.league.gating.by === 'exploitability' && !r.exploitability ? `gating.by: exploitability needs a recipe that computes exploitability exactly; ${r.name} does not (gate by match)`
+          : r.leagueIssue?.(config.options, config.league);
       if (why) issues.push({ path: '/league', message: why });
     }
     return issues;

@@ -27,9 +27,24 @@ test('league config: game recipes with one game only; other recipes refused with
   assert.throws(() => parseExperiment({ name: 't', recipe: 'spiral-games', options: { games: ['tictactoe', 'kuhn'] }, league: {} }, registry), /league.*rates one game/s);
   assert.throws(() => parseExperiment({ name: 't', recipe: 'r-zero', league: {} }, registry), /r-zero plays no rated matches/);
   const c = configFor('tictactoe', { snapshotEvery: 10 });
-  assert.deepEqual({ ...c.league!.gating }, { games: 200, margin: 0.05 });
+  assert.deepEqual({ ...c.league!.gating }, { by: 'match', games: 200, margin: 0.05 });
   assert.deepEqual({ ...c.league!.opponents }, { share: 0.2, sampling: 'prioritized' });
   assert.throws(() => configFor('tictactoe', { gating: { margin: 0.6 } }), /margin/);
+  // Gating by exploitability: only where the recipe computes it exactly.
+  assert.equal(configFor('kuhn', { gating: { by: 'exploitability' } }).league!.gating.by, 'exploitability');
+  assert.throws(() => configFor('tictactoe', { gating: { by: 'exploitability' } }), /league.*exploitability is computed exactly for kuhn only; tictactoe gates by match/s);
+  assert.throws(() => configFor('kuhn', { gating: { by: 'elo' } }), /gating\/by/);
+});
+
+test('exploitability (what gating by exploitability compares): the Kuhn evaluation\'s figure, exact (the same twice), refused for TicTacToe', async () => {
+  const k = configFor('kuhn').options;
+  const p = await handle('kuhn', 5);
+  const e = await recipe.exploitability!(p, k);
+  assert.ok(e > 0 && e < 2, `exploitability ${e}`);
+  assert.equal(await recipe.exploitability!(p, k), e);
+  const report = await recipe.evaluate(p, ['kuhn'], { episodes: 1, seed: 1 }, k);
+  assert.equal(report.kuhn!.exploitability, e);
+  await assert.rejects(recipe.exploitability!(await handle('tictactoe', 5), configFor('tictactoe').options), /kuhn only/);
 });
 
 test('rated matches between anchors: minimax beats random (it can lose only from an opening already lost); the same seed plays the same games', async () => {

@@ -69,6 +69,7 @@ export const METRIC_CATALOG: Record<string, MetricDef> = {
   spar_checkpoints_total: { type: 'counter', help: 'Checkpoints written', labels: ['experiment'], services: ['learner'] },
   spar_eval_score: { type: 'gauge', help: 'Latest held-out evaluation score', labels: ['experiment', 'suite', 'metric'], services: ['learner'] },
   spar_league_rating: { type: 'gauge', help: 'Elo rating (the recipe\'s first anchor = 0) of the league\'s best policy and of its latest snapshot (config.league)', labels: ['experiment', 'policy'], services: ['learner'] },
+  spar_league_exploitability: { type: 'gauge', help: 'Exact exploitability (chips per hand) of the best and of the latest snapshot, with league.gating.by: exploitability', labels: ['experiment', 'policy'], services: ['learner'] },
   spar_league_best_version: { type: 'gauge', help: 'Policy version of the league\'s best policy (the snapshot that last passed the gate)', labels: ['experiment'], services: ['learner'] },
   spar_league_gates_total: { type: 'counter', help: 'Snapshots gated against the best, by result (promoted, kept)', labels: ['experiment', 'result'], services: ['learner'] },
   spar_league_gate_seconds: { type: 'histogram', help: 'Wall time of one snapshot: its rated matches (anchors, the best) and, when promoted, its held-out evaluation', labels: [], buckets: LAT, services: ['learner'] },

@@ -42,7 +42,8 @@ const fileName = (e: { version: number; sha256: string }) => `v${e.version}-${e.
  * config.league: every `snapshotEvery` steps the learning policy's weights become a snapshot. The
  * snapshot joins the opponent pool (the newest `keep`, served to solvers over GetPolicy by
  * version), is rated against the recipe's anchors and the best, and becomes the best only when it
- * beats the best by the margin and is rated no lower (so the best's rating never decreases).
+ * beats the best by the margin and is rated no lower (so the best's rating never decreases) —
+ * or, with gating.by: exploitability, when its exact exploitability is below the best's.
  */
 export class League {
   private meta: LeagueMeta;
@@ -110,7 +111,8 @@ export class League {
   /** The record's view: best, latest, ratings, gates. */
   view(): LeagueState {
     const { best, latest, ratings, gates } = this.meta;
-    return { ...(best ? { best: { version: best.version, step: best.step, rating: best.rating, ...(best.eval ? { eval: best.eval } : {}) } } : {}), ...(latest ? { latest } : {}), ratings, gates };
+    const shown = best && { version: best.version, step: best.step, rating: best.rating, ...(best.eval ? { eval: best.eval } : {}), ...(best.exploitability !== undefined ? { exploitability: best.exploitability } : {}) };
+    return { ...(shown ? { best: shown } : {}), ...(latest ? { latest } : {}), ratings, gates };
   }
 
   /** Take, rate and gate a snapshot of `policy` at `step`. */
@@ -125,14 +127,20 @@ export class League {
     const rated = await this.rate(handle, step);
     const best = this.meta.best;
     const vsBest = rated.vsBest;
-    const promoted = !best || (scoreOf(vsBest!) >= 0.5 + this.cfg.gating.margin && rated.rating >= best.rating);
+    // Exploitability is exact, so "strictly lower" needs no margin; head to head it must beat the
+    // best past the margin and be rated no lower (the best's rating never falls).
+    const expl = this.cfg.gating.by === 'exploitability' ? await this.ctx.recipe.exploitability!(handle, this.ctx.config.options) : undefined;
+    const promoted = !best || (expl !== undefined
+      ? expl < (best.exploitability ?? Infinity)
+      : scoreOf(vsBest!) >= 0.5 + this.cfg.gating.margin && rated.rating >= best.rating);
     const evalNow = promoted ? await this.evaluate(handle) : undefined;
     if (promoted) await this.installBest(w);
-    const me: LeaguePolicy = { version: w.version, step, rating: rated.rating };
+    const me: LeaguePolicy = { version: w.version, step, rating: rated.rating, ...(expl !== undefined ? { exploitability: expl } : {}) };
     const newBest = promoted ? { ...me, sha256: w.sha256, eval: evalNow } : best!;
     const gate: GateResult = {
       step, at: new Date().toISOString(), version: w.version, score: vsBest ? scoreOf(vsBest) : 1, games: vsBest?.games ?? 0,
       rating: rated.rating, promoted, bestRating: newBest.rating, ...(evalNow ? { eval: evalNow } : {}),
+      ...(expl !== undefined ? { exploitability: expl, bestExploitability: newBest.exploitability! } : {}),
     };
     const player: RatedPlayer = { player: `v${w.version}`, version: w.version, step, rating: rated.rating, games: rated.games };
     const anchors = this.meta.ratings.filter((r) => r.anchor);
@@ -219,6 +227,10 @@ export class League {
     m.gauge('spar_league_rating').set({ experiment, policy: 'latest' }, gate.rating);
     m.gauge('spar_league_rating').set({ experiment, policy: 'best' }, gate.bestRating);
     m.gauge('spar_league_best_version').set({ experiment }, this.meta.best?.version ?? 0);
+    if (gate.exploitability !== undefined) {
+      m.gauge('spar_league_exploitability').set({ experiment, policy: 'latest' }, gate.exploitability);
+      m.gauge('spar_league_exploitability').set({ experiment, policy: 'best' }, gate.bestExploitability!);
+    }
     m.counter('spar_league_gates_total').inc({ experiment, result: gate.promoted ? 'promoted' : 'kept' });
     m.histogram('spar_league_gate_seconds').observe(seconds);
   }

@@ -46,6 +46,7 @@ export const CURRICULUM = 'curriculum';
 /** The league's Elo ratings at each gate: the best's and the gated snapshot's, after every other group. */
 export const RATINGS = 'ratings';
 export const RATINGS_TITLE = 'ratings · Elo';
+export const LEAGUE_EXPLOITABILITY_TITLE = 'ratings · exploitability (gated on it)';
 export const MAX_LINES = 4;
 /**
  * Judge stats that measure the curriculum (absolute-zero's proposals; proposerNonZeroAdvantage
@@ -100,21 +101,29 @@ export function curves(rec: ReportRecord, maxLines = MAX_LINES): Curves {
   const panels = [...suites].flatMap(([suite, m]) => groupPanels(suite, m, maxLines));
   if (judge.size > 0) panels.push(...groupPanels(JUDGE_STATS, judge, maxLines));
   if (curriculum.size > 0) panels.push(...curriculumPanels(curriculum));
-  const ratings = ratingsPanel(gates, warmStartSteps);
-  if (ratings) panels.push(ratings);
+  const ratings = ratingsPanels(gates, warmStartSteps);
+  panels.push(...ratings);
   if (panels.length === 0) throw new Error(`experiment ${rec.id}: its ${evs.length} evaluations hold no numeric values: nothing to plot`);
-  const xMax = Math.max(warmStartSteps, ...ordered.map((o) => o.x), ...(ratings?.series ?? []).flatMap((s) => s.points.map(([px]) => px)));
+  const xMax = Math.max(warmStartSteps, ...ordered.map((o) => o.x), ...ratings.flatMap((p) => p.series.flatMap((s) => s.points.map(([px]) => px))));
   return { panels, warmStartSteps, hasWarmStart, xMax, evaluations: evs.length, gates: gates.length };
 }
 
-/** The league's gates in step order: `best` (its rating after each gate) and `snapshot` (the gated one's), x = warmStartSteps + step. */
-function ratingsPanel(gates: readonly ReportGate[], warmStartSteps: number): PanelData | undefined {
+/**
+ * The league's gates in step order: `best` (its rating after each gate) and `snapshot` (the gated
+ * one's), x = warmStartSteps + step; with gating by exploitability, a second panel of the best's
+ * and the snapshot's exploitability.
+ */
+function ratingsPanels(gates: readonly ReportGate[], warmStartSteps: number): PanelData[] {
   const ordered = gates.map((g, i) => ({ g, i })).sort((a, b) => a.g.step - b.g.step || a.i - b.i).map(({ g }) => g);
-  const finite = (v: number) => Number.isFinite(v);
-  const best: Points = ordered.filter((g) => finite(g.step) && finite(g.bestRating)).map((g) => [warmStartSteps + g.step, g.bestRating]);
-  const snapshot: Points = ordered.filter((g) => finite(g.step) && finite(g.rating)).map((g) => [warmStartSteps + g.step, g.rating]);
-  const series = [{ name: 'best', points: best }, { name: 'snapshot', points: snapshot }].filter((s) => s.points.length > 0);
-  return series.length ? { group: RATINGS, title: RATINGS_TITLE, unit: false, series } : undefined;
+  const line = (name: string, of: (g: ReportGate) => number | undefined): Series => ({
+    name, points: ordered.flatMap((g): Points => { const v = of(g); return Number.isFinite(g.step) && typeof v === 'number' && Number.isFinite(v) ? [[warmStartSteps + g.step, v]] : []; }),
+  });
+  const panels: PanelData[] = [];
+  const elo = [line('best', (g) => g.bestRating), line('snapshot', (g) => g.rating)].filter((s) => s.points.length > 0);
+  if (elo.length) panels.push({ group: RATINGS, title: RATINGS_TITLE, unit: false, series: elo });
+  const expl = [line('best', (g) => g.bestExploitability), line('snapshot', (g) => g.exploitability)].filter((s) => s.points.length > 0);
+  if (expl.length) panels.push({ group: RATINGS, title: LEAGUE_EXPLOITABILITY_TITLE, unit: false, series: expl });
+  return panels;
 }
 
 function groupPanels(group: string, metrics: Map<string, Points>, maxLines: number): PanelData[] {

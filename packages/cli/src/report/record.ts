@@ -20,6 +20,9 @@ export interface ReportGate {
   readonly rating: number;
   /** The best's Elo rating after this gate. */
   readonly bestRating: number;
+  /** league.gating.by: exploitability — the snapshot's exploitability, and the best's after this gate. */
+  readonly exploitability?: number;
+  readonly bestExploitability?: number;
 }
 
 /** The record's league (config.league); only its gates are plotted. */

@@ -1,9 +1,9 @@
 import { Type, type Static } from '@sinclair/typebox';
 import type { Sample, Trajectory } from '@spar/core';
 import type { Vocabulary } from '@spar/policy/schema';
-import { gamesVocabularySpec } from '../games/index.ts';
+import { exploitability, gamesVocabularySpec } from '../games/index.ts';
 import type { JudgedGroup, Recipe } from '../recipe.ts';
-import { evaluateSpiral, SPIRAL_SUITES } from './eval.ts';
+import { evaluateSpiral, kuhnStrategy, SPIRAL_SUITES } from './eval.ts';
 import { TaskRejected } from '../errors.ts';
 import { playSelf, replay, type EpisodeRecord } from './episodes.ts';
 import { infoSetKeys, segmentName, type GameName } from './games.ts';
@@ -117,7 +117,12 @@ export const spiralGames: Recipe<SpiralOptions> = {
 
   anchors: (o) => ANCHORS[o.games[0]!],
   match: (a, b, opts, o) => playRatedMatch(o.games[0]!, a, b, opts, o.constrainActions),
-  leagueIssue: (o) => (o.games.length === 1 ? undefined : `a league rates one game; options.games lists ${o.games.length}`),
+  leagueIssue: (o, league) => (o.games.length !== 1 ? `a league rates one game; options.games lists ${o.games.length}`
+    : league.gating.by === 'exploitability' && o.games[0] !== 'kuhn' ? `gating.by: exploitability is computed exactly for kuhn only; ${o.games[0]} gates by match` : undefined),
+  exploitability: async (policy, o) => {
+    if (o.games.length !== 1 || o.games[0] !== 'kuhn') throw new Error(`exploitability is computed for kuhn only, not ${o.games.join(', ')}`);
+    return exploitability(await kuhnStrategy(policy));
+  },
 
   evalSuites: (o) => SPIRAL_SUITES.filter((s) => (s === 'kuhn' ? o.games.includes('kuhn') : o.games.includes('tictactoe'))),
   evaluate: (policy, suites, opts, o) => evaluateSpiral(policy, suites, opts, o.constrainActions),
