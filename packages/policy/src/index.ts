@@ -2,7 +2,7 @@ export * from './errors.ts';
 export * from './graph/index.ts';
 export { countFlops } from './graph/flops.ts';
 export * from './runtime/session.ts';
-export { ModelConfigSchema, parseModelConfig, headDim, type ModelConfig, type ModelConfigInput } from './model/config.ts';
+export { ModelConfigSchema, parseModelConfig, headDim, kvHeads, ropeTheta, type ModelConfig, type ModelConfigInput } from './model/config.ts';
 export { paramSpecs, initParams, countParams, type ParamSpec } from './model/params.ts';
 export { LossConfigSchema, parseLossConfig, type LossConfig } from './train/loss.ts';
 export { OptimizerConfigSchema, parseOptimizerConfig, type OptimizerConfig } from './train/optimizer.ts';
