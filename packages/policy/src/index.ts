@@ -17,3 +17,4 @@ export { readSourceWeights, type SourceWeights } from './source-weights.ts';
 export { modelShape, shapeMismatch } from './model/shape-match.ts';
 export * from './vocab/index.ts';
 export * from './estimators/index.ts';
+export * from './hf/index.ts';
