@@ -65,3 +65,35 @@ export class CheckpointError extends PolicyError {
     super('CHECKPOINT_INVALID', message);
   }
 }
+
+/** One tensor of an imported model that is missing, unexpected, mis-shaped or of an unusable dtype. */
+export interface TensorIssue {
+  readonly name: string;
+  readonly kind: 'missing' | 'unexpected' | 'shape' | 'dtype' | 'duplicate';
+  readonly message: string;
+}
+
+/**
+ * A Hugging Face model folder does not hold the weights its config.json describes. `issues`
+ * names every offending tensor at once (not the first one found), so one run shows everything
+ * to fix. Not retryable: the files are wrong.
+ */
+export class HfWeightsError extends PolicyError {
+  readonly issues: readonly TensorIssue[];
+  constructor(where: string, issues: TensorIssue[]) {
+    super('HF_WEIGHTS_INVALID', `${where}: ${issues.length} tensor issue(s): ${issues.map((i) => i.message).join('; ')}`);
+    this.issues = issues;
+  }
+}
+
+/**
+ * A Hugging Face model uses something the engine does not implement (a model_type, a
+ * rope_scaling type, sliding-window attention, ...); `feature` names it. Not retryable.
+ */
+export class UnsupportedModelError extends PolicyError {
+  readonly feature: string;
+  constructor(feature: string, message: string) {
+    super('HF_MODEL_UNSUPPORTED', message);
+    this.feature = feature;
+  }
+}

@@ -4,7 +4,7 @@
 // validates configs or tokenizes (the controller, @spar/core, recipes) never loads the native
 // runtime. Keep it that way: services/controller/test/no-native.test.ts checks it.
 export { ConfigError, PolicyError } from './errors.ts';
-export { ModelConfigSchema, parseModelConfig, headDim, type ModelConfig, type ModelConfigInput } from './model/config.ts';
+export { ModelConfigSchema, parseModelConfig, headDim, kvHeads, ropeTheta, type ModelConfig, type ModelConfigInput } from './model/config.ts';
 export { paramSpecs, initParams, countParams, type ParamSpec } from './model/params.ts';
 export { LossConfigSchema, parseLossConfig, type LossConfig } from './train/loss.ts';
 export { OptimizerConfigSchema, parseOptimizerConfig, type OptimizerConfig } from './train/optimizer.ts';
