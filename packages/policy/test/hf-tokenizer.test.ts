@@ -139,7 +139,7 @@ test('errors name the file and the fault', async () => {
   await assert.rejects(loadHfTokenizer(await folder({ 'tokenizer_config.json': '{"chat_template": ' })),
     (e: unknown) => e instanceof HfTokenizerError && e.file.endsWith('tokenizer_config.json') && /is not JSON/.test(e.message));
   await assert.rejects(loadHfTokenizer(await folder({ 'tokenizer_config.json': { ...config, eos_token: '<|nope|>' } })),
-    (e: unknown) => e instanceof HfTokenizerError && /eos_token "<\|nope\|>" is not in the vocabulary/.test(e.message));
+    (e: unknown) => e instanceof HfTokenizerError && /eos_token "<\|nope\|>" \(from tokenizer_config.json or special_tokens_map.json\) is not in the vocabulary/.test(e.message));
   await assert.rejects(loadHfTokenizer(await folder({ 'generation_config.json': { eos_token_id: ['151645'] } })),
     (e: unknown) => e instanceof HfTokenizerError && e.file.endsWith('generation_config.json') && /eos_token_id must be a token id/.test(e.message));
   await assert.rejects(loadHfTokenizer(await folder({ 'generation_config.json': { eos_token_id: [151645, 151_936] } })),

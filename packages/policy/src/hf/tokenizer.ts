@@ -145,7 +145,7 @@ export async function loadHfTokenizer(dir: string): Promise<HfTokenizer> {
     const token = config[key] as string | undefined;
     if (token === undefined) return null;
     const id = tokenizer.token_to_id(token);
-    if (id === undefined) throw new HfTokenizerError(configPath, `${key} ${JSON.stringify(token)} is not in the vocabulary`);
+    if (id === undefined) throw new HfTokenizerError(configPath, `${key} ${JSON.stringify(token)} (from tokenizer_config.json or special_tokens_map.json) is not in the vocabulary`);
     return id;
   };
   const bos = idOf('bos_token');
@@ -164,8 +164,8 @@ export async function loadHfTokenizer(dir: string): Promise<HfTokenizer> {
   const specials: Json = {};
   for (const key of [...SPECIAL_KEYS, 'additional_special_tokens'] as const) if (config[key] !== undefined) specials[key] = config[key];
   const renderer = new ChatTemplateRenderer(templates, specials, dir);
-  const addBos = rawConfig.add_bos_token === true && bos !== null;
-  const addEos = rawConfig.add_eos_token === true && eosToken !== null;
+  const addBos = rawConfig.add_bos_token === true ? bos : null;
+  const addEos = rawConfig.add_eos_token === true ? eosToken : null;
 
   return {
     vocabSize, bos, eos, pad,
@@ -175,8 +175,8 @@ export async function loadHfTokenizer(dir: string): Promise<HfTokenizer> {
       const ids = tokenizer.encode(text, { add_special_tokens: add }).ids;
       // transformers rebuilds the post-processor of Llama-style tokenizers from add_bos_token /
       // add_eos_token; tokenizers.js reads only tokenizer.json's. Add what it left out.
-      if (add && addBos && ids[0] !== bos) ids.unshift(bos);
-      if (add && addEos && ids[ids.length - 1] !== eosToken) ids.push(eosToken!);
+      if (add && addBos !== null && ids[0] !== addBos) ids.unshift(addBos);
+      if (add && addEos !== null && ids[ids.length - 1] !== addEos) ids.push(addEos);
       return Int32Array.from(ids);
     },
     decode(ids, opts = {}) {
