@@ -59,6 +59,32 @@ export class ProviderError extends PolicyError {
   }
 }
 
+/**
+ * A Hugging Face tokenizer folder cannot be used: a file is missing or is not the JSON it should
+ * be, or a special token it names is not in the vocabulary. `file` is the path at fault. Not
+ * retryable: the files are wrong.
+ */
+export class HfTokenizerError extends PolicyError {
+  readonly file: string;
+  constructor(file: string, message: string) {
+    super('HF_TOKENIZER_INVALID', `${file}: ${message}`);
+    this.file = file;
+  }
+}
+
+/**
+ * A chat could not be rendered: the model ships no chat template (`reason: 'missing'`), or its
+ * template failed on these messages, e.g. through its own `raise_exception` (`'render'`).
+ * Not retryable with the same input.
+ */
+export class ChatTemplateError extends PolicyError {
+  readonly reason: 'missing' | 'render';
+  constructor(reason: 'missing' | 'render', message: string) {
+    super(reason === 'missing' ? 'CHAT_TEMPLATE_MISSING' : 'CHAT_TEMPLATE_FAILED', message);
+    this.reason = reason;
+  }
+}
+
 /** A checkpoint failed to load: missing file, bad hash, incompatible shapes. */
 export class CheckpointError extends PolicyError {
   constructor(message: string) {

@@ -13,6 +13,11 @@ export { Policy, type PolicyOptions } from './policy.ts';
 export { Learner } from './learner.ts';
 export { savePolicy, loadPolicy, restorePolicy, policyWeights, applyWeights, exportOnnx, POLICY_FORMAT, type SaveOptions, type LoadedPolicy, type Weights, type ExportOptions } from './persist.ts';
 export * from './checkpoint/index.ts';
+export {
+  loadHfTokenizer, HF_CHAT_TEMPLATE_FILE, HF_GENERATION_CONFIG_FILE, HF_SPECIAL_TOKENS_FILE, HF_TOKENIZER_CONFIG_FILE, HF_TOKENIZER_FILE,
+  type HfDecodeOptions, type HfEncodeOptions, type HfTokenizer,
+} from './hf/tokenizer.ts';
+export type { ChatMessage, ChatTemplateOptions } from './hf/chat-template.ts';
 export { readSourceWeights, type SourceWeights } from './source-weights.ts';
 export { modelShape, shapeMismatch } from './model/shape-match.ts';
 export * from './vocab/index.ts';

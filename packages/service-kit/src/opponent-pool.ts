@@ -19,7 +19,10 @@ export interface OpponentPoolOptions {
   /** Share of groups played against a snapshot (league.opponents.share). */
   readonly share: number;
   readonly sampling: 'uniform' | 'prioritized';
-  /** Snapshot engines kept loaded at once (the least recently used idle one is closed beyond it). */
+  /**
+   * Snapshot engines kept loaded at once (the least recently used idle one is closed beyond it);
+   * default 4. The solver keeps one per snapshot the pool holds.
+   */
   readonly maxEngines?: number;
   /** How long a read of the pool and its results is reused (ms). */
   readonly refreshMs?: number;

@@ -58,7 +58,9 @@ export class Solver {
     const solverPolicy = policyFor(ctx.config, 'solver');
     const policy = await FollowedPolicy.create(id, ctx.model, ctx.vocab, deps, solverPolicy);
     const league = ctx.config.league;
-    const pool = league && league.opponents.share > 0 ? new OpponentPool(id, ctx.model, deps, league.opponents) : undefined;
+    // One engine per snapshot the pool can hold (the newest `keep` and the best): fewer, and the
+    // engines thrash — each reload fetches the weights and compiles its sessions again.
+    const pool = league && league.opponents.share > 0 ? new OpponentPool(id, ctx.model, deps, { ...league.opponents, maxEngines: league.keep + 1 }) : undefined;
     const connection = connectRedis(this.cfg.REDIS_URL, `solver-${id}`, log);
     const out = makeQueue(queues.rollouts(id), connection, log);
     const concurrency = Math.min(ctx.config.rollout.concurrency, this.cfg.SPAR_MAX_CONCURRENCY);
