@@ -66,7 +66,11 @@ export function progressLine(r: ExperimentRecord, budget: Budget, width = 24, no
   const lg = r.league;
   const expl = lg?.best?.exploitability !== undefined ? `, exploitability ${lg.best.exploitability.toFixed(3)}` : '';
   const league = lg?.best ? ` best v${lg.best.version} (${Math.round(lg.best.rating)} Elo${lg.latest ? `, latest ${Math.round(lg.latest.rating)}` : ''}${expl})` : '';
-  return `[${bar}] ${where} ${r.state}${left} v${r.policyVersion}${reward}${stale}${busy}${league} ${fmtEval(r.eval)}`;
+  // Named policies: each one's version (frozen ones marked) instead of the one version.
+  const version = r.policies
+    ? ` ${Object.entries(r.policies).map(([name, p]) => `${name} v${p.version}${p.frozen ? ' (frozen)' : ''}`).join(', ')}`
+    : ` v${r.policyVersion}`;
+  return `[${bar}] ${where} ${r.state}${left}${version}${reward}${stale}${busy}${league} ${fmtEval(r.eval)}`;
 }
 
 /** Redraw a status line on a TTY; print plain lines (at most every few seconds) otherwise. */

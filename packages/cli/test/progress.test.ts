@@ -36,6 +36,12 @@ test('a finished time-bound run shows where the time budget ended it', () => {
   assert.match(progressLine(done, budgetOf(done), 20, T0 + 26 * 60000), /^\[#{20}\] step 2500 · 25\.0\/25 min completed v0/);
 });
 
+test('with named policies the line shows each one\'s version, frozen ones marked', () => {
+  const r = record({ step: 30, policyVersion: 0, policies: { challenger: { version: 30, step: 30, frozen: false }, solver: { version: 0, step: 0, frozen: true } } });
+  assert.match(progressLine(r, budgetOf(r), 20, T0 + 60000), / running ETA [^ ]+ min challenger v30, solver v0 \(frozen\) /);
+  assert.match(progressLine(record({ step: 30 }), budgetOf(r), 20, T0 + 60000), / v\d+ /);
+});
+
 test('with a league the line names the best policy and both ratings', () => {
   const r = record({ step: 300, league: { best: { version: 250, step: 250, rating: 612.4 }, latest: { version: 300, step: 300, rating: 598.6 }, ratings: [], gates: [] } });
   assert.match(progressLine(r, budgetOf(r), 20, T0 + 60000), / best v250 \(612 Elo, latest 599\)/);

@@ -43,6 +43,8 @@ export const keys = {
   poolResults: (exp: string) => `${PREFIX}:{${exp}}:pool`,
   /** Hash: latest published policy {address, version, sha256}, and the opponent pool (`pool`: JSON). */
   policy: (exp: string) => `${PREFIX}:{${exp}}:policy`,
+  /** The same record for named policy `name` (config.policies); the unnamed policy's without a name. */
+  policyOf: (exp: string, name?: string) => (name === undefined ? `${PREFIX}:{${exp}}:policy` : `${PREFIX}:{${exp}}:policy:${name}`),
 } as const;
 
 /** BullMQ queue names per experiment (BullMQ forbids ':' in names). */

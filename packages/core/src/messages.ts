@@ -125,6 +125,8 @@ export interface ExperimentRecord {
   readonly curriculum?: Curriculum;
   /** Snapshots, best and latest, ratings (config.league). */
   readonly league?: LeagueState;
+  /** Named policies (config.policies): each one's published version, optimizer steps, and whether it is frozen. */
+  readonly policies?: Readonly<Record<string, NamedPolicyState>>;
   /** Where the learner wrote the final policy export. */
   readonly artifacts?: Readonly<Record<string, string>>;
   readonly stopRequested?: boolean;
@@ -166,6 +168,13 @@ export interface LeaguePolicy {
   readonly eval?: Readonly<Record<string, Readonly<Record<string, number>>>>;
   /** Its exact exploitability (league.gating.by: exploitability). */
   readonly exploitability?: number;
+}
+
+/** A named policy's state in the experiment record. */
+export interface NamedPolicyState {
+  readonly version: number;
+  readonly step: number;
+  readonly frozen: boolean;
 }
 
 /** One gate: a snapshot against the best. */

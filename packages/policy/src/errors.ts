@@ -59,9 +59,67 @@ export class ProviderError extends PolicyError {
   }
 }
 
+/**
+ * A Hugging Face tokenizer folder cannot be used: a file is missing or is not the JSON it should
+ * be, or a special token it names is not in the vocabulary. `file` is the path at fault. Not
+ * retryable: the files are wrong.
+ */
+export class HfTokenizerError extends PolicyError {
+  readonly file: string;
+  constructor(file: string, message: string) {
+    super('HF_TOKENIZER_INVALID', `${file}: ${message}`);
+    this.file = file;
+  }
+}
+
+/**
+ * A chat could not be rendered: the model ships no chat template (`reason: 'missing'`), or its
+ * template failed on these messages, e.g. through its own `raise_exception` (`'render'`).
+ * Not retryable with the same input.
+ */
+export class ChatTemplateError extends PolicyError {
+  readonly reason: 'missing' | 'render';
+  constructor(reason: 'missing' | 'render', message: string) {
+    super(reason === 'missing' ? 'CHAT_TEMPLATE_MISSING' : 'CHAT_TEMPLATE_FAILED', message);
+    this.reason = reason;
+  }
+}
+
 /** A checkpoint failed to load: missing file, bad hash, incompatible shapes. */
 export class CheckpointError extends PolicyError {
   constructor(message: string) {
     super('CHECKPOINT_INVALID', message);
+  }
+}
+
+/** One tensor of an imported model that is missing, unexpected, mis-shaped or of an unusable dtype. */
+export interface TensorIssue {
+  readonly name: string;
+  readonly kind: 'missing' | 'unexpected' | 'shape' | 'dtype' | 'duplicate';
+  readonly message: string;
+}
+
+/**
+ * A Hugging Face model folder does not hold the weights its config.json describes. `issues`
+ * names every offending tensor at once (not the first one found), so one run shows everything
+ * to fix. Not retryable: the files are wrong.
+ */
+export class HfWeightsError extends PolicyError {
+  readonly issues: readonly TensorIssue[];
+  constructor(where: string, issues: TensorIssue[]) {
+    super('HF_WEIGHTS_INVALID', `${where}: ${issues.length} tensor issue(s): ${issues.map((i) => i.message).join('; ')}`);
+    this.issues = issues;
+  }
+}
+
+/**
+ * A Hugging Face model uses something the engine does not implement (a model_type, a
+ * rope_scaling type, sliding-window attention, ...); `feature` names it. Not retryable.
+ */
+export class UnsupportedModelError extends PolicyError {
+  readonly feature: string;
+  constructor(feature: string, message: string) {
+    super('HF_MODEL_UNSUPPORTED', message);
+    this.feature = feature;
   }
 }

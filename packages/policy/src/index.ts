@@ -2,7 +2,7 @@ export * from './errors.ts';
 export * from './graph/index.ts';
 export { countFlops } from './graph/flops.ts';
 export * from './runtime/session.ts';
-export { ModelConfigSchema, parseModelConfig, headDim, type ModelConfig, type ModelConfigInput } from './model/config.ts';
+export { ModelConfigSchema, parseModelConfig, headDim, kvHeads, ropeTheta, type ModelConfig, type ModelConfigInput } from './model/config.ts';
 export { paramSpecs, initParams, countParams, type ParamSpec } from './model/params.ts';
 export { LossConfigSchema, parseLossConfig, type LossConfig } from './train/loss.ts';
 export { OptimizerConfigSchema, parseOptimizerConfig, type OptimizerConfig } from './train/optimizer.ts';
@@ -13,7 +13,13 @@ export { Policy, type PolicyOptions } from './policy.ts';
 export { Learner } from './learner.ts';
 export { savePolicy, loadPolicy, restorePolicy, policyWeights, applyWeights, exportOnnx, POLICY_FORMAT, type SaveOptions, type LoadedPolicy, type Weights, type ExportOptions } from './persist.ts';
 export * from './checkpoint/index.ts';
+export {
+  loadHfTokenizer, HF_CHAT_TEMPLATE_FILE, HF_GENERATION_CONFIG_FILE, HF_SPECIAL_TOKENS_FILE, HF_TOKENIZER_CONFIG_FILE, HF_TOKENIZER_FILE,
+  type HfDecodeOptions, type HfEncodeOptions, type HfTokenizer,
+} from './hf/tokenizer.ts';
+export type { ChatMessage, ChatTemplateOptions } from './hf/chat-template.ts';
 export { readSourceWeights, type SourceWeights } from './source-weights.ts';
 export { modelShape, shapeMismatch } from './model/shape-match.ts';
 export * from './vocab/index.ts';
 export * from './estimators/index.ts';
+export * from './hf/index.ts';

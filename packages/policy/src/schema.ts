@@ -1,10 +1,11 @@
 // @spar/policy/schema: the native-free part of the policy package — configuration schemas and
-// parsers, the vocabulary and its token ids, parameter counting, and the types that go with them.
+// parsers, the vocabulary and its token ids, the Hugging Face tokenizer and chat template (pure
+// JavaScript), parameter counting, and the types that go with them.
 // Nothing reachable from here loads onnxruntime-node or the engine, so a process that only
 // validates configs or tokenizes (the controller, @spar/core, recipes) never loads the native
 // runtime. Keep it that way: services/controller/test/no-native.test.ts checks it.
 export { ConfigError, PolicyError } from './errors.ts';
-export { ModelConfigSchema, parseModelConfig, headDim, type ModelConfig, type ModelConfigInput } from './model/config.ts';
+export { ModelConfigSchema, parseModelConfig, headDim, kvHeads, ropeTheta, type ModelConfig, type ModelConfigInput } from './model/config.ts';
 export { paramSpecs, initParams, countParams, type ParamSpec } from './model/params.ts';
 export { LossConfigSchema, parseLossConfig, type LossConfig } from './train/loss.ts';
 export { OptimizerConfigSchema, parseOptimizerConfig, type OptimizerConfig } from './train/optimizer.ts';
@@ -15,3 +16,9 @@ export {
 export * from './vocab/index.ts';
 export type { GenerateOptions, GenerateResult, Generation, LogitMask } from './generate/generate.ts';
 export { modelShape, shapeMismatch } from './model/shape-match.ts';
+export { ChatTemplateError, HfTokenizerError } from './errors.ts';
+export {
+  loadHfTokenizer, HF_CHAT_TEMPLATE_FILE, HF_GENERATION_CONFIG_FILE, HF_SPECIAL_TOKENS_FILE, HF_TOKENIZER_CONFIG_FILE, HF_TOKENIZER_FILE,
+  type HfDecodeOptions, type HfEncodeOptions, type HfTokenizer,
+} from './hf/tokenizer.ts';
+export type { ChatMessage, ChatTemplateOptions } from './hf/chat-template.ts';

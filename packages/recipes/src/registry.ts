@@ -1,5 +1,5 @@
 import { Type, type TSchema } from '@sinclair/typebox';
-import { ExperimentBaseSchema, ValidationError, type ExperimentConfig, type FieldIssue, type RecipeSchemas } from '@spar/core';
+import { ExperimentBaseSchema, policiesIssues, policyNames, ValidationError, type ExperimentConfig, type FieldIssue, type RecipeSchemas } from '@spar/core';
 import { countParams, isStateful, parseModelConfig, resolveSpec, Vocabulary, type ModelConfigInput } from '@spar/policy/schema';
 import type { Recipe } from './recipe.ts';
 
@@ -63,6 +63,8 @@ export class RecipeRegistry implements RecipeSchemas {
       const withExamples = this.names().filter((n) => this.byName.get(n)!.warmStartExamples);
       issues.push({ path: '/warmStart/from', message: `recipe ${r.name} supplies no warm-start examples, so from: sft is not available (recipes that do: ${withExamples.join(', ')}); use from: experiment, checkpoint or export` });
     }
+    issues.push(...policiesIssues(config, r.proposesWithPolicy));
+    if (config.league && config.policies) issues.push({ path: '/league', message: 'a league trains the experiment\'s one policy; with named policies it is not available yet' });
     if (config.league) {
       const why = !r.match || !r.anchors ? `recipe ${r.name} plays no rated matches (recipes that do: ${this.names().filter((n) => this.byName.get(n)!.match).join(', ')})`
         : config.league.gating.by === 'exploitability' && !r.exploitability ? `gating.by: exploitability needs a recipe that computes exploitability exactly; ${r.name} does not (gate by match)`
@@ -74,7 +76,8 @@ export class RecipeRegistry implements RecipeSchemas {
 
   /** Exact parameter count of the policy a (valid) config builds. */
   modelParams(config: ExperimentConfig): number {
-    return countParams(parseModelConfig(modelConfigFor(config, vocabularyFor(this.get(config.recipe), config))));
+    // Every named policy is a model of this shape held by the learner.
+    return countParams(parseModelConfig(modelConfigFor(config, vocabularyFor(this.get(config.recipe), config)))) * Math.max(1, policyNames(config).length);
   }
 
   /** The published JSON Schema: the common shape with `options` as one schema per recipe. */

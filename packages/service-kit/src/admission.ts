@@ -80,6 +80,8 @@ export interface AdmissionOptions {
   readonly perGroupGuess?: number;
   /** Token lifetime without renewal. */
   readonly ttlMs: number;
+  /** The named policy whose published version the check reports (config.roles.solver); undefined: the unnamed one. */
+  readonly policy?: string;
 }
 
 /** One experiment's admission budget (stateless: every call is one atomic script). */
@@ -88,7 +90,7 @@ export class Admission {
 
   private async run(groupId: string): Promise<AdmissionCheck> {
     const exp = this.experimentId;
-    const [ok, used, published] = (await this.redis.eval(ACQUIRE_LUA, 3, keys.inflight(exp), keys.counters(exp), keys.policy(exp),
+    const [ok, used, published] = (await this.redis.eval(ACQUIRE_LUA, 3, keys.inflight(exp), keys.counters(exp), keys.policyOf(exp, this.opts.policy),
       groupId, String(this.opts.budget), String(this.opts.perGroupGuess ?? this.opts.budget), String(this.opts.ttlMs))) as [number, number, number];
     return { admitted: ok === 1, used, budget: this.opts.budget, publishedVersion: published };
   }

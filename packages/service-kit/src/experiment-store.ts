@@ -1,4 +1,4 @@
-import { ConflictError, NotFoundError, TERMINAL_STATES, keys, newExperimentId, queues, type ExperimentConfig, type ExperimentRecord, type ExperimentState } from '@spar/core';
+import { ConflictError, NotFoundError, TERMINAL_STATES, keys, newExperimentId, policyNames, queues, type ExperimentConfig, type ExperimentRecord, type ExperimentState } from '@spar/core';
 import type { Redis } from 'ioredis';
 import { ExperimentLease, leaseLost } from './lease.ts';
 import { BULL_PREFIX } from './queues.ts';
@@ -106,7 +106,8 @@ export class ExperimentStore {
     if (!TERMINAL_STATES.includes(r.state)) throw new ConflictError(`experiment ${id} is ${r.state}; stop it first`);
     await this.redis.multi()
       .hdel(keys.experiments, id).srem(keys.running, id)
-      .del(keys.experience(id), keys.appended(id), keys.counters(id), keys.taskBuffer(id), keys.taskSeed(id), keys.taskSolved(id), keys.novelty(id), keys.taskSeen(id), keys.policy(id), keys.lease(id), keys.fence(id), keys.inflight(id), keys.poolResults(id))
+      .del(keys.experience(id), keys.appended(id), keys.counters(id), keys.taskBuffer(id), keys.taskSeed(id), keys.taskSolved(id), keys.novelty(id), keys.taskSeen(id), keys.policy(id), keys.lease(id), keys.fence(id), keys.inflight(id), keys.poolResults(id),
+        ...policyNames(r.config as Parameters<typeof policyNames>[0]).map((n) => keys.policyOf(id, n)))
       .exec();
     // The experiment's BullMQ queues (`spar:tasks.<id>:*`, `spar:rollouts.<id>:*`): nothing serves
     // a finished experiment, so they can go without BullMQ's obliterate.

@@ -18,9 +18,9 @@ export interface FollowedPolicyDeps {
   readonly grpcTls?: GrpcTls;
 }
 
-/** The learner's record `{address, version, sha256}`, or undefined before its first publish. */
-export async function readPolicyRecord(redis: Redis, experimentId: string): Promise<PolicyRecord | undefined> {
-  const h = await redis.hgetall(keys.policy(experimentId));
+/** The learner's record `{address, version, sha256}` of the experiment's policy (`policy`: a named one), or undefined before its first publish. */
+export async function readPolicyRecord(redis: Redis, experimentId: string, policy?: string): Promise<PolicyRecord | undefined> {
+  const h = await redis.hgetall(keys.policyOf(experimentId, policy));
   if (!h.address || !h.sha256 || !/^\d+$/.test(h.version ?? '')) return undefined;
   return { address: h.address, version: Number(h.version), sha256: h.sha256 };
 }
@@ -41,13 +41,15 @@ export class FollowedPolicy {
   private applying?: Promise<void>;
   private versionWaiters: { version: number; resolve: () => void }[] = [];
 
-  private constructor(readonly experimentId: string, private readonly policy: Policy, readonly vocab: Vocabulary, d: FollowedPolicyDeps) {
+  private constructor(readonly experimentId: string, private readonly policy: Policy, readonly vocab: Vocabulary, d: FollowedPolicyDeps, readonly policyName?: string) {
     this.firstWeights = new Promise((r) => { this.resolveFirst = r; });
     const { redis, logger, metrics } = d;
     const service = metrics.service;
+    const labels = { service, experiment: experimentId, ...(policyName ? { policy: policyName } : {}) };
     this.follower = new PolicyFollower({
       experimentId,
-      record: () => readPolicyRecord(redis, experimentId),
+      ...(policyName ? { policy: policyName } : {}),
+      record: () => readPolicyRecord(redis, experimentId, policyName),
       logger,
       token: d.grpcToken,
       tls: d.grpcTls,
@@ -64,7 +66,7 @@ export class FollowedPolicy {
         }
         metrics.histogram('spar_weight_sync_seconds').observe({ service }, (performance.now() - t0) / 1000);
         metrics.counter('spar_weight_sync_total').inc({ service, result: 'ok' });
-        metrics.gauge('spar_policy_version').set({ service, experiment: experimentId }, w.version);
+        metrics.gauge('spar_policy_version').set(labels, w.version);
         this.resolveFirst();
         this.versionWaiters = this.versionWaiters.filter((x) => (x.version <= this.policy.version ? (x.resolve(), false) : true));
       },
@@ -73,14 +75,15 @@ export class FollowedPolicy {
           metrics.counter('spar_weights_rejected_total').inc({ service, reason: err.against === 'record' ? 'record_mismatch' : 'hash_mismatch' });
         }
         metrics.counter('spar_weight_sync_total').inc({ service, result: err instanceof WeightHashError ? 'rejected' : 'error' });
-        logger.warn({ err: err.message, experimentId }, err instanceof WeightHashError ? 'weights refused' : 'weight sync failed');
+        logger.warn({ err: err.message, experimentId, ...(policyName ? { policy: policyName } : {}) }, err instanceof WeightHashError ? 'weights refused' : 'weight sync failed');
       },
     });
   }
 
-  static async create(experimentId: string, model: ModelConfigInput, vocab: Vocabulary, d: FollowedPolicyDeps): Promise<FollowedPolicy> {
+  /** A copy following the experiment's policy (`policyName`: one of its named policies). */
+  static async create(experimentId: string, model: ModelConfigInput, vocab: Vocabulary, d: FollowedPolicyDeps, policyName?: string): Promise<FollowedPolicy> {
     const policy = await Policy.create(model, { worker: true, threads: d.threads, spinning: false });
-    const f = new FollowedPolicy(experimentId, policy, vocab, d);
+    const f = new FollowedPolicy(experimentId, policy, vocab, d, policyName);
     f.follower.start();
     return f;
   }

@@ -16,68 +16,76 @@ function failStream(call: grpc.ServerWritableStream<unknown, unknown>, code: grp
 }
 const KEEP_VERSIONS = 4;
 
+/** The publisher's key of an experiment's policy: the experiment id, `#name` added for a named one. */
+const streamId = (experimentId: string, policy?: string) => (policy ? `${experimentId}#${policy}` : experimentId);
+
 /**
  * Learner side of PolicyService: holds the last few published versions per experiment and
  * streams announcements and chunked weights to workers.
  */
 export class PolicyPublisher {
+  /** By stream (`streamId`: an experiment's unnamed policy, or one of its named policies). */
   private readonly versions = new Map<string, Weights[]>();
-  /** Snapshots served besides the latest versions (the league's opponent pool and best), by experiment. */
+  /** Snapshots served besides the latest versions (the league's opponent pool and best), by stream. */
   private readonly pinned = new Map<string, Map<number, Weights>>();
   private readonly watchers = new Map<string, Set<grpc.ServerWritableStream<unknown, unknown>>>();
 
-  publish(experimentId: string, w: Weights): void {
-    const list = this.versions.get(experimentId) ?? [];
+  /** Publish `w` as the newest version of the experiment's policy (`policy`: a named one). */
+  publish(experimentId: string, w: Weights, policy?: string): void {
+    const stream = streamId(experimentId, policy);
+    const list = this.versions.get(stream) ?? [];
     list.push(w);
     while (list.length > KEEP_VERSIONS) list.shift();
-    this.versions.set(experimentId, list);
+    this.versions.set(stream, list);
     const ann = { experiment_id: experimentId, version: w.version, sha256: w.sha256, bytes: w.bytes.length };
-    for (const call of this.watchers.get(experimentId) ?? []) call.write(ann);
+    for (const call of this.watchers.get(stream) ?? []) call.write(ann);
   }
 
   /** Serve `w` by its version until unpinned or released (snapshots; not announced). */
-  pin(experimentId: string, w: Weights): void {
-    let m = this.pinned.get(experimentId);
-    if (!m) this.pinned.set(experimentId, (m = new Map()));
+  pin(experimentId: string, w: Weights, policy?: string): void {
+    const stream = streamId(experimentId, policy);
+    let m = this.pinned.get(stream);
+    if (!m) this.pinned.set(stream, (m = new Map()));
     m.set(w.version, w);
   }
 
-  unpin(experimentId: string, version: number): void {
-    this.pinned.get(experimentId)?.delete(version);
+  unpin(experimentId: string, version: number, policy?: string): void {
+    this.pinned.get(streamId(experimentId, policy))?.delete(version);
   }
 
-  latest(experimentId: string): Weights | undefined {
-    return this.versions.get(experimentId)?.at(-1);
+  latest(experimentId: string, policy?: string): Weights | undefined {
+    return this.versions.get(streamId(experimentId, policy))?.at(-1);
   }
 
-  /** End every open watch (on shutdown or when the experiment is released). */
+  /** End every open watch (on shutdown, or of every policy of the experiment when it is released). */
   release(experimentId?: string): void {
-    for (const [exp, set] of this.watchers) {
-      if (experimentId && exp !== experimentId) continue;
+    const mine = (stream: string) => experimentId === undefined || stream === experimentId || stream.startsWith(`${experimentId}#`);
+    for (const [stream, set] of this.watchers) {
+      if (!mine(stream)) continue;
       for (const call of set) call.end();
       set.clear();
     }
-    if (experimentId) {
-      this.versions.delete(experimentId);
-      this.pinned.delete(experimentId);
-    }
+    if (experimentId === undefined) return;
+    for (const m of [this.versions, this.pinned]) for (const stream of [...m.keys()]) if (mine(stream)) m.delete(stream);
   }
 
   implementation(): grpc.UntypedServiceImplementation {
     return {
-      WatchPolicy: (call: grpc.ServerWritableStream<{ experiment_id: string }, unknown>) => {
+      WatchPolicy: (call: grpc.ServerWritableStream<{ experiment_id: string; policy?: string }, unknown>) => {
         const exp = call.request.experiment_id;
         if (!exp) {
           failStream(call, grpc.status.INVALID_ARGUMENT, 'experiment_id is required');
           return;
         }
-        const latest = this.latest(exp);
+        const policy = call.request.policy || undefined;
+        const latest = this.latest(exp, policy);
         if (!latest) {
-          failStream(call, grpc.status.NOT_FOUND, `experiment ${exp} is not held by this learner`);
+          failStream(call, grpc.status.NOT_FOUND, `${policy ? `policy ${policy} of ` : ''}experiment ${exp} is not held by this learner`);
           return;
         }
-        let set = this.watchers.get(exp);
-        if (!set) this.watchers.set(exp, (set = new Set()));
+        const stream = streamId(exp, policy);
+        let set = this.watchers.get(stream);
+        if (!set) this.watchers.set(stream, (set = new Set()));
         set.add(call as grpc.ServerWritableStream<unknown, unknown>);
         call.write({ experiment_id: exp, version: latest.version, sha256: latest.sha256, bytes: latest.bytes.length });
         const drop = () => set!.delete(call as grpc.ServerWritableStream<unknown, unknown>);
@@ -85,12 +93,14 @@ export class PolicyPublisher {
         call.on('close', drop);
         call.on('error', drop);
       },
-      GetPolicy: (call: grpc.ServerWritableStream<{ experiment_id: string; version: string }, unknown>) => {
+      GetPolicy: (call: grpc.ServerWritableStream<{ experiment_id: string; version: string; policy?: string }, unknown>) => {
         const exp = call.request.experiment_id;
         const version = Number(call.request.version);
-        const w = this.versions.get(exp)?.find((x) => x.version === version) ?? this.pinned.get(exp)?.get(version);
+        const policy = call.request.policy || undefined;
+        const stream = streamId(exp, policy);
+        const w = this.versions.get(stream)?.find((x) => x.version === version) ?? this.pinned.get(stream)?.get(version);
         if (!w) {
-          failStream(call, grpc.status.NOT_FOUND, `version ${version} of ${exp} is not available`);
+          failStream(call, grpc.status.NOT_FOUND, `version ${version} of ${policy ? `policy ${policy} of ` : ''}${exp} is not available`);
           return;
         }
         for (let off = 0; off < w.bytes.length || off === 0; off += CHUNK_BYTES) {
@@ -119,12 +129,12 @@ export class WeightHashError extends SparError {
  */
 export function fetchWeights(
   client: PolicyServiceClient, experimentId: string, version: number, deadlineMs = 60000, recordedSha256?: string,
-  opts: { waitForReady?: boolean } = {},
+  opts: { waitForReady?: boolean; policy?: string } = {},
 ): Promise<Weights> {
   return new Promise((resolve, reject) => {
     // grpc-js takes waitForReady as a metadata option, not a call option.
     const metadata = new grpc.Metadata(opts.waitForReady ? { waitForReady: true } : {});
-    const call = client.GetPolicy({ experiment_id: experimentId, version: String(version) }, metadata, { deadline: Date.now() + deadlineMs });
+    const call = client.GetPolicy({ experiment_id: experimentId, version: String(version), ...(opts.policy ? { policy: opts.policy } : {}) }, metadata, { deadline: Date.now() + deadlineMs });
     const parts: Buffer[] = [];
     let expected: { sha256: string; total: number } | undefined;
     call.on('data', (c: PolicyChunk__Output) => {
@@ -161,6 +171,8 @@ export interface PolicyRecord {
 
 export interface FollowerOptions {
   readonly experimentId: string;
+  /** A named policy of the experiment (config.policies); undefined: its one unnamed policy. */
+  readonly policy?: string;
   /** The learner's current record: where it serves, and the version and sha256 it published. */
   readonly record: () => Promise<PolicyRecord | undefined>;
   /** Called with verified weights for each new version, in order. */
@@ -215,7 +227,7 @@ export class PolicyFollower {
       this.client = sparClient(PolicyService, addr, this.o.token, this.o.tls);
       this.clientAddr = addr;
     }
-    const call = this.client!.WatchPolicy({ experiment_id: this.o.experimentId });
+    const call = this.client!.WatchPolicy({ experiment_id: this.o.experimentId, ...(this.o.policy ? { policy: this.o.policy } : {}) });
     this.call = call;
     call.on('data', () => {
       this.attempts = 0;
@@ -249,7 +261,7 @@ export class PolicyFollower {
         this.call?.cancel();
         return;
       }
-      const w = await fetchWeights(this.client!, this.o.experimentId, rec.version, 60000, rec.sha256);
+      const w = await fetchWeights(this.client!, this.o.experimentId, rec.version, 60000, rec.sha256, { policy: this.o.policy });
       if (this.stopped) return;
       await this.o.onWeights(w);
       this.current = w.version;

@@ -83,7 +83,7 @@ export class Intake {
    * Read until a whole batch is in hand, or until `keepWaiting` says to stop while the stream has
    * nothing new (stop requested, budget out, shutting down): then undefined.
    */
-  async gather(policyVersion: number, keepWaiting: () => Promise<boolean>): Promise<Batch | undefined> {
+  async gather(versionOf: (t: Trajectory) => number, keepWaiting: () => Promise<boolean>): Promise<Batch | undefined> {
     const b = { trajectories: [] as Trajectory[], stats: [] as Record<string, number>[], lags: [] as number[], dropped: { stale: 0, duplicate: 0, invalid: 0 }, seen: [] as bigint[], cursor: this.cursor, consumed: this.consumed };
     const seenSet = new Set<bigint>();
     while (b.trajectories.length < this.o.batchSize) {
@@ -97,7 +97,7 @@ export class Intake {
         b.cursor = id;
         if (cumulative !== undefined) b.consumed = cumulative;
         if (entry.stats && typeof entry.stats === 'object') b.stats.push(entry.stats as Record<string, number>);
-        for (const t of entry.trajectories ?? []) this.sort(t, policyVersion, b, seenSet);
+        for (const t of entry.trajectories ?? []) this.sort(t, versionOf, b, seenSet);
         if (b.trajectories.length >= this.o.batchSize) break;
       }
     }
@@ -107,13 +107,14 @@ export class Intake {
   }
 
   /** One trajectory into the batch, or counted as dropped. */
-  private sort(t: Trajectory, policyVersion: number, b: { trajectories: Trajectory[]; lags: number[]; dropped: Batch['dropped']; seen: bigint[] }, seenSet: Set<bigint>): void {
+  private sort(t: Trajectory, versionOf: (t: Trajectory) => number, b: { trajectories: Trajectory[]; lags: number[]; dropped: Batch['dropped']; seen: bigint[] }, seenSet: Set<bigint>): void {
     const h = idHash64(String(t?.trajectoryId));
     if (this.ledger.has(h) || seenSet.has(h)) { b.dropped.duplicate++; return; }
     b.seen.push(h);
     seenSet.add(h);
     if (!wellFormed(t, this.o.vocabSize, this.o.context)) { b.dropped.invalid++; return; }
-    const lag = policyVersion - t.sample.policyVersion;
+    // Staleness against the version of the policy that trains on it (named policies: its owner's).
+    const lag = versionOf(t) - t.sample.policyVersion;
     b.lags.push(lag);
     if (lag > this.o.maxStaleness) { b.dropped.stale++; return; }
     b.trajectories.push(t);

@@ -1,9 +1,8 @@
-import { keys, type ExperimentConfig, type Trajectory } from '@spar/core';
+import type { ExperimentConfig, Trajectory } from '@spar/core';
 import {
-  AdvantageEstimator, isStateful, Learner, Policy, policyWeights,
+  AdvantageEstimator, isStateful, Learner, Policy,
   type CheckpointTensor, type EngineState, type EstimatorSpec, type PolicyOptions, type StepMetrics,
 } from '@spar/policy';
-import type { ExperimentLease, Metrics, PolicyPublisher } from '@spar/service-kit';
 import { estimatorBatch, trainSamples } from './batch.ts';
 import { proposerSignalShare } from './curriculum.ts';
 import { ReferencePolicy, referenceFromTensors } from './reference.ts';
@@ -21,8 +20,8 @@ export interface TrainResult {
 
 /**
  * One policy's training state: its weights and optimizer (Learner), its advantage estimator and
- * that estimator's running state, its KL reference. An experiment trains one today; this is the
- * unit several policies per experiment (separate role weights) each get one of.
+ * that estimator's running state, its KL reference. Each trained policy of an experiment has one
+ * (PolicySet).
  */
 export class PolicyTrainer {
   private constructor(
@@ -73,14 +72,6 @@ export class PolicyTrainer {
     const metrics = samples.length ? await this.learner.step(samples) : undefined;
     if (metrics && !metrics.skipped && this.reference && referenceRefreshEvery > 0 && metrics.step % referenceRefreshEvery === 0) await this.reference.refresh(this.policy);
     return { metrics, advantages: est.advantages, proposerSignal: proposerSignalShare(batch, est.advantages, est.keep), zeroVarianceGroups: est.zeroVarianceGroups };
-  }
-
-  /** Record the weights (fenced), then announce them: followers install only what the record names. */
-  async publish(experimentId: string, lease: ExperimentLease, publisher: PolicyPublisher, advertise: string, metrics: Metrics): Promise<void> {
-    const w = await policyWeights(this.policy);
-    await lease.hset(keys.policy(experimentId), { address: advertise, version: String(w.version), sha256: w.sha256 });
-    publisher.publish(experimentId, w);
-    metrics.gauge('spar_policy_version').set({ service: 'learner', experiment: experimentId }, w.version);
   }
 
   /** The tensors a checkpoint carries besides the weights: estimator state and KL reference. */

@@ -1,7 +1,7 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { keys, type ExperimentRecord } from '@spar/core';
-import { CheckpointError, exportOnnx, loadPolicy, Policy, savePolicy, type CheckpointTensor, type PolicyOptions, type StepMetrics } from '@spar/policy';
+import { keys, policyNames, type ExperimentRecord } from '@spar/core';
+import { CheckpointError, exportOnnx, loadPolicy, Policy, type CheckpointTensor, type PolicyOptions, type StepMetrics } from '@spar/policy';
 import { policyHandle, type EvalReport, type RecipeRegistry } from '@spar/recipes';
 import {
   experimentContext, ExperimentStore, type ExperimentContext, type ExperimentLease, type IdleTracker, type Logger, type Metrics,
@@ -13,7 +13,7 @@ import { Intake, NO_COUNTS, type Batch, type IntakeState, type LearnerCounters }
 import { heldOutEval } from './held-out-eval.ts';
 import { League, type LeagueMeta } from './league.ts';
 import { Ledger } from './ledger.ts';
-import { PolicyTrainer } from './policy-trainer.ts';
+import { loadMembers, PolicySet, type Member } from './policy-set.ts';
 import { runWarmStart } from './warm-start.ts';
 import type { LearnerConfig } from './config.ts';
 
@@ -55,7 +55,12 @@ interface CheckpointMeta {
 
 /** The weights and the stream position a run starts from: a committed checkpoint's, or fresh. */
 interface Restored {
+  /** The unnamed policy, or with named policies the solver's (a checkpoint's root). */
   readonly policy: Policy;
+  /** Named policies besides the solver's, from the checkpoint (undefined when fresh or unnamed). */
+  readonly members?: Map<string, { policy: Policy; tensors: Record<string, CheckpointTensor> }>;
+  /** The committed checkpoint's step (0 when fresh). */
+  readonly step: number;
   readonly intake: IntakeState;
   /** The checkpoint's extra tensors (estimator state, KL reference); undefined when fresh. */
   readonly tensors?: Readonly<Record<string, CheckpointTensor>>;
@@ -95,7 +100,7 @@ class ExperimentRun {
 
   private constructor(
     private readonly d: RunDeps, private readonly ctx: ExperimentContext, private readonly root: string,
-    private readonly commits: CheckpointCommits, private readonly trainer: PolicyTrainer, private readonly intake: Intake,
+    private readonly commits: CheckpointCommits, private readonly set: PolicySet, private readonly intake: Intake,
     start: { at: number; step: number }, private readonly league: League | undefined,
   ) {
     this.store = new ExperimentStore(d.redis);
@@ -116,20 +121,28 @@ class ExperimentRun {
     const commits = new CheckpointCommits(d.redis, d.lease, ckRoot, 'checkpoint', ctx.config.learner.keepCheckpoints);
     const restored = await restore(commits, ctx, runtime, d, log);
     const store = new ExperimentStore(d.redis);
-    let trainer: PolicyTrainer | undefined;
+    let set: PolicySet | undefined;
     let league: League | undefined;
+    let step = restored.step;
     try {
       if (ctx.config.warmStart && !restored.tensors) {
-        const evaluate = (step: number) => evaluateInto(ctx, restored.policy, store, d, new StatMeans(), log, step, 'warmstart');
+        const evaluate = (s: number) => evaluateInto(ctx, restored.policy, store, d, new StatMeans(), log, s, 'warmstart');
         const end = await runWarmStart({ ctx, policy: restored.policy, redis: d.redis, lease: d.lease, store, log, metrics: d.metrics, dataDir: d.cfg.SPAR_DATA_DIR, root, evaluate, stopping: d.stopping });
         if (end === 'released') { await restored.policy.close(); return undefined; }
       }
-      await continueAbovePublished(restored.policy, ctx, d, log);
-      await alignRecordedStep(restored.policy, ctx, store, d, log);
-      trainer = await PolicyTrainer.create(restored.policy, ctx.config, ctx.recipe.segments(ctx.config.options), runtime, restored.tensors);
+      set = await policySet(ctx, restored, runtime);
+      await set.continueAbovePublished(d.redis, ctx.id, log);
+      // The one unnamed policy's optimizer step is the experiment's step; named policies step
+      // separately (a frozen one never), so the experiment counts its own, in the checkpoint's name.
+      if (!ctx.config.policies) step = (await restored.policy.state(false)).step;
+      await alignRecordedStep(step, ctx, store, d, log);
       if (ctx.config.league) league = await League.open(ctx, { lease: d.lease, store, publisher: d.publisher, metrics: d.metrics, log, runtime }, root, restored.league);
     } catch (err) {
-      await (trainer ?? restored.policy).close();
+      if (set) await set.close();
+      else {
+        await restored.policy.close();
+        for (const m of restored.members?.values() ?? []) await m.policy.close();
+      }
       throw err;
     }
     const intake = new Intake({
@@ -139,7 +152,7 @@ class ExperimentRun {
     // budget.maxMinutes is self-play time: the warm start (its own steps/minutes) does not count.
     const warmSeconds = (await store.get(ctx.id)).warmStart?.seconds ?? 0;
     const start = Date.parse(rec.startedAt ?? new Date().toISOString()) + warmSeconds * 1000;
-    return new ExperimentRun(d, ctx, root, commits, trainer, intake, { at: start, step: (await trainer.state()).step }, league);
+    return new ExperimentRun(d, ctx, root, commits, set, intake, { at: start, step }, league);
   }
 
   private get outOfTime(): boolean {
@@ -155,7 +168,7 @@ class ExperimentRun {
     while (!(end = await this.ended())) {
       this.d.idle.idle();
       const waitStart = performance.now();
-      const batch = await this.intake.gather(this.trainer.version, () => this.keepWaiting());
+      const batch = await this.intake.gather((t) => this.set.versionOf(t), () => this.keepWaiting());
       this.d.idle.busy();
       this.waitMs += performance.now() - waitStart;
       if (batch) await this.step(batch);
@@ -193,53 +206,49 @@ class ExperimentRun {
       this.window.add(s);
       batchStats.add(s);
     }
-    const r = await this.trainer.step(batch.trajectories, this.ctx.config.learner.referenceRefreshEvery);
+    const r = await this.set.step(batch.trajectories, this.ctx.config.learner.referenceRefreshEvery);
     this.intake.take(batch);
     const id = this.ctx.id;
-    for (const a of r.advantages) this.d.metrics.histogram('spar_advantage').observe({ experiment: id }, a);
-    // Curriculum health of this batch: does the proposer get a gradient at all?
-    if (r.proposerSignal !== undefined) {
-      this.window.add({ proposerNonZeroAdvantage: r.proposerSignal });
-      batchStats.add({ proposerNonZeroAdvantage: r.proposerSignal });
+    for (const { member, result } of r.results) {
+      const labels = { experiment: id, ...(member.name ? { policy: member.name } : {}) };
+      for (const a of result.advantages) this.d.metrics.histogram('spar_advantage').observe(labels, a);
+      // Curriculum health of this batch: does the proposer get a gradient at all?
+      if (result.proposerSignal !== undefined) {
+        this.window.add({ proposerNonZeroAdvantage: result.proposerSignal });
+        batchStats.add({ proposerNonZeroAdvantage: result.proposerSignal });
+      }
+      this.d.metrics.counter('spar_zero_variance_groups_total').inc({ experiment: id }, result.zeroVarianceGroups);
     }
     for (const [stat, v] of Object.entries(batchStats.take() ?? {})) this.d.metrics.gauge('spar_curriculum').set({ experiment: id, stat }, v);
-    this.d.metrics.counter('spar_zero_variance_groups_total').inc({ experiment: id }, r.zeroVarianceGroups);
-    const m = r.metrics;
-    if (!m || m.skipped) {
+    if (!r.trained) {
       this.intake.counters.skippedSteps++;
       this.d.metrics.counter('spar_learner_steps_total').inc({ experiment: id, result: 'skipped' });
       await this.intake.mirror();
       return;
     }
-    this.steps = m.step;
-    this.observe(m, (performance.now() - t0) / 1000);
-    await this.publish();
+    const trained = r.results.filter((x) => x.result.metrics && !x.result.metrics.skipped);
+    for (const { member, result } of r.results) if (result.metrics) this.set.observe(this.d.metrics, id, member, result.metrics);
+    this.d.metrics.histogram('spar_learner_step_seconds').observe((performance.now() - t0) / 1000);
+    // The record's metrics: the solver's step when it trained, else the first policy that did.
+    const shown = (trained.find((x) => x.member === this.set.solver) ?? trained[0]!).result.metrics!;
+    this.steps = this.ctx.config.policies ? this.steps + 1 : shown.step;
+    const step = this.steps;
+    await this.publish(trained.map((x) => x.member));
     await this.intake.mirror();
-    await this.record(m, batch);
+    await this.record(step, shown, batch);
     const { every } = this.ctx.config.eval;
-    if (every > 0 && m.step % every === 0 && m.step < this.ctx.config.budget.maxSteps) await this.evaluate(m.step);
-    if (this.league && m.step % this.ctx.config.league!.snapshotEvery === 0) await this.league.snapshot(this.trainer.policy, m.step);
-    if (m.step % this.ctx.config.learner.checkpointEvery === 0) await this.checkpoint();
-  }
-
-  private observe(m: StepMetrics, seconds: number): void {
-    const id = this.ctx.id;
-    const metrics = this.d.metrics;
-    metrics.counter('spar_learner_steps_total').inc({ experiment: id, result: 'ok' });
-    metrics.histogram('spar_learner_step_seconds').observe(seconds);
-    metrics.gauge('spar_learner_loss').set({ experiment: id }, m.loss);
-    metrics.gauge('spar_learner_kl').set({ experiment: id }, m.kl);
-    metrics.gauge('spar_learner_entropy').set({ experiment: id }, m.entropy);
-    metrics.gauge('spar_learner_clip_fraction').set({ experiment: id }, m.clipFrac);
-    metrics.gauge('spar_learner_grad_norm').set({ experiment: id }, m.gradNorm);
+    if (every > 0 && step % every === 0 && step < this.ctx.config.budget.maxSteps) await this.evaluate(step);
+    if (this.league && step % this.ctx.config.league!.snapshotEvery === 0) await this.league.snapshot(this.set.solver.policy, step);
+    if (step % this.ctx.config.learner.checkpointEvery === 0) await this.checkpoint();
   }
 
   /** The record's step, version and latest learner metrics (fenced). */
-  private async record(m: StepMetrics, batch: Batch): Promise<void> {
+  private async record(step: number, m: StepMetrics, batch: Batch): Promise<void> {
     const meanReward = batch.trajectories.reduce((s, t) => s + t.reward, 0) / batch.trajectories.length;
     const c = this.intake.counters;
+    const policies = await this.set.view();
     await this.store.update(this.ctx.id, (r) => ({
-      ...r, step: m.step, policyVersion: this.trainer.version,
+      ...r, step, policyVersion: this.set.solver.policy.version, ...(policies ? { policies } : {}),
       metrics: {
         loss: m.loss, kl: m.kl, entropy: m.entropy, clipFrac: m.clipFrac, gradNorm: m.gradNorm, meanReward, ingested: c.ingested,
         droppedStale: c.droppedStale, learnerBusy: 1 - this.waitMs / Math.max(1, performance.now() - this.runStart),
@@ -247,12 +256,13 @@ class ExperimentRun {
     }), this.d.lease);
   }
 
-  private publish(): Promise<void> {
-    return this.trainer.publish(this.ctx.id, this.d.lease, this.d.publisher, this.d.advertise, this.d.metrics);
+  /** Publish the policies `changed` by a step (and any not yet published in this run). */
+  private publish(changed: readonly Member[] = []): Promise<void> {
+    return this.set.publish(this.ctx.id, this.d.lease, this.d.publisher, this.d.advertise, this.d.metrics, changed);
   }
 
   private evaluate(step: number): Promise<EvalReport> {
-    return evaluateInto(this.ctx, this.trainer.policy, this.store, this.d, this.window, this.log, step);
+    return evaluateInto(this.ctx, this.set.solver.policy, this.store, this.d, this.window, this.log, step);
   }
 
   /** Save and commit a checkpoint of the current step; only then may the stream below its cursor go. */
@@ -263,11 +273,10 @@ class ExperimentRun {
     if ((await this.commits.committedStep()) === step) return;
     const { cursor, consumed, counters, ledger } = this.intake;
     const snapshot = ledger.snapshot();
-    const tensors = await this.trainer.checkpointTensors();
     await this.commits.commit(step, async (dir) => {
       const league = this.league ? { league: this.league.state() } : {};
       const metadata: CheckpointMeta = { experimentId: this.ctx.id, cursor, consumed, counters, fence: this.d.lease.token, ...league };
-      await savePolicy(this.trainer.policy, dir, { metadata: { ...metadata }, extraTensors: { ledger: { dtype: 'int64', shape: [snapshot.length], data: snapshot }, ...tensors } });
+      await this.set.save(dir, { ...metadata }, { ledger: { dtype: 'int64', shape: [snapshot.length], data: snapshot } });
     });
     ledger.rotate();
     await this.d.lease.trimExperience(cursor, this.d.cfg.SPAR_DEDUPE_WINDOW_MS);
@@ -285,14 +294,23 @@ class ExperimentRun {
     const step = this.steps;
     const report = await this.evaluate(step);
     await this.checkpoint();
-    const exp = await exportOnnx(this.trainer.policy, join(this.root, 'export'), { tokenizer: this.ctx.vocab });
+    const exp = await exportOnnx(this.set.solver.policy, join(this.root, 'export'), { tokenizer: this.ctx.vocab });
     const best = await this.league?.exportBest(join(this.root, 'export-best'));
+    // Named policies besides the solver's: export-<name>/ each, artifacts `<name>Onnx`, `<name>Sha256`.
+    const others: Record<string, string> = {};
+    for (const m of this.set.members) {
+      if (m === this.set.solver || !m.name) continue;
+      const e = await exportOnnx(m.policy, join(this.root, `export-${m.name}`), { tokenizer: this.ctx.vocab });
+      Object.assign(others, { [`${m.name}Onnx`]: e.model, [`${m.name}Sha256`]: e.sha256 });
+    }
+    const policies = await this.set.view();
     await this.intake.mirror();
     const stalled = end === 'stalled'
       ? { reason: `stalled: no batch for ${Math.round(this.intake.sinceLastBatchMs / 1000)} s when the time budget ran out, at step ${step} of ${this.ctx.config.budget.maxSteps} (were solvers and judges serving it?)` }
       : {};
     await this.store.transition(this.ctx.id, end === 'stalled' ? 'failed' : end, {
-      eval: report, step, policyVersion: this.trainer.version, artifacts: { onnx: exp.model, sha256: exp.sha256, checkpoints: this.commits.root, ...best }, ...stalled,
+      eval: report, step, policyVersion: this.set.solver.policy.version, artifacts: { onnx: exp.model, sha256: exp.sha256, checkpoints: this.commits.root, ...best, ...others }, ...stalled,
+      ...(policies ? { policies } : {}),
     }, this.d.lease);
     this.log.info({ end, step, eval: report }, 'experiment finished');
   }
@@ -300,19 +318,26 @@ class ExperimentRun {
   async close(): Promise<void> {
     this.d.publisher.release(this.ctx.id);
     await this.league?.close();
-    await this.trainer.close();
+    await this.set.close();
   }
 }
 
 /** The committed checkpoint's weights and stream position (its fencing token checked), or a fresh policy. */
 async function restore(commits: CheckpointCommits, ctx: ExperimentContext, runtime: PolicyOptions, d: RunDeps, log: Logger): Promise<Restored> {
   const latest = await commits.resume(log);
-  if (!latest) return { policy: await Policy.create(ctx.model, runtime), intake: { cursor: '0-0', consumed: 0, counters: NO_COUNTS, ledger: new Ledger() } };
+  if (!latest) return { policy: await Policy.create(ctx.model, runtime), step: 0, intake: { cursor: '0-0', consumed: 0, counters: NO_COUNTS, ledger: new Ledger() } };
   const loaded = await loadPolicy(latest.dir, runtime);
   const m = loaded.metadata as unknown as CheckpointMeta;
   if (latest.fence !== undefined && m.fence !== latest.fence) {
     await loaded.policy.close();
     throw new CheckpointError(`${latest.dir}: written under fencing token ${m.fence}, its name says ${latest.fence}`);
+  }
+  let members: Restored['members'];
+  try {
+    if (ctx.config.policies) members = await loadMembers(latest.dir, ctx.config, runtime);
+  } catch (err) {
+    await loaded.policy.close();
+    throw err;
   }
   // A checkpoint from before the count existed: count everything appended as consumed (admission
   // is briefly lenient; the next committed step sets the exact figure).
@@ -320,19 +345,43 @@ async function restore(commits: CheckpointCommits, ctx: ExperimentContext, runti
   const l = loaded.extraTensors.ledger;
   const intake: IntakeState = { cursor: m.cursor ?? '0-0', consumed, counters: { ...NO_COUNTS, ...(m.counters ?? {}) }, ledger: new Ledger(l ? (l.data as BigInt64Array) : []) };
   log.info({ step: latest.step, cursor: intake.cursor, version: loaded.policy.version }, 'resumed from checkpoint');
-  return { policy: loaded.policy, intake, tensors: loaded.extraTensors, ...(m.league ? { league: m.league } : {}) };
+  return { policy: loaded.policy, step: latest.step, intake, tensors: loaded.extraTensors, ...(members ? { members } : {}), ...(m.league ? { league: m.league } : {}) };
 }
 
 /**
- * A version names one weight set: after a resume from a checkpoint older than what a previous
- * holder published, continue above that number, so versions stay monotone and none is reused.
+ * The experiment's policies around the restored (or fresh, or warm-started) one: with named
+ * policies, that one is the solver's; every other starts from a checkpoint's copy or, fresh,
+ * from the same weights (the warm start's), as R-Zero's challenger and solver start from one base.
  */
-async function continueAbovePublished(policy: Policy, ctx: ExperimentContext, d: RunDeps, log: Logger): Promise<void> {
-  const published = await d.redis.hget(keys.policy(ctx.id), 'version');
-  if (published === null || Number(published) <= policy.version) return;
-  const st = await policy.state(true);
-  await policy.setState({ ...st, version: Number(published) + 1 });
-  log.info({ step: st.step, version: policy.version, published: Number(published) }, 'policy version continues above the last published one');
+async function policySet(ctx: ExperimentContext, restored: Restored, runtime: PolicyOptions): Promise<PolicySet> {
+  const segments = ctx.recipe.segments(ctx.config.options);
+  if (!ctx.config.policies) return PolicySet.create(ctx.config, new Map([['', restored.policy]]), segments, runtime, new Map(restored.tensors ? [['', restored.tensors]] : []));
+  const solver = ctx.config.roles!.solver;
+  const policies = new Map<string, Policy>();
+  const tensors = new Map<string, Readonly<Record<string, CheckpointTensor>>>();
+  try {
+    const start = restored.members ? undefined : await restored.policy.state(false);
+    for (const name of policyNames(ctx.config)) {
+      if (name === solver) {
+        policies.set(name, restored.policy);
+        if (restored.tensors) tensors.set(name, restored.tensors);
+        continue;
+      }
+      const kept = restored.members?.get(name);
+      if (kept) {
+        policies.set(name, kept.policy);
+        tensors.set(name, kept.tensors);
+        continue;
+      }
+      const p = await Policy.create(ctx.model, runtime);
+      policies.set(name, p);
+      await p.setState(start!);
+    }
+  } catch (err) {
+    for (const [name, p] of policies) if (name !== solver) await p.close();
+    throw err;
+  }
+  return PolicySet.create(ctx.config, policies, segments, runtime, tensors);
 }
 
 /**
@@ -340,8 +389,7 @@ async function continueAbovePublished(policy: Policy, ctx: ExperimentContext, d:
  * step (a crash lost the steps since), it goes back to the checkpoint's step, so the API never
  * reports steps that the weights no longer hold.
  */
-async function alignRecordedStep(policy: Policy, ctx: ExperimentContext, store: ExperimentStore, d: RunDeps, log: Logger): Promise<void> {
-  const resumed = (await policy.state(false)).step;
+async function alignRecordedStep(resumed: number, ctx: ExperimentContext, store: ExperimentStore, d: RunDeps, log: Logger): Promise<void> {
   const recorded = (await store.get(ctx.id)).step;
   if (recorded === resumed) return;
   await store.update(ctx.id, (r) => ({ ...r, step: resumed }), d.lease);

@@ -1,5 +1,5 @@
 import type { Queue } from 'bullmq';
-import { groupId, keys, PayloadTooLargeError, queues, taskId, type Envelope, type RolloutJob, type Sample, type TaskJob } from '@spar/core';
+import { groupId, keys, PayloadTooLargeError, policyFor, queues, taskId, type Envelope, type RolloutJob, type Sample, type TaskJob } from '@spar/core';
 import { seededRng } from '@spar/recipes/games';
 import { isHeldOutReason, policyHandle, type CopyKind, type ExclusionSource, type ProposedTask, type RecipeRegistry } from '@spar/recipes';
 import {
@@ -54,7 +54,7 @@ export class Proposer {
     const ctx = experimentContext(await new ExperimentStore(this.redis).get(id), this.recipes);
     const log = this.logger.child({ experimentId: id });
     const policy = ctx.recipe.proposesWithPolicy
-      ? await FollowedPolicy.create(id, ctx.model, ctx.vocab, { redis: this.redis, logger: log, metrics: this.metrics, threads: this.cfg.SPAR_THREADS || undefined, grpcToken: this.cfg.SPAR_GRPC_TOKEN, grpcTls: this.tls })
+      ? await FollowedPolicy.create(id, ctx.model, ctx.vocab, { redis: this.redis, logger: log, metrics: this.metrics, threads: this.cfg.SPAR_THREADS || undefined, grpcToken: this.cfg.SPAR_GRPC_TOKEN, grpcTls: this.tls }, policyFor(ctx.config, 'proposer'))
       : undefined;
     const connection = connectRedis(this.cfg.REDIS_URL, `proposer-${id}`, log);
     const budget = admissionBudget(ctx.config);

@@ -1,5 +1,5 @@
 import { UnrecoverableError, type Queue, type Worker } from 'bullmq';
-import { groupId, PayloadTooLargeError, queues, UnavailableError, type RolloutJob, type TaskJob } from '@spar/core';
+import { groupId, PayloadTooLargeError, policyFor, queues, UnavailableError, type RolloutJob, type TaskJob } from '@spar/core';
 import { policyHandle, type RecipeRegistry } from '@spar/recipes';
 import {
   readGrpcTls, type GrpcTls, Admission, admissionBudget, AdmissionGate, closeRedis, connectRedis, enqueue, experimentContext, ExperimentStore, IdleTracker,
@@ -54,7 +54,9 @@ export class Solver {
     const ctx = experimentContext(await new ExperimentStore(this.redis).get(id), this.recipes);
     const log = this.logger.child({ experimentId: id });
     const deps = { redis: this.redis, logger: log, metrics: this.metrics, threads: this.cfg.SPAR_THREADS || undefined, grpcToken: this.cfg.SPAR_GRPC_TOKEN, grpcTls: this.tls };
-    const policy = await FollowedPolicy.create(id, ctx.model, ctx.vocab, deps);
+    // With named policies (config.roles), solvers follow the one that plays the solver role.
+    const solverPolicy = policyFor(ctx.config, 'solver');
+    const policy = await FollowedPolicy.create(id, ctx.model, ctx.vocab, deps, solverPolicy);
     const league = ctx.config.league;
     // One engine per snapshot the pool can hold (the newest `keep` and the best): fewer, and the
     // engines thrash — each reload fetches the weights and compiles its sessions again.
@@ -64,7 +66,7 @@ export class Solver {
     const concurrency = Math.min(ctx.config.rollout.concurrency, this.cfg.SPAR_MAX_CONCURRENCY);
     const budget = admissionBudget(ctx.config);
     const gate = budget === undefined ? undefined
-      : new AdmissionGate(new Admission(connection, id, { budget, ttlMs: this.cfg.SPAR_ADMISSION_TTL_MS }));
+      : new AdmissionGate(new Admission(connection, id, { budget, ttlMs: this.cfg.SPAR_ADMISSION_TTL_MS, ...(solverPolicy ? { policy: solverPolicy } : {}) }));
     const worker = makeWorker<TaskJob>(queues.tasks(id), connection, (job) => this.solve(ctx, policy, out, job.data, gate, pool), log, {
       concurrency, autorun: false, lockDuration: this.cfg.SPAR_JOB_LOCK_MS, stalledInterval: this.cfg.SPAR_STALLED_INTERVAL_MS,
     });

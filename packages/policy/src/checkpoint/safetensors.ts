@@ -19,14 +19,18 @@
 import { CheckpointError, ConfigError, ShapeError } from '../errors.ts';
 import type { DType, Shape, TypedArray } from '../graph/types.ts';
 
-/** Element types a checkpoint can hold: the graph dtypes plus raw bytes. */
-export type CheckpointDType = DType | 'uint8';
+/**
+ * Element types a checkpoint can hold: the graph dtypes, raw bytes, and the two 16-bit floats
+ * Hugging Face checkpoints ship in (kept as raw bit patterns in a Uint16Array; widen them with
+ * `hf/dtype.ts`).
+ */
+export type CheckpointDType = DType | 'uint8' | 'bfloat16' | 'float16';
 
 /** A tensor as stored in a checkpoint. Every graph `TensorData` is one. */
 export interface CheckpointTensor {
   readonly dtype: CheckpointDType;
   readonly shape: Shape;
-  readonly data: TypedArray;
+  readonly data: TypedArray | Uint16Array;
 }
 
 export interface DecodedSafetensors {
@@ -41,10 +45,10 @@ const METADATA_KEY = '__metadata__';
 interface DTypeInfo {
   readonly tag: string;
   readonly size: number;
-  /** Layout rank, as the reference sorts (I64 > F64 > F32 > I32 > U8 > BOOL). */
+  /** Layout rank, as the reference sorts (I64 > F64 > F32 > I32 > BF16 > F16 > U8 > BOOL). */
   readonly rank: number;
-  readonly make: (buffer: ArrayBuffer, length: number) => TypedArray;
-  readonly accepts: (data: TypedArray) => boolean;
+  readonly make: (buffer: ArrayBuffer, length: number) => TypedArray | Uint16Array;
+  readonly accepts: (data: TypedArray | Uint16Array) => boolean;
 }
 
 const DTYPES: Readonly<Record<CheckpointDType, DTypeInfo>> = {
@@ -52,6 +56,8 @@ const DTYPES: Readonly<Record<CheckpointDType, DTypeInfo>> = {
   float64: { tag: 'F64', size: 8, rank: 4, make: (b, n) => new Float64Array(b, 0, n), accepts: (d) => d instanceof Float64Array },
   float32: { tag: 'F32', size: 4, rank: 3, make: (b, n) => new Float32Array(b, 0, n), accepts: (d) => d instanceof Float32Array },
   int32: { tag: 'I32', size: 4, rank: 2, make: (b, n) => new Int32Array(b, 0, n), accepts: (d) => d instanceof Int32Array },
+  bfloat16: { tag: 'BF16', size: 2, rank: 1.6, make: (b, n) => new Uint16Array(b, 0, n), accepts: (d) => d instanceof Uint16Array },
+  float16: { tag: 'F16', size: 2, rank: 1.5, make: (b, n) => new Uint16Array(b, 0, n), accepts: (d) => d instanceof Uint16Array },
   uint8: { tag: 'U8', size: 1, rank: 1, make: (b, n) => new Uint8Array(b, 0, n), accepts: (d) => d instanceof Uint8Array },
   bool: { tag: 'BOOL', size: 1, rank: 0, make: (b, n) => new Uint8Array(b, 0, n), accepts: (d) => d instanceof Uint8Array },
 };

@@ -16,7 +16,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { CheckpointError, ConfigError, ShapeError } from '../errors.ts';
-import type { DType, Shape, TensorData } from '../graph/types.ts';
+import type { DType, Shape, TensorData, TypedArray } from '../graph/types.ts';
 import { compareNames, decodeSafetensors, encodeSafetensors, type CheckpointDType, type CheckpointTensor } from './safetensors.ts';
 
 export const CHECKPOINT_FORMAT = 'spar-checkpoint/1';
@@ -268,7 +268,8 @@ export function requireTensor(
   if (shape && (shape.length !== t.shape.length || shape.some((d, i) => d !== t.shape[i]))) {
     throw new ShapeError(name, `checkpoint holds shape [${t.shape.join(', ')}], expected [${shape.join(', ')}]`);
   }
-  return { dtype, shape: t.shape, data: t.data };
+  // dtype is a graph dtype and equals t.dtype, so the data is never a 16-bit float's Uint16Array.
+  return { dtype, shape: t.shape, data: t.data as TypedArray };
 }
 
 const STEP_DIR = /^step-(\d{9,})(?:-f(\d+))?$/;

@@ -1,7 +1,7 @@
 import { CheckpointError, ShapeError } from '../errors.ts';
 import { Graph } from '../graph/graph.ts';
 import type { TensorData } from '../graph/types.ts';
-import type { ModelConfig } from '../model/config.ts';
+import { headDim, kvHeads, type ModelConfig } from '../model/config.ts';
 import { initParams, paramSpecs } from '../model/params.ts';
 import { declareParams, decodeStep, forward, tokenLogprobs } from '../model/transformer.ts';
 import { runSession, type RuntimeOptions } from '../runtime/session.ts';
@@ -171,8 +171,8 @@ export class EngineCore {
     const ids = new BigInt64Array(B * T);
     prompts.forEach((p, r) => { for (let t = 0; t < p.length; t++) ids[r * T + t] = BigInt(p[t]!); });
     const out = await runSession(session, { ...this.paramFeeds(), ids: { dtype: 'int64', shape: [B, T], data: ids } });
-    const H = c.heads;
-    const dh = c.dModel / H;
+    const H = kvHeads(c); // the cache holds key/value heads only
+    const dh = headDim(c);
     const C = c.context;
     const cache: KvCache = { batch: B, ctx: C, keys: [], values: [] };
     for (let l = 0; l < c.layers; l++) {
@@ -200,8 +200,8 @@ export class EngineCore {
     const { batch: B, ctx: C } = cache;
     const rows = tokens.length;
     if (positions.length !== rows || rows > B) throw new ShapeError('tokens', `expected ≤ ${B} rows with matching positions`);
-    const H = c.heads;
-    const dh = c.dModel / H;
+    const H = kvHeads(c); // the cache holds key/value heads only
+    const dh = headDim(c);
     const session = await this.sessions.get(`decode:${B}x${C}`, () => {
       const g = new Graph('float32');
       const p = declareParams(g, c);

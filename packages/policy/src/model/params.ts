@@ -1,5 +1,5 @@
 import type { Shape } from '../graph/types.ts';
-import type { ModelConfig } from './config.ts';
+import { type ModelConfig, headDim, kvHeads } from './config.ts';
 
 export interface ParamSpec {
   readonly name: string;
@@ -14,6 +14,8 @@ export interface ParamSpec {
 /** The parameter list of a model, in a fixed order (the order of graph inputs and checkpoints). */
 export function paramSpecs(c: ModelConfig): ParamSpec[] {
   const d = c.dModel;
+  const q = c.heads * headDim(c);
+  const kv = kvHeads(c) * headDim(c);
   const resid = 1 / Math.sqrt(2 * c.layers);
   const specs: ParamSpec[] = [{ name: 'embed', shape: [c.vocabSize, d], init: 'normal', decay: false }];
   if (c.positions === 'learned') specs.push({ name: 'pos', shape: [c.context, d], init: 'normal', decay: false });
@@ -21,10 +23,25 @@ export function paramSpecs(c: ModelConfig): ParamSpec[] {
     const p = `layer${l}.`;
     specs.push(
       { name: `${p}attnNorm`, shape: [d], init: 'ones', decay: false },
-      { name: `${p}wq`, shape: [d, d], init: 'normal', decay: true },
-      { name: `${p}wk`, shape: [d, d], init: 'normal', decay: true },
-      { name: `${p}wv`, shape: [d, d], init: 'normal', decay: true },
-      { name: `${p}wo`, shape: [d, d], init: 'normal', scale: resid, decay: true },
+      { name: `${p}wq`, shape: [d, q], init: 'normal', decay: true },
+      { name: `${p}wk`, shape: [d, kv], init: 'normal', decay: true },
+      { name: `${p}wv`, shape: [d, kv], init: 'normal', decay: true },
+    );
+    if (c.attnBias) {
+      specs.push(
+        { name: `${p}bq`, shape: [q], init: 'zeros', decay: false },
+        { name: `${p}bk`, shape: [kv], init: 'zeros', decay: false },
+        { name: `${p}bv`, shape: [kv], init: 'zeros', decay: false },
+      );
+    }
+    if (c.qkNorm) {
+      specs.push(
+        { name: `${p}qNorm`, shape: [headDim(c)], init: 'ones', decay: false },
+        { name: `${p}kNorm`, shape: [headDim(c)], init: 'ones', decay: false },
+      );
+    }
+    specs.push(
+      { name: `${p}wo`, shape: [q, d], init: 'normal', scale: resid, decay: true },
       { name: `${p}mlpNorm`, shape: [d], init: 'ones', decay: false },
       { name: `${p}w1`, shape: [d, c.ffn], init: 'normal', decay: true },
     );

@@ -1,6 +1,6 @@
 import type { Graph } from '../graph/graph.ts';
 import type { Value } from '../graph/types.ts';
-import { type ModelConfig, headDim } from './config.ts';
+import { type ModelConfig, headDim, kvHeads, ropeTheta } from './config.ts';
 import { paramSpecs } from './params.ts';
 
 export type Params = ReadonlyMap<string, Value>;
@@ -49,11 +49,12 @@ function mlp(g: Graph, c: ModelConfig, params: Params, l: number, h: Value): Val
 /** cos/sin tables [context, headDim/2] for rotary positions. */
 function rotaryTables(g: Graph, c: ModelConfig): { cos: Value; sin: Value } {
   const half = headDim(c) / 2;
+  const theta = ropeTheta(c);
   const cos = new Float64Array(c.context * half);
   const sin = new Float64Array(c.context * half);
   for (let t = 0; t < c.context; t++) {
     for (let i = 0; i < half; i++) {
-      const ang = t / Math.pow(10000, (2 * i) / headDim(c));
+      const ang = t / Math.pow(theta, (2 * i) / headDim(c));
       cos[t * half + i] = Math.cos(ang);
       sin[t * half + i] = Math.sin(ang);
     }
@@ -73,24 +74,58 @@ function rotate(g: Graph, x: Value, cos: Value, sin: Value): Value {
   return g.concat([g.sub(g.mul(x1, cos), g.mul(x2, sin)), g.add(g.mul(x2, cos), g.mul(x1, sin))], -1);
 }
 
-/** [B,T,d] → [B,H,T,dh] */
-function splitHeads(g: Graph, c: ModelConfig, x: Value): Value {
+/** [B,T,heads·dh] → [B,heads,T,dh] */
+function splitHeads(g: Graph, c: ModelConfig, x: Value, heads: number): Value {
   const [b, t] = x.shape;
-  return g.transpose(g.reshape(x, [b!, t!, c.heads, headDim(c)]), [0, 2, 1, 3]);
+  return g.transpose(g.reshape(x, [b!, t!, heads, headDim(c)]), [0, 2, 1, 3]);
 }
-/** [B,H,T,dh] → [B,T,d] */
+/** [B,H,T,dh] → [B,T,H·dh] */
 function mergeHeads(g: Graph, c: ModelConfig, x: Value): Value {
   const [b, , t] = x.shape;
-  return g.reshape(g.transpose(x, [0, 2, 1, 3]), [b!, t!, c.dModel]);
+  return g.reshape(g.transpose(x, [0, 2, 1, 3]), [b!, t!, c.heads * headDim(c)]);
 }
 
-/** Pre-norm query/key/value projections of layer l, split into heads [B,H,T,dh], rotated when rotary. */
+/**
+ * Grouped-query attention without copying keys and values: query head h uses key/value head
+ * h / G (G = heads/kvHeads, HF's repeat_kv order), so [B,H,T,dh] reshapes for free to
+ * [B,kvHeads,G·T,dh] and one MatMul per key/value head scores all G·T of its queries.
+ */
+function groupQueries(g: Graph, c: ModelConfig, q: Value): Value {
+  const G = c.heads / kvHeads(c);
+  if (G === 1) return q;
+  const [b, , t, dh] = q.shape;
+  return g.reshape(q, [b!, kvHeads(c), G * t!, dh!]);
+}
+/** Inverse of groupQueries on an attention output [B,kvHeads,G·T,dh] → [B,H,T,dh]. */
+function ungroupQueries(g: Graph, c: ModelConfig, o: Value): Value {
+  if (c.heads === kvHeads(c)) return o;
+  const [b, , gt, dh] = o.shape;
+  return g.reshape(o, [b!, c.heads, gt! / (c.heads / kvHeads(c)), dh!]);
+}
+
+/**
+ * Pre-norm query/key/value projections of layer l, split into heads (queries [B,H,T,dh], keys and
+ * values [B,kvHeads,T,dh]), rotated when rotary. Queries come out scaled by 1/√dh.
+ */
 function projectQkv(g: Graph, c: ModelConfig, params: Params, l: number, x: Value, cos?: Value, sin?: Value): { q: Value; k: Value; v: Value } {
   const p = `layer${l}.`;
+  const scale = 1 / Math.sqrt(headDim(c));
   const h = rmsNorm(g, x, P(params, `${p}attnNorm`), c.normEps);
-  let q = splitHeads(g, c, linear(g, g.mul(h, 1 / Math.sqrt(headDim(c))), P(params, `${p}wq`)));
-  let k = splitHeads(g, c, linear(g, h, P(params, `${p}wk`)));
-  const v = splitHeads(g, c, linear(g, h, P(params, `${p}wv`)));
+  // Without biases or q-norms the scale goes before wq, as it always has (so those models stay
+  // bit-identical); a bias or a norm must see the unscaled projection, so there it comes after.
+  const preScale = !c.attnBias && !c.qkNorm;
+  const project = (input: Value, w: string, b: string) => {
+    const y = linear(g, input, P(params, `${p}${w}`));
+    return c.attnBias ? g.add(y, P(params, `${p}${b}`)) : y;
+  };
+  let q = splitHeads(g, c, project(preScale ? g.mul(h, scale) : h, 'wq', 'bq'), c.heads);
+  let k = splitHeads(g, c, project(h, 'wk', 'bk'), kvHeads(c));
+  const v = splitHeads(g, c, project(h, 'wv', 'bv'), kvHeads(c));
+  if (c.qkNorm) {
+    q = rmsNorm(g, q, P(params, `${p}qNorm`), c.normEps);
+    k = rmsNorm(g, k, P(params, `${p}kNorm`), c.normEps);
+  }
+  if (!preScale) q = g.mul(q, scale);
   if (cos && sin) {
     q = rotate(g, q, cos, sin);
     k = rotate(g, k, cos, sin);
@@ -110,7 +145,7 @@ function head(g: Graph, c: ModelConfig, params: Params, x: Value): Value {
 export interface ForwardResult {
   /** [B, T, V] */
   readonly logits: Value;
-  /** Per layer: keys and values [B, H, T, dh] (keys already rotated) — the prefill for a KV cache. */
+  /** Per layer: keys and values [B, kvHeads, T, dh] (keys already rotated) — the prefill for a KV cache. */
   readonly keys: Value[];
   readonly values: Value[];
 }
@@ -123,9 +158,11 @@ export function forward(g: Graph, c: ModelConfig, params: Params, ids: Value): F
   const rope = c.positions === 'rotary' ? rotaryTables(g, c) : undefined;
   const cos = rope && g.slice(rope.cos, 0, 0, t);
   const sin = rope && g.slice(rope.sin, 0, 0, t);
-  const maskData = new Float64Array(t * t);
-  for (let i = 0; i < t; i++) for (let j = i + 1; j < t; j++) maskData[i * t + j] = NEG;
-  const causal = g.constant(g.floatType === 'float32' ? Float32Array.from(maskData) : maskData, [t, t], g.floatType, 'causal_mask');
+  // Rows are grouped queries (G·T of them per key/value head): row r is position r mod T.
+  const rows = (c.heads / kvHeads(c)) * t;
+  const maskData = new Float64Array(rows * t);
+  for (let r = 0; r < rows; r++) for (let j = (r % t) + 1; j < t; j++) maskData[r * t + j] = NEG;
+  const causal = g.constant(g.floatType === 'float32' ? Float32Array.from(maskData) : maskData, [rows, t], g.floatType, 'causal_mask');
   const keys: Value[] = [];
   const values: Value[] = [];
   for (let l = 0; l < c.layers; l++) {
@@ -133,8 +170,8 @@ export function forward(g: Graph, c: ModelConfig, params: Params, ids: Value): F
     const { q, k, v } = projectQkv(g, c, params, l, x, cos, sin);
     keys.push(k);
     values.push(v);
-    const att = g.softmax(g.add(g.matmul(q, g.transposeLast(k)), causal), -1);
-    x = g.add(x, linear(g, mergeHeads(g, c, g.matmul(att, v)), P(params, `${p}wo`)));
+    const att = g.softmax(g.add(g.matmul(groupQueries(g, c, q), g.transposeLast(k)), causal), -1);
+    x = g.add(x, linear(g, mergeHeads(g, c, ungroupQueries(g, c, g.matmul(att, v))), P(params, `${p}wo`)));
     x = g.add(x, mlp(g, c, params, l, rmsNorm(g, x, P(params, `${p}mlpNorm`), c.normEps)));
   }
   return { logits: head(g, c, params, x), keys, values };
@@ -143,14 +180,14 @@ export function forward(g: Graph, c: ModelConfig, params: Params, ids: Value): F
 export interface DecodeResult {
   /** [B, V] */
   readonly logits: Value;
-  /** Per layer: the new token's key and value [B, H, 1, dh], to be written into the cache at pos. */
+  /** Per layer: the new token's key and value [B, kvHeads, 1, dh], to be written into the cache at pos. */
   readonly keys: Value[];
   readonly values: Value[];
 }
 
 /**
  * One incremental decode step. ids [B,1] int64 at positions pos [B] int64; caches per layer
- * [B, H, C, dh] hold keys/values of positions < pos (anything at ≥ pos is masked). The cache is
+ * [B, kvHeads, C, dh] hold keys/values of positions < pos (anything at ≥ pos is masked). The cache is
  * read, never copied: the new token attends to it and to itself, and only its own key/value are
  * returned (the caller writes them into the cache buffer).
  */
@@ -174,14 +211,15 @@ export function decodeStep(
   const values: Value[] = [];
   for (let l = 0; l < c.layers; l++) {
     const p = `layer${l}.`;
-    const { q, k, v } = projectQkv(g, c, params, l, x, cos, sin);
+    const { q: q1, k, v } = projectQkv(g, c, params, l, x, cos, sin);
     keys.push(k);
     values.push(v);
-    const sCache = g.where(valid, g.matmul(q, g.transposeLast(kCache[l]!)), NEG); // [B,H,1,C]
-    const sSelf = g.reduceSum(g.mul(q, k), [-1], true); // [B,H,1,1]
+    const q = groupQueries(g, c, q1); // [B,kvHeads,G,dh]: the G query heads of each key/value head
+    const sCache = g.where(valid, g.matmul(q, g.transposeLast(kCache[l]!)), NEG); // [B,kvHeads,G,C]
+    const sSelf = g.reduceSum(g.mul(q, k), [-1], true); // [B,kvHeads,G,1]
     const pr = g.softmax(g.concat([sCache, sSelf], -1), -1);
     const o = g.add(g.matmul(g.slice(pr, -1, 0, C), vCache[l]!), g.mul(g.slice(pr, -1, C, C + 1), v));
-    x = g.add(x, linear(g, mergeHeads(g, c, o), P(params, `${p}wo`)));
+    x = g.add(x, linear(g, mergeHeads(g, c, ungroupQueries(g, c, o)), P(params, `${p}wo`)));
     x = g.add(x, mlp(g, c, params, l, rmsNorm(g, x, P(params, `${p}mlpNorm`), c.normEps)));
   }
   return { logits: g.reshape(head(g, c, params, x), [b, c.vocabSize]), keys, values };
