@@ -42,6 +42,11 @@ export async function createSession(model: Uint8Array, opts: RuntimeOptions = {}
       throw new ProviderError('cuda', `CUDA execution provider unavailable: missing ${missing.join(', ')} in ${bindingDir()} ` +
         '(run scripts/gpu/prepare-cuda-ep.sh on the GPU host; see docs/gpu.md)');
     }
+    // cuBLAS/cuDNN compute float32 MatMuls in TF32 by default on Ampere and later: on an H200 that
+    // put the imported models' logits 1e-3 (relative) off the float64 reference, against 8e-7 on
+    // the CPU EP and with TF32 off. Off unless the environment asks for it, as PyTorch has matmuls
+    // (read when the first cuBLAS handle is made, so set before the first CUDA session).
+    process.env.NVIDIA_TF32_OVERRIDE ??= '0';
   }
   const options: ort.InferenceSession.SessionOptions = {
     executionProviders: ep === 'cuda' ? [{ name: 'cuda', deviceId: opts.deviceId ?? 0 }] : ['cpu'],
