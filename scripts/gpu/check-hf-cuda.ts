@@ -7,6 +7,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createSession, Graph, loadHfPolicy, missingCudaLibraries, paramSpecs, readHfModel, runSession, serialize, type TensorData } from '@spar/policy';
 import { declareParams, forward } from '../../packages/policy/src/model/transformer.ts';
+import { cachedVsScored } from '../../packages/policy/test/kv-consistency.ts';
 
 const missing = missingCudaLibraries();
 if (missing.length) {
@@ -37,10 +38,7 @@ for (const name of ['qwen2', 'llama', 'qwen3']) {
   // KV-cache generation on the GPU equals full scoring of what it generated.
   const { policy } = await loadHfPolicy(dir, { worker: false, ep: 'cuda' });
   const prompts = exp.ids.map((r) => r.slice(0, 4));
-  const gen = await policy.generate(prompts, { maxNewTokens: 6, temperature: 1, seed: 3 });
-  const scored = await policy.score(gen.rows.map((r, i) => [...prompts[i]!, ...r.tokens]));
-  let kvGap = 0;
-  gen.rows.forEach((r, i) => r.logprobs.forEach((lp, k) => { kvGap = Math.max(kvGap, Math.abs(lp - scored[i]![prompts[i]!.length + k]!)); }));
+  const { maxGap: kvGap } = await cachedVsScored(policy, prompts, { maxNewTokens: 6, temperature: 1, seed: 3 });
   await policy.close();
   const pass = errors.cuda! <= 1e-4 && kvGap <= 1e-3;
   ok &&= pass;

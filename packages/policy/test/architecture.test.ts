@@ -7,6 +7,7 @@ import { paramSpecs } from '../src/model/params.ts';
 import { declareParams, forward } from '../src/model/transformer.ts';
 import { Policy } from '../src/index.ts';
 import { gradcheckGraph, randomFeeds, rng } from './gradcheck.ts';
+import { cachedVsScored } from './kv-consistency.ts';
 
 const open: Policy[] = [];
 after(async () => { await Promise.all(open.map((p) => p.close())); });
@@ -67,12 +68,7 @@ test('GQA with biases and q/k norms: KV-cache generation log-probs equal full-se
   open.push(p);
   const r = rng(4);
   const prompts = [2, 5, 9].map((n) => Array.from({ length: n }, () => Math.floor(r() * 13)));
-  const res = await p.generate(prompts, { maxNewTokens: 8, temperature: 1, seed: 2 });
-  const scored = await p.score(prompts.map((pr, i) => [...pr, ...res.rows[i]!.tokens]));
-  let maxErr = 0;
-  res.rows.forEach((row, i) => {
-    assert.equal(row.tokens.length, 8);
-    row.logprobs.forEach((lp, j) => { maxErr = Math.max(maxErr, Math.abs(lp - scored[i]![prompts[i]!.length + j]!)); });
-  });
+  const { rows, maxGap: maxErr } = await cachedVsScored(p, prompts, { maxNewTokens: 8, temperature: 1, seed: 2 });
+  for (const row of rows) assert.equal(row.tokens.length, 8);
   assert.ok(maxErr <= 1e-5, `max |cached - scored| = ${maxErr}`);
 });

@@ -14,6 +14,7 @@ import { declareParams, forward } from '../src/model/transformer.ts';
 import type { Policy } from '../src/policy.ts';
 import { createSession, runSession } from '../src/runtime/session.ts';
 import type { TensorData } from '../src/graph/types.ts';
+import { cachedVsScored } from './kv-consistency.ts';
 
 const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), 'fixtures', 'hf');
 const NAMES = ['qwen2', 'llama', 'qwen3'] as const;
@@ -98,13 +99,8 @@ for (const name of ['qwen2', 'qwen3'] as const) {
     const policy = await policyOf(join(FIXTURES, name));
     const exp = await expected(name);
     const prompts = [exp.ids[0]!.slice(0, 3), exp.ids[1]!.slice(0, 7), exp.ids[0]!.slice(0, 1)];
-    const res = await policy.generate(prompts, { maxNewTokens: 10, temperature: 1, seed: 5 });
-    const scored = await policy.score(prompts.map((p, i) => [...p, ...res.rows[i]!.tokens]));
-    let err = 0;
-    res.rows.forEach((row, i) => {
-      assert.equal(row.tokens.length, 10);
-      row.logprobs.forEach((lp, j) => { err = Math.max(err, Math.abs(lp - scored[i]![prompts[i]!.length + j]!)); });
-    });
+    const { rows, maxGap: err } = await cachedVsScored(policy, prompts, { maxNewTokens: 10, temperature: 1, seed: 5 });
+    for (const row of rows) assert.equal(row.tokens.length, 10);
     assert.ok(err <= 1e-4, `max |cached − scored| ${err}`);
   });
 }

@@ -3,6 +3,7 @@ import { after, test } from 'node:test';
 import { ConfigError, NonFiniteError, ShapeError } from '../src/errors.ts';
 import { Learner, Policy } from '../src/index.ts';
 import { rng } from './gradcheck.ts';
+import { cachedVsScored } from './kv-consistency.ts';
 
 const base = { vocabSize: 11, layers: 2, dModel: 32, heads: 4, context: 24, seed: 7 };
 const open: Policy[] = [];
@@ -35,14 +36,8 @@ for (const positions of ['rotary', 'learned'] as const) {
     const p = await make({ ...base, positions, activation: positions === 'learned' ? 'swiglu' : 'gelu' });
     const r = rng(2);
     const prompts = [3, 7, 1, 5, 12].map((n) => randomSeq(r, n, base.vocabSize));
-    const res = await p.generate(prompts, { maxNewTokens: 9, temperature: 1, seed: 3 });
-    const full = prompts.map((pr, i) => [...pr, ...res.rows[i]!.tokens]);
-    const scored = await p.score(full);
-    let maxErr = 0;
-    res.rows.forEach((row, i) => {
-      assert.equal(row.tokens.length, Math.min(9, base.context - prompts[i]!.length));
-      row.logprobs.forEach((lp, j) => { maxErr = Math.max(maxErr, Math.abs(lp - scored[i]![prompts[i]!.length + j]!)); });
-    });
+    const { rows, maxGap: maxErr } = await cachedVsScored(p, prompts, { maxNewTokens: 9, temperature: 1, seed: 3 });
+    rows.forEach((row, i) => assert.equal(row.tokens.length, Math.min(9, base.context - prompts[i]!.length)));
     assert.ok(maxErr <= 1e-5, `max |cached - scored| = ${maxErr}`);
   });
 }
