@@ -1,6 +1,6 @@
 import { join } from 'node:path';
-import { keys, policyNames, serviceRoleOf, type ExperimentConfig, type Trajectory } from '@spar/core';
-import { CheckpointError, loadPolicy, Policy, policyWeights, savePolicy, type CheckpointTensor, type PolicyOptions, type StepMetrics } from '@spar/policy';
+import { keys, policyNames, serviceRoleOf, type ExperimentConfig, type NamedPolicyState, type Trajectory } from '@spar/core';
+import { CheckpointError, exportOnnx, loadPolicy, Policy, policyWeights, savePolicy, type CheckpointTensor, type PolicyOptions, type StepMetrics, type Vocabulary } from '@spar/policy';
 import type { ExperimentLease, Metrics, PolicyPublisher, Redis } from '@spar/service-kit';
 import { PolicyTrainer, type TrainResult } from './policy-trainer.ts';
 
@@ -31,7 +31,13 @@ export const memberDir = (dir: string, name: string) => join(dir, 'policies', na
  * published but never trained. The solver's policy is the one evaluated, gated and exported.
  */
 export class PolicySet {
-  private constructor(readonly members: readonly Member[], private readonly roles: ExperimentConfig['roles'], private readonly published: Set<string>) {}
+  /** Each policy's optimizer step, read once at the start and then from its step results (reading it from the engine copies every weight). */
+  private readonly steps = new Map<Member, number>();
+  private readonly published = new Set<string>();
+
+  private constructor(readonly members: readonly Member[], private readonly roles: ExperimentConfig['roles'], steps: readonly number[]) {
+    members.forEach((m, i) => this.steps.set(m, steps[i]!));
+  }
 
   /**
    * Around `policies` (name → policy, restored or fresh; the unnamed one under ''): a trainer for
@@ -54,7 +60,9 @@ export class PolicySet {
       for (const [key, p] of policies) if (!members.some((m) => (m.name ?? '') === key)) await p.close();
       throw err;
     }
-    return new PolicySet(members, config.roles, new Set());
+    const steps: number[] = [];
+    for (const m of members) steps.push((await m.policy.state(false)).step);
+    return new PolicySet(members, config.roles, steps);
   }
 
   /** The policy that plays the solver role: evaluated, snapshotted by a league, exported to export/. */
@@ -89,7 +97,9 @@ export class PolicySet {
     for (const m of this.members) {
       const share = shares.get(m);
       if (!share?.length) continue;
-      results.push({ member: m, result: await m.trainer!.step(share, referenceRefreshEvery) });
+      const result = await m.trainer!.step(share, referenceRefreshEvery);
+      if (result.metrics && !result.metrics.skipped) this.steps.set(m, result.metrics.step);
+      results.push({ member: m, result });
     }
     return { results, trained: results.some((r) => r.result.metrics && !r.result.metrics.skipped) };
   }
@@ -125,10 +135,24 @@ export class PolicySet {
   }
 
   /** The experiment's view of its named policies (undefined for the one unnamed policy). */
-  async view(): Promise<Record<string, { version: number; step: number; frozen: boolean }> | undefined> {
+  view(): Record<string, NamedPolicyState> | undefined {
     if (!this.roles) return undefined;
-    const out: Record<string, { version: number; step: number; frozen: boolean }> = {};
-    for (const m of this.members) out[m.name!] = { version: m.policy.version, step: (await m.policy.state(false)).step, frozen: !m.trainer };
+    const out: Record<string, NamedPolicyState> = {};
+    for (const m of this.members) out[m.name!] = { version: m.policy.version, step: this.steps.get(m)!, frozen: !m.trainer };
+    return out;
+  }
+
+  /**
+   * Export every named policy besides the solver's (whose export is export/) to `root`/export-<name>/:
+   * the artifacts `<name>Onnx` and `<name>Sha256`.
+   */
+  async exportOthers(root: string, tokenizer: Vocabulary): Promise<Record<string, string>> {
+    const out: Record<string, string> = {};
+    for (const m of this.members) {
+      if (m === this.solver || !m.name) continue;
+      const e = await exportOnnx(m.policy, join(root, `export-${m.name}`), { tokenizer });
+      Object.assign(out, { [`${m.name}Onnx`]: e.model, [`${m.name}Sha256`]: e.sha256 });
+    }
     return out;
   }
 

@@ -246,7 +246,7 @@ class ExperimentRun {
   private async record(step: number, m: StepMetrics, batch: Batch): Promise<void> {
     const meanReward = batch.trajectories.reduce((s, t) => s + t.reward, 0) / batch.trajectories.length;
     const c = this.intake.counters;
-    const policies = await this.set.view();
+    const policies = this.set.view();
     await this.store.update(this.ctx.id, (r) => ({
       ...r, step, policyVersion: this.set.solver.policy.version, ...(policies ? { policies } : {}),
       metrics: {
@@ -296,14 +296,8 @@ class ExperimentRun {
     await this.checkpoint();
     const exp = await exportOnnx(this.set.solver.policy, join(this.root, 'export'), { tokenizer: this.ctx.vocab });
     const best = await this.league?.exportBest(join(this.root, 'export-best'));
-    // Named policies besides the solver's: export-<name>/ each, artifacts `<name>Onnx`, `<name>Sha256`.
-    const others: Record<string, string> = {};
-    for (const m of this.set.members) {
-      if (m === this.set.solver || !m.name) continue;
-      const e = await exportOnnx(m.policy, join(this.root, `export-${m.name}`), { tokenizer: this.ctx.vocab });
-      Object.assign(others, { [`${m.name}Onnx`]: e.model, [`${m.name}Sha256`]: e.sha256 });
-    }
-    const policies = await this.set.view();
+    const others = await this.set.exportOthers(this.root, this.ctx.vocab);
+    const policies = this.set.view();
     await this.intake.mirror();
     const stalled = end === 'stalled'
       ? { reason: `stalled: no batch for ${Math.round(this.intake.sinceLastBatchMs / 1000)} s when the time budget ran out, at step ${step} of ${this.ctx.config.budget.maxSteps} (were solvers and judges serving it?)` }
