@@ -26,7 +26,7 @@ const streamId = (experimentId: string, policy?: string) => (policy ? `${experim
 export class PolicyPublisher {
   /** By stream (`streamId`: an experiment's unnamed policy, or one of its named policies). */
   private readonly versions = new Map<string, Weights[]>();
-  /** Snapshots served besides the latest versions (the league's opponent pool and best), by stream. */
+  /** Snapshots served besides the latest versions (the league's opponent pool and best; the unnamed policy only). */
   private readonly pinned = new Map<string, Map<number, Weights>>();
   private readonly watchers = new Map<string, Set<grpc.ServerWritableStream<unknown, unknown>>>();
 
@@ -42,15 +42,14 @@ export class PolicyPublisher {
   }
 
   /** Serve `w` by its version until unpinned or released (snapshots; not announced). */
-  pin(experimentId: string, w: Weights, policy?: string): void {
-    const stream = streamId(experimentId, policy);
-    let m = this.pinned.get(stream);
-    if (!m) this.pinned.set(stream, (m = new Map()));
+  pin(experimentId: string, w: Weights): void {
+    let m = this.pinned.get(experimentId);
+    if (!m) this.pinned.set(experimentId, (m = new Map()));
     m.set(w.version, w);
   }
 
-  unpin(experimentId: string, version: number, policy?: string): void {
-    this.pinned.get(streamId(experimentId, policy))?.delete(version);
+  unpin(experimentId: string, version: number): void {
+    this.pinned.get(experimentId)?.delete(version);
   }
 
   latest(experimentId: string, policy?: string): Weights | undefined {
