@@ -10,7 +10,7 @@ export interface Outcome {
   readonly p: number;
   /** The majority label equals the true answer (false when there is no label). */
   readonly right: boolean;
-  /** |p̂ − ½| ≤ the informative band (R-Zero's filter). */
+  /** p̂ in the informative band (R-Zero's filter). */
   readonly informative: boolean;
   /** Fraction of the G answers equal to the true answer. */
   readonly trueAccuracy: number;
@@ -30,7 +30,7 @@ export const BUCKETS = [
 export type BucketName = (typeof BUCKETS)[number]['name'];
 
 /**
- * Aggregate bands: R-Zero-style kept ranges of p̂. [0.3,0.7] is spar's informativeBand 0.2
+ * Aggregate bands: R-Zero-style kept ranges of p̂. [0.3,0.7] was spar's earlier default band
  * (|p̂ − ½| ≤ 0.2); [0.3,0.8] is the range the R-Zero paper keeps.
  */
 export const BANDS = [

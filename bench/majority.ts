@@ -15,7 +15,7 @@
 // 3. Each question is answered G times exactly as the recipe's rollout does (solverPrompt, the
 //    answer mask and budget, rollout.temperature and topP, stop at <eos>), --batch questions × G
 //    rows per generate() call; each answer is parsed as the judge does, the pseudo-label is
-//    majorityVote, informative is isInformative(p̂, 0.2). Every group also goes through
+//    majorityVote, informative is isInformative(p̂, 0.3, 0.8). Every group also goes through
 //    judgeArith itself, and the bench stops if its stats disagree with its own reading.
 //
 // Prints one JSON line on stdout (progress and a markdown table on stderr):
@@ -27,7 +27,7 @@
 //  "table":[{"d","bucket","n","right","majorityRight"}], "skipped":{…}, …}
 //   right            questions whose majority label is the true answer; majorityRight = right / n
 //   trueAccuracy     mean fraction of the G sampled answers that are the true answer
-//   informative      |p̂ − ½| ≤ 0.2 (spar's default informativeBand: p̂ in [0.3, 0.7]);
+//   informative      p̂ in [0.3, 0.8] (spar's default informativeMin/Max, R-Zero's kept range);
 //                    [0.3,0.8] is the range the R-Zero paper keeps
 // Flags: --from DIR, --config FILE (configs/r-zero.yaml), --questions N per difficulty (200),
 // --difficulties 1,2,… (1..6), --group G (rollout.groupSize), --temperature T (rollout.temperature),
@@ -47,8 +47,8 @@ import { answerMask, DEFAULT_CONTEXT } from '../packages/recipes/src/arith/masks
 import { REPO_ROOT, runLocalExperiment } from '../packages/cli/src/local.ts';
 import { markdownTable, summarise, type Outcome } from './majority-table.ts';
 
-/** spar's default informativeBand (RZeroOptionsSchema): p̂ in [0.3, 0.7]. */
-const BAND = 0.2;
+/** spar's default informative band (RZeroOptionsSchema: informativeMin, informativeMax): R-Zero's p̂ in [0.3, 0.8]. */
+const BAND = { min: 0.3, max: 0.8 };
 /** Draws per wanted question before a difficulty gives up (held-out hits and rejected questions). */
 const MAX_DRAWS_PER_QUESTION = 50;
 
@@ -181,7 +181,7 @@ async function measure(
         if (stats.majorityFraction !== vote.p || stats.pseudoLabelAccuracy !== (right ? 1 : 0) || stats.trueAccuracy !== trueAccuracy) {
           throw new BenchError(`${it.question}: the judge reads ${JSON.stringify(stats)}, the bench p̂ ${vote.p} label ${vote.label} (truth ${it.truth})`);
         }
-        out.push({ d, p: vote.p, right, informative: isInformative(vote.p, BAND), trueAccuracy, wellFormed: answers.filter((a) => a !== undefined).length, G });
+        out.push({ d, p: vote.p, right, informative: isInformative(vote.p, BAND.min, BAND.max), trueAccuracy, wellFormed: answers.filter((a) => a !== undefined).length, G });
       });
     }
   }

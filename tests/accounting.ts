@@ -13,7 +13,7 @@ export interface Accounting {
 
 /**
  * The exactly-once ledger of an experiment, read atomically: every trajectory the judge appended
- * was ingested, dropped (stale, duplicate, invalid) or is still unread above the learner's
+ * was ingested, dropped (stale, duplicate, invalid, frozen) or is still unread above the learner's
  * cursor — each exactly once — and none reached the learner twice.
  */
 export async function assertExactlyOnce(redis: Redis, id: string): Promise<Accounting> {
@@ -23,7 +23,7 @@ export async function assertExactlyOnce(redis: Redis, id: string): Promise<Accou
   const unread = stream.filter(([e]) => { const [ms, s] = n(e); return ms > cms || (ms === cms && s > cseq); })
     .reduce((s, [, f]) => s + (JSON.parse(f[f.indexOf('d') + 1]!) as ExperienceEntry).trajectories.length, 0);
   const ingested = Number(c.ingested_trajectories);
-  const dropped = Number(c.dropped_stale) + Number(c.dropped_duplicate) + Number(c.dropped_invalid);
+  const dropped = Number(c.dropped_stale) + Number(c.dropped_duplicate) + Number(c.dropped_invalid) + Number(c.dropped_frozen ?? 0);
   assert.equal(Number(c.dropped_duplicate), 0, 'no trajectory reached the learner twice');
   assert.equal(Number(c.appended_trajectories), ingested + dropped + unread, `appended ${c.appended_trajectories} vs ingested ${ingested} + dropped ${dropped} + unread ${unread}`);
   return { appended: Number(c.appended_trajectories), ingested, dropped, unread, duplicateGroups: Number(c.duplicate_groups ?? 0) };

@@ -204,7 +204,7 @@ test('e2e: every trajectory the judge appended was ingested (or dropped) exactly
     .exec()) as [[null, Record<string, string>], [null, [string, string[]][]], [null, number]];
   const appended = Number(c.appended_trajectories);
   const ingested = Number(c.ingested_trajectories);
-  const dropped = Number(c.dropped_stale) + Number(c.dropped_duplicate) + Number(c.dropped_invalid);
+  const dropped = Number(c.dropped_stale) + Number(c.dropped_duplicate) + Number(c.dropped_invalid) + Number(c.dropped_frozen ?? 0);
   const id = (x: string) => x.split('-').map(Number) as [number, number];
   const [cms, cseq] = id(c.learner_cursor!);
   // Entries after the learner's cursor were never read (produced after the last step).

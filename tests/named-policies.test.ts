@@ -5,6 +5,7 @@ import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import { keys } from '@spar/core';
+import { loadPolicy } from '@spar/policy';
 import { startStack, type Stack } from '@spar/testing';
 import { experimentsApi } from './experiments-api.ts';
 
@@ -96,4 +97,63 @@ test('named policies: a frozen solver is published once and never changes while 
   assert.deepEqual(p.solver, { ...first.policies!.solver!, frozen: true, step: 0 });
   assert.equal(await redis.hget(keys.policyOf(id, 'solver'), 'sha256'), sha, 'the frozen solver\'s weights never changed');
   assert.ok(p.challenger!.step > 0 && !p.challenger!.frozen);
+});
+
+test('rounds: the challenger and the solver train in turn; a frozen copy of the solver, taken each round, labels its answers; kept across a learner kill -9', async () => {
+  const id = await api.submit(rzero('rounds', {
+    // Every question informative: the tiny random policy's votes are rarely in R-Zero's band.
+    options: { informativeMin: 0, informativeMax: 1 },
+    policies: { challenger: {}, solver: {}, labeler: { frozen: true, copies: 'solver' } },
+    roles: { proposer: 'challenger', solver: 'solver', labeler: 'labeler' },
+    rounds: { phases: [{ train: 'challenger', steps: 2 }, { train: 'solver', steps: 2 }] },
+    budget: { maxSteps: 10, maxMinutes: 8 },
+  }));
+  // Every record the learner writes is sampled: versions per phase tell who trained.
+  const seen: { step: number; round?: { round: number; phase: number }; policies: Record<string, { version: number; step: number; training?: boolean; copyOf?: { policy: string; version: number } }> }[] = [];
+  const watch = (r: Awaited<ReturnType<typeof api.get>>) => {
+    if (r.policies && (seen.at(-1)?.step ?? -1) !== r.step) seen.push({ step: r.step, ...(r.round ? { round: r.round } : {}), policies: r.policies as never });
+  };
+  await api.until(id, (r) => (watch(r), r.step >= 5), 240000);
+  await stack.kill('learner', 'SIGKILL');
+  await stack.restart('learner');
+  const done = await api.until(id, (r) => (watch(r), r.state !== 'running' && r.state !== 'queued'), 300000);
+  assert.equal(done.state, 'completed', `ended ${done.state}: ${done.reason ?? ''}`);
+  assert.equal(done.step, 10);
+  const p = done.policies!;
+  // 10 steps of 2 + 2: the challenger trained steps 1-2, 5-6, 9-10 (6 optimizer steps), the solver 3-4, 7-8 (4).
+  assert.equal(p.challenger!.step, 6, JSON.stringify(p));
+  assert.equal(p.solver!.step, 4, JSON.stringify(p));
+  assert.deepEqual(done.round, { round: 2, phase: 1 }, 'after 10 steps the next is round 3\'s solver phase');
+  assert.equal(p.labeler!.frozen, true);
+  assert.equal(p.labeler!.step, 0);
+  // The copy taken at the start of round 3 (step 8) holds the solver as it ended round 2.
+  assert.deepEqual(p.labeler!.copyOf, { policy: 'solver', version: p.solver!.version - 0 }, 'the solver has not trained since the copy');
+  const rec = await redis.hgetall(keys.policyOf(id, 'labeler'));
+  assert.equal(Number(rec.copyOf), p.solver!.version);
+  assert.equal(Number(rec.version), p.labeler!.version);
+  // Within a phase only its policy's version moves.
+  let compared = 0;
+  for (let i = 1; i < seen.length; i++) {
+    const [a, b] = [seen[i - 1]!, seen[i]!];
+    if (b.step !== a.step + 1 || !a.round || !b.round || a.round.phase !== b.round.phase || a.round.round !== b.round.round) continue;
+    const held = a.round.phase === 0 ? 'solver' : 'challenger';
+    assert.equal(b.policies[held]!.version, a.policies[held]!.version, `${held} held fixed from step ${a.step} to ${b.step}`);
+    assert.equal(b.policies[held === 'solver' ? 'challenger' : 'solver']!.training, true);
+    compared++;
+  }
+  assert.ok(compared > 0, `no two records of consecutive steps in one phase were seen: ${JSON.stringify(seen.map((x) => x.step))}`);
+  // The solver's answers in its phases were labelled by the copy's separate answers; in the challenger's, by its own.
+  const m = await metricsOf('solver');
+  assert.match(m, new RegExp(`spar_labeled_groups_total\\{experiment="${id}",how="separate"[^}]*\\} [1-9]`));
+  assert.match(m, new RegExp(`spar_labeled_groups_total\\{experiment="${id}",how="own"[^}]*\\} [1-9]`));
+  assert.match(m, new RegExp(`spar_policy_version\\{service="solver",experiment="${id}",policy="labeler"[^}]*\\} [1-9]`));
+  // Held-fixed policies' samples were dropped, not trained, and counted.
+  const c = await redis.hgetall(keys.counters(id));
+  assert.ok(Number(c.dropped_frozen) > 0, JSON.stringify(c));
+  // The checkpoint holds the copy and what it copied.
+  const ckDir = done.artifacts!.checkpoints!;
+  const last = readdirSync(ckDir).filter((f) => /^step-/.test(f)).sort().at(-1)!;
+  const { policy: copy, metadata } = await loadPolicy(join(ckDir, last, 'policies', 'labeler'));
+  await copy.close();
+  assert.equal(metadata.copyOf, p.labeler!.copyOf!.version, JSON.stringify(metadata));
 });

@@ -67,9 +67,11 @@ export function progressLine(r: ExperimentRecord, budget: Budget, width = 24, no
   const expl = lg?.best?.exploitability !== undefined ? `, exploitability ${lg.best.exploitability.toFixed(3)}` : '';
   const league = lg?.best ? ` best v${lg.best.version} (${Math.round(lg.best.rating)} Elo${lg.latest ? `, latest ${Math.round(lg.latest.rating)}` : ''}${expl})` : '';
   // Named policies: each one's version (frozen ones marked) instead of the one version.
-  const version = r.policies
-    ? ` ${Object.entries(r.policies).map(([name, p]) => `${name} v${p.version}${p.frozen ? ' (frozen)' : ''}`).join(', ')}`
-    : ` v${r.policyVersion}`;
+  // With rounds: the round, the policy the phase trains marked `*`, and what each copy holds.
+  const round = r.round ? ` round ${r.round.round + 1}` : '';
+  const named = (name: string, p: NonNullable<typeof r.policies>[string]) =>
+    `${name} v${p.version}${p.training ? '*' : ''}${p.copyOf ? ` (= ${p.copyOf.policy} v${p.copyOf.version})` : p.frozen ? ' (frozen)' : ''}`;
+  const version = r.policies ? `${round} ${Object.entries(r.policies).map(([name, p]) => named(name, p)).join(', ')}` : ` v${r.policyVersion}`;
   return `[${bar}] ${where} ${r.state}${left}${version}${reward}${stale}${busy}${league} ${fmtEval(r.eval)}`;
 }
 

@@ -3,7 +3,7 @@ import { EstimatorSpecSchema, LossConfigSchema, ModelConfigSchema, OptimizerConf
 import YAML from 'yaml';
 import { ValidationError, type FieldIssue } from './errors.ts';
 import { checkLimits, type ResourceLimits } from './limits.ts';
-import { PoliciesSchema, RolesSchema } from './policies.ts';
+import { PoliciesSchema, RolesSchema, RoundsSchema } from './policies.ts';
 import { check, deepFreeze, MAX_NESTING_DEPTH, nestsDeeperThan } from './validate.ts';
 
 const { vocabSize: _omit, seed: _seed, ...baseModelProps } = ModelConfigSchema.properties;
@@ -120,6 +120,7 @@ export const ExperimentBaseSchema = Type.Object({
   league: Type.Optional(Type.Object(LeagueSchema.properties, { additionalProperties: false, description: 'snapshots, an opponent pool, gating (best vs latest) and ratings; game recipes (see docs/configuration.md#league)' })),
   policies: Type.Optional(PoliciesSchema),
   roles: Type.Optional(RolesSchema),
+  rounds: Type.Optional(RoundsSchema),
   warmStart: Type.Optional(Type.Object(WarmStartSchema.properties, { additionalProperties: false, description: 'a stage before self-play: start from trained weights (see docs/configuration.md#warmstart)' })),
   seed: Type.Integer({ minimum: 0, maximum: 2 ** 31 - 1, default: 1 }),
 }, { additionalProperties: false });

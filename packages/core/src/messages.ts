@@ -127,6 +127,8 @@ export interface ExperimentRecord {
   readonly league?: LeagueState;
   /** Named policies (config.policies): each one's published version, optimizer steps, and whether it is frozen. */
   readonly policies?: Readonly<Record<string, NamedPolicyState>>;
+  /** With config.rounds: the current round (0-based) and phase (index into rounds.phases). */
+  readonly round?: { readonly round: number; readonly phase: number };
   /** Where the learner wrote the final policy export. */
   readonly artifacts?: Readonly<Record<string, string>>;
   readonly stopRequested?: boolean;
@@ -175,6 +177,10 @@ export interface NamedPolicyState {
   readonly version: number;
   readonly step: number;
   readonly frozen: boolean;
+  /** With config.rounds: whether the current phase trains it. */
+  readonly training?: boolean;
+  /** A copying policy (config.policies.<name>.copies): the source and the source's version it holds. */
+  readonly copyOf?: { readonly policy: string; readonly version: number };
 }
 
 /** One gate: a snapshot against the best. */

@@ -1,5 +1,5 @@
 import type { TSchema } from '@sinclair/typebox';
-import type { ExperimentConfig, Provenance, Sample, Trajectory, Validity } from '@spar/core';
+import type { ExperimentConfig, FieldIssue, Provenance, Sample, Trajectory, Validity } from '@spar/core';
 import type { GenerateOptions, GenerateResult, Vocabulary, VocabularySpec } from '@spar/policy/schema';
 import type { HeldOut, OnExcluded } from './held-out.ts';
 
@@ -56,6 +56,13 @@ export interface SolveContext<O> {
    * episode of the group; its moves are recorded for the judge's replay but never trained.
    */
   readonly opponent?: Opponent;
+  /**
+   * The policy whose answers label this group's (config.roles.labeler; recipes with
+   * labelsWithPolicy): its answers are sent for the judge's vote and never trained.
+   * `sameAsPolicy`: it holds the very weights of `policy` now (a copy taken at the round start,
+   * while the solver is held fixed), so the group's own answers serve as its votes.
+   */
+  readonly labeler?: { readonly policy: PolicyHandle; readonly sameAsPolicy: boolean };
 }
 
 /** A frozen snapshot of the learning policy, as an opponent. */
@@ -138,6 +145,8 @@ export interface Recipe<O = any> {
   readonly defaultEstimator?: { kind: 'grpo' | 'drgrpo' | 'rloo' | 'reinforce++' | 'trr++' | 'rae'; decay?: number };
   /** Whether proposing needs the policy (else tasks come from a programmatic generator). */
   readonly proposesWithPolicy: boolean;
+  /** Whether the solver's answers may be labelled by another policy's answers (config.roles.labeler); default false. */
+  readonly labelsWithPolicy?: boolean;
   propose(ctx: ProposeContext<O>): Promise<ProposedTask[]>;
   /** Judge-side validity of a proposed task, executed under the recipe's limits. */
   validateTask(task: unknown, options: O): Validity;
@@ -187,6 +196,8 @@ export interface Recipe<O = any> {
   anchors?(options: O): readonly string[];
   match?(a: MatchSide, b: MatchSide, opts: MatchOptions, options: O): Promise<MatchScore>;
   /** Why `options` cannot run `league` (undefined: it can). */
+  /** Cross-field rules of the options the schema cannot say (paths relative to /options). */
+  optionsIssues?(options: O): FieldIssue[];
   leagueIssue?(options: O, league: NonNullable<ExperimentConfig['league']>): string | undefined;
   /**
    * The exact exploitability of the policy's behaviour strategy (lower is stronger): what

@@ -223,7 +223,7 @@ function proposalSample(text: string): Sample {
 
 describe('judge', () => {
   /** Unconstrained decoding: the only way a solver writes a malformed answer. */
-  const free = { ...o, constrain: false, informativeBand: 0.5 };
+  const free = { ...o, constrain: false, informativeMin: 0, informativeMax: 1 };
   test('rewards follow the majority even when it is wrong; the true answer is only measured', () => {
     // 2+2 = 4, but the majority says 5. A planted, wrong trueAnswer in the task is ignored too.
     const task: ArithTask = { question: '2+2', references: [], trueAnswer: '5' };
@@ -252,11 +252,11 @@ describe('judge', () => {
     assert.equal(j.trajectories.find((t) => t.segment === 'challenger')!.reward, 0);
   });
 
-  test("R-Zero's informative-question filter: the solver trains only when 3/10 ≤ p̂ ≤ 7/10; the challenger always", () => {
-    assert.equal(o.informativeBand, 0.2, 'on by default at R-Zero\'s band');
+  test("R-Zero's informative-question filter: the solver trains only when 3/10 ≤ p̂ ≤ 8/10; the challenger always", () => {
+    assert.deepEqual([o.informativeMin, o.informativeMax], [0.3, 0.8], 'on by default at R-Zero\'s band');
     const q = '2*3';
     const group = (right: number, n = 10) => Array.from({ length: n }, (_, i) => answerSample(q, i < right ? '6' : String(10 + i)));
-    for (const [right, kept] of [[10, false], [8, false], [7, true], [5, true], [3, true], [2, false]] as const) {
+    for (const [right, kept] of [[10, false], [9, false], [8, true], [5, true], [3, true], [2, false]] as const) {
       // p̂ is the majority fraction: `right` votes for 6, the rest spread over distinct answers.
       const j = rZero.judge({ question: q, references: [] }, group(right), proposalSample(q), o, vocab, config);
       assert.equal(j.stats!.majorityFraction, right / 10);
@@ -265,10 +265,32 @@ describe('judge', () => {
       assert.equal(j.trajectories.filter((t) => t.segment === 'challenger').length, 1, 'the challenger learns from every question');
       assert.equal(j.stats!.pseudoLabelAccuracy, 1, 'stats are measured on filtered groups too');
     }
-    // Band 0.5 keeps everything; band 0 only an exact split.
-    assert.equal(rZero.judge({ question: q, references: [] }, group(10), undefined, { ...o, informativeBand: 0.5 }, vocab, config).trajectories.length, 10);
-    assert.equal(rZero.judge({ question: q, references: [] }, group(5), undefined, { ...o, informativeBand: 0 }, vocab, config).trajectories.length, 10);
-    assert.equal(rZero.judge({ question: q, references: [] }, group(6), undefined, { ...o, informativeBand: 0 }, vocab, config).trajectories.length, 0);
+    // [0, 1] keeps everything; [0.5, 0.5] only an exact split.
+    assert.equal(rZero.judge({ question: q, references: [] }, group(10), undefined, { ...o, informativeMin: 0, informativeMax: 1 }, vocab, config).trajectories.length, 10);
+    assert.equal(rZero.judge({ question: q, references: [] }, group(5), undefined, { ...o, informativeMin: 0.5, informativeMax: 0.5 }, vocab, config).trajectories.length, 10);
+    assert.equal(rZero.judge({ question: q, references: [] }, group(6), undefined, { ...o, informativeMin: 0.5, informativeMax: 0.5 }, vocab, config).trajectories.length, 0);
+  });
+
+  test("a labeler's answers make the label and are never trained; the solver's are trained on it and not counted", () => {
+    const q = '2*3';
+    const vote = (a: string): AnswerRecord => ({ ...(answerSample(q, a) as AnswerRecord), use: 'vote' });
+    const train = (a: string): AnswerRecord => ({ ...(answerSample(q, a) as AnswerRecord), use: 'train' });
+    // The frozen labeler says 6 with p̂ 6/10 (informative); the solver's own majority (7) would have labelled otherwise.
+    const labels = [...Array(6).fill('6'), '1', '2', '3', '4'].map(vote);
+    const own = ['7', '7', '7', '6'].map(train);
+    const j = rZero.judge({ question: q, references: [] }, [...own, ...labels], proposalSample(q), o, vocab, config);
+    const solver = j.trajectories.filter((t) => t.segment === 'solver');
+    assert.deepEqual(solver.map((t) => t.reward), [0, 0, 0, 1], 'rewards are agreement with the labeler\'s label');
+    assert.equal(j.stats!.majorityFraction, 0.6, 'p̂ is the labeler\'s');
+    assert.equal(j.stats!.pseudoLabelAccuracy, 1);
+    assert.equal(j.stats!.trueAccuracy, 1 / 4, 'true accuracy is the trained answers\'');
+    assert.ok(Math.abs(j.trajectories.find((t) => t.segment === 'challenger')!.reward - 0.8) < 1e-12, 'the challenger is paid on the labeler\'s p̂');
+    // The labeler unanimous (p̂ 1): nothing for the solver, whatever its own answers.
+    assert.equal(rZero.judge({ question: q, references: [] }, [...own, ...Array(10).fill('6').map(vote)], undefined, o, vocab, config).trajectories.length, 0);
+    // A group must have both kinds, and only the three uses exist.
+    assert.throws(() => rZero.judge({ question: q, references: [] }, own, undefined, o, vocab, config), /vote and answers to train/);
+    assert.throws(() => rZero.judge({ question: q, references: [] }, labels, undefined, o, vocab, config), /vote and answers to train/);
+    assert.throws(() => rZero.judge({ question: q, references: [] }, [{ ...labels[0]!, use: 'all' as never }, ...own], undefined, o, vocab, config), /use must be one of/);
   });
 
   test('the repetition penalty is subtracted from the challenger reward, scaled by its weight', () => {
@@ -332,7 +354,7 @@ describe('validateTask', () => {
   });
 
   test('options: defaults from the schema, unknown keys rejected', () => {
-    assert.deepEqual(o, { maxQuestionTokens: 24, maxDepth: 4, maxAnswerDigits: 10, repetitionPenalty: 1, constrain: true, informativeBand: 0.2 });
+    assert.deepEqual(o, { maxQuestionTokens: 24, maxDepth: 4, maxAnswerDigits: 10, repetitionPenalty: 1, constrain: true, informativeMin: 0.3, informativeMax: 0.8 });
     assert.throws(() => parseExperiment({ name: 't', recipe: 'r-zero', options: { nope: 1 } }, registry), ValidationError);
     assert.deepEqual(rZero.segments(o), ['challenger', 'solver']);
     assert.deepEqual(rZero.evalSuites(o), ['arith']);
@@ -357,7 +379,7 @@ describe('held-out set', () => {
 });
 
 describe('with a tiny real policy', () => {
-  const keepAll = { ...o, informativeBand: 0.5 };
+  const keepAll = { ...o, informativeMin: 0, informativeMax: 1 };
   test('propose → validate → rollout → judge round trip', async () => {
     const policy = await handle();
     const proposed = await rZero.propose({ config, policy, buffer: [{ question: '1+2' }, { junk: true }], count: 6, rng: seededRng(5) });

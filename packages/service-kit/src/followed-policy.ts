@@ -145,3 +145,4 @@ export class FollowedPolicy {
 }
 
 export { OpponentPool, parsePool, sample as samplePool, type Loan, type OpponentPoolOptions, type PoolSnapshot } from './opponent-pool.ts';
+export { Labeler } from './labeler.ts';

@@ -63,7 +63,7 @@ export const METRIC_CATALOG: Record<string, MetricDef> = {
   spar_curriculum: { type: 'gauge', help: 'Curriculum health over the latest learner batch: the mean of each judge stat over the groups carrying it (ownSolveRate, learnability, invalidProposal, copyProposal, replaySolveRate, solveRate, ...) and proposerNonZeroAdvantage, the share of proposer rows with a non-zero advantage', labels: ['experiment', 'stat'], services: ['learner'] },
   spar_zero_variance_groups_total: { type: 'counter', help: 'Groups or segments with zero reward variance (handled by the estimator rule)', labels: ['experiment'], services: ['learner'] },
   spar_trajectories_ingested_total: { type: 'counter', help: 'Trajectories folded into a learner step', labels: ['experiment'], services: ['learner'] },
-  spar_trajectories_dropped_total: { type: 'counter', help: 'Trajectories dropped by the learner, by reason (stale, duplicate, invalid)', labels: ['experiment', 'reason'], services: ['learner'] },
+  spar_trajectories_dropped_total: { type: 'counter', help: 'Trajectories dropped by the learner, by reason (stale, duplicate, invalid; frozen: a policy held fixed in the current phase of config.rounds)', labels: ['experiment', 'reason'], services: ['learner'] },
   spar_policy_staleness: { type: 'histogram', help: 'Policy-version lag of ingested samples (learner version − behaviour version)', labels: [], buckets: [0, 1, 2, 3, 4, 6, 8, 16, 32], services: ['learner'] },
   spar_policy_version: { type: 'gauge', help: 'Policy version held (learner: published; workers: in use); `policy` names a named policy (config.policies), absent for the unnamed one', labels: ['service', 'experiment', 'policy'], services: ['learner', 'proposer', 'solver'] },
   spar_checkpoints_total: { type: 'counter', help: 'Checkpoints written', labels: ['experiment'], services: ['learner'] },
@@ -74,6 +74,7 @@ export const METRIC_CATALOG: Record<string, MetricDef> = {
   spar_league_gates_total: { type: 'counter', help: 'Snapshots gated against the best, by result (promoted, kept)', labels: ['experiment', 'result'], services: ['learner'] },
   spar_league_gate_seconds: { type: 'histogram', help: 'Wall time of one snapshot: its rated matches (anchors, the best) and, when promoted, its held-out evaluation', labels: [], buckets: LAT, services: ['learner'] },
   spar_opponent_games_total: { type: 'counter', help: 'Training episodes played against a pool snapshot (config.league.opponents), by sampling', labels: ['experiment', 'sampling'], services: ['solver'] },
+  spar_labeled_groups_total: { type: 'counter', help: 'Groups labelled by config.roles.labeler, by how: own (the labeler holds the solver\'s very weights, so the group\'s answers are its votes) or separate (the labeler answered the question too)', labels: ['experiment', 'how'], services: ['solver'] },
   // weight sync
   spar_weight_sync_seconds: { type: 'histogram', help: 'Time to fetch, verify and swap a published policy version', labels: ['service'], buckets: LAT, services: ['proposer', 'solver'] },
   spar_weight_sync_total: { type: 'counter', help: 'Weight swaps by result (ok, rejected, error)', labels: ['service', 'result'], services: ['proposer', 'solver'] },

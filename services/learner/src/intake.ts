@@ -9,10 +9,12 @@ export interface LearnerCounters {
   droppedStale: number;
   droppedDuplicate: number;
   droppedInvalid: number;
+  /** Trajectories of a policy held fixed in the current phase (config.rounds). */
+  droppedFrozen: number;
   skippedSteps: number;
 }
 
-export const NO_COUNTS: LearnerCounters = { ingested: 0, droppedStale: 0, droppedDuplicate: 0, droppedInvalid: 0, skippedSteps: 0 };
+export const NO_COUNTS: LearnerCounters = { ingested: 0, droppedStale: 0, droppedDuplicate: 0, droppedInvalid: 0, droppedFrozen: 0, skippedSteps: 0 };
 
 /** Where reading the experience stream stands (restored from, and saved into, a checkpoint). */
 export interface IntakeState {
@@ -31,7 +33,7 @@ export interface Batch {
   readonly stats: Record<string, number>[];
   /** Policy-version lag of every well-formed trajectory read. */
   readonly lags: number[];
-  readonly dropped: { stale: number; duplicate: number; invalid: number };
+  readonly dropped: { stale: number; duplicate: number; invalid: number; frozen: number };
   /** Hashes of every trajectory id read (the ledger takes them when the step commits). */
   readonly seen: bigint[];
   readonly cursor: string;
@@ -81,10 +83,11 @@ export class Intake {
 
   /**
    * Read until a whole batch is in hand, or until `keepWaiting` says to stop while the stream has
-   * nothing new (stop requested, budget out, shutting down): then undefined.
+   * nothing new (stop requested, budget out, shutting down): then undefined. `trains` (config.rounds):
+   * whether a trajectory's policy trains in this phase; the others are dropped as `frozen`.
    */
-  async gather(versionOf: (t: Trajectory) => number, keepWaiting: () => Promise<boolean>): Promise<Batch | undefined> {
-    const b = { trajectories: [] as Trajectory[], stats: [] as Record<string, number>[], lags: [] as number[], dropped: { stale: 0, duplicate: 0, invalid: 0 }, seen: [] as bigint[], cursor: this.cursor, consumed: this.consumed };
+  async gather(versionOf: (t: Trajectory) => number, keepWaiting: () => Promise<boolean>, trains?: (t: Trajectory) => boolean): Promise<Batch | undefined> {
+    const b = { trajectories: [] as Trajectory[], stats: [] as Record<string, number>[], lags: [] as number[], dropped: { stale: 0, duplicate: 0, invalid: 0, frozen: 0 }, seen: [] as bigint[], cursor: this.cursor, consumed: this.consumed };
     const seenSet = new Set<bigint>();
     while (b.trajectories.length < this.o.batchSize) {
       const items = await readExperience(this.o.redis, this.o.experimentId, b.cursor, 16, Math.min(this.o.pollMs, 1000));
@@ -97,7 +100,7 @@ export class Intake {
         b.cursor = id;
         if (cumulative !== undefined) b.consumed = cumulative;
         if (entry.stats && typeof entry.stats === 'object') b.stats.push(entry.stats as Record<string, number>);
-        for (const t of entry.trajectories ?? []) this.sort(t, versionOf, b, seenSet);
+        for (const t of entry.trajectories ?? []) this.sort(t, versionOf, trains, b, seenSet);
         if (b.trajectories.length >= this.o.batchSize) break;
       }
     }
@@ -107,12 +110,16 @@ export class Intake {
   }
 
   /** One trajectory into the batch, or counted as dropped. */
-  private sort(t: Trajectory, versionOf: (t: Trajectory) => number, b: { trajectories: Trajectory[]; lags: number[]; dropped: Batch['dropped']; seen: bigint[] }, seenSet: Set<bigint>): void {
+  private sort(
+    t: Trajectory, versionOf: (t: Trajectory) => number, trains: ((t: Trajectory) => boolean) | undefined,
+    b: { trajectories: Trajectory[]; lags: number[]; dropped: Batch['dropped']; seen: bigint[] }, seenSet: Set<bigint>,
+  ): void {
     const h = idHash64(String(t?.trajectoryId));
     if (this.ledger.has(h) || seenSet.has(h)) { b.dropped.duplicate++; return; }
     b.seen.push(h);
     seenSet.add(h);
     if (!wellFormed(t, this.o.vocabSize, this.o.context)) { b.dropped.invalid++; return; }
+    if (trains && !trains(t)) { b.dropped.frozen++; return; }
     // Staleness against the version of the policy that trains on it (named policies: its owner's).
     const lag = versionOf(t) - t.sample.policyVersion;
     b.lags.push(lag);
@@ -144,6 +151,7 @@ export class Intake {
     this.counters.droppedStale += b.dropped.stale;
     this.counters.droppedDuplicate += b.dropped.duplicate;
     this.counters.droppedInvalid += b.dropped.invalid;
+    this.counters.droppedFrozen += b.dropped.frozen;
     for (const [reason, n] of Object.entries(b.dropped)) if (n) this.o.metrics.counter('spar_trajectories_dropped_total').inc({ experiment: this.o.experimentId, reason }, n);
     this.cursor = b.cursor;
     this.consumed = b.consumed;
@@ -157,7 +165,7 @@ export class Intake {
     this.advertised = Math.max(this.advertised, this.consumed);
     return this.o.lease.hset(keys.counters(this.o.experimentId), {
       ingested_trajectories: c.ingested, dropped_stale: c.droppedStale, dropped_duplicate: c.droppedDuplicate,
-      dropped_invalid: c.droppedInvalid, skipped_steps: c.skippedSteps, learner_cursor: this.cursor,
+      dropped_invalid: c.droppedInvalid, dropped_frozen: c.droppedFrozen, skipped_steps: c.skippedSteps, learner_cursor: this.cursor,
       learner_consumed_trajectories: this.advertised,
     });
   }

@@ -11,6 +11,8 @@ export interface Member {
   readonly policy: Policy;
   /** Absent for a frozen policy. */
   readonly trainer?: PolicyTrainer;
+  /** A frozen policy that takes the named policy's weights at every round start (config.policies.<name>.copies). */
+  readonly copies?: string;
 }
 
 /** What one learner step did to each policy it trained. */
@@ -34,26 +36,37 @@ export class PolicySet {
   /** Each policy's optimizer step, read once at the start and then from its step results (reading it from the engine copies every weight). */
   private readonly steps = new Map<Member, number>();
   private readonly published = new Set<string>();
+  /** Each copying member's source version: the version of the policy it copied when it last took a copy. */
+  private readonly copied = new Map<Member, number>();
 
-  private constructor(readonly members: readonly Member[], private readonly roles: ExperimentConfig['roles'], steps: readonly number[]) {
+  private constructor(
+    readonly members: readonly Member[], private readonly roles: ExperimentConfig['roles'], steps: readonly number[],
+    copied: ReadonlyMap<string, number>,
+  ) {
     members.forEach((m, i) => this.steps.set(m, steps[i]!));
+    for (const m of members) {
+      if (!m.copies) continue;
+      // Fresh, every policy starts from the same weights: the copy is of the source as it starts.
+      this.copied.set(m, copied.get(m.name!) ?? this.members.find((x) => x.name === m.copies)!.policy.version);
+    }
   }
 
   /**
    * Around `policies` (name → policy, restored or fresh; the unnamed one under ''): a trainer for
-   * every policy that is not frozen, with `tensors` (name → checkpoint extras) where restored.
+   * every policy that is not frozen, with `tensors` (name → checkpoint extras) where restored;
+   * `copied`: each restored copying policy's source version (checkpoint metadata).
    */
   static async create(
     config: ExperimentConfig, policies: ReadonlyMap<string, Policy>, segments: readonly string[], runtime: PolicyOptions,
-    tensors: ReadonlyMap<string, Readonly<Record<string, CheckpointTensor>>>,
+    tensors: ReadonlyMap<string, Readonly<Record<string, CheckpointTensor>>>, copied: ReadonlyMap<string, number> = new Map(),
   ): Promise<PolicySet> {
     const members: Member[] = [];
     try {
       for (const [key, policy] of policies) {
         const name = key === '' ? undefined : key;
-        const frozen = name !== undefined && config.policies![name]!.frozen;
-        const trainer = frozen ? undefined : await PolicyTrainer.create(policy, config, segments, runtime, tensors.get(key));
-        members.push({ ...(name !== undefined ? { name } : {}), policy, ...(trainer ? { trainer } : {}) });
+        const entry = name !== undefined ? config.policies![name]! : undefined;
+        const trainer = entry?.frozen ? undefined : await PolicyTrainer.create(policy, config, segments, runtime, tensors.get(key));
+        members.push({ ...(name !== undefined ? { name } : {}), policy, ...(trainer ? { trainer } : {}), ...(entry?.copies ? { copies: entry.copies } : {}) });
       }
     } catch (err) {
       for (const m of members) await (m.trainer ?? m.policy).close();
@@ -62,13 +75,35 @@ export class PolicySet {
     }
     const steps: number[] = [];
     for (const m of members) steps.push((await m.policy.state(false)).step);
-    return new PolicySet(members, config.roles, steps);
+    return new PolicySet(members, config.roles, steps, copied);
   }
 
   /** The policy that plays the solver role: evaluated, snapshotted by a league, exported to export/. */
   get solver(): Member {
     const name = this.roles?.solver;
     return this.members.find((m) => m.name === name)!;
+  }
+
+  /** A named member. */
+  member(name: string): Member {
+    return this.members.find((m) => m.name === name)!;
+  }
+
+  /**
+   * A round starts (config.rounds): every copying policy takes the weights of the policy it copies,
+   * as a new version of its own. Returns the members that changed (to publish).
+   */
+  async takeCopies(): Promise<Member[]> {
+    const changed: Member[] = [];
+    for (const m of this.members) {
+      if (!m.copies) continue;
+      const src = this.member(m.copies).policy;
+      const s = await src.state(false);
+      await m.policy.setState({ params: s.params, step: 0, version: m.policy.version + 1 });
+      this.copied.set(m, src.version);
+      changed.push(m);
+    }
+    return changed;
   }
 
   /** The member that trains on a trajectory (by the service role of its sample). */
@@ -113,7 +148,9 @@ export class PolicySet {
       const key = m.name ?? '';
       if (this.published.has(key) && !changed.includes(m)) continue;
       const w = await policyWeights(m.policy);
-      await lease.hset(keys.policyOf(experimentId, m.name), { address: advertise, version: String(w.version), sha256: w.sha256 });
+      // A copy says which version of its source it holds: a solver following that very version may use its own answers as the copy's.
+      const copyOf = this.copied.get(m);
+      await lease.hset(keys.policyOf(experimentId, m.name), { address: advertise, version: String(w.version), sha256: w.sha256, ...(copyOf !== undefined ? { copyOf: String(copyOf) } : {}) });
       publisher.publish(experimentId, w, m.name);
       metrics.gauge('spar_policy_version').set({ service: 'learner', experiment: experimentId, ...(m.name ? { policy: m.name } : {}) }, w.version);
       this.published.add(key);
@@ -134,11 +171,18 @@ export class PolicySet {
     }
   }
 
-  /** The experiment's view of its named policies (undefined for the one unnamed policy). */
-  view(): Record<string, NamedPolicyState> | undefined {
+  /** The experiment's view of its named policies (undefined for the one unnamed policy); `training`: the current phase's policy (config.rounds). */
+  view(training?: string): Record<string, NamedPolicyState> | undefined {
     if (!this.roles) return undefined;
     const out: Record<string, NamedPolicyState> = {};
-    for (const m of this.members) out[m.name!] = { version: m.policy.version, step: this.steps.get(m)!, frozen: !m.trainer };
+    for (const m of this.members) {
+      const copyOf = this.copied.get(m);
+      out[m.name!] = {
+        version: m.policy.version, step: this.steps.get(m)!, frozen: !m.trainer,
+        ...(training !== undefined ? { training: m.name === training } : {}),
+        ...(copyOf !== undefined ? { copyOf: { policy: m.copies!, version: copyOf } } : {}),
+      };
+    }
     return out;
   }
 
@@ -165,7 +209,8 @@ export class PolicySet {
     await savePolicy(solver.policy, dir, { metadata, extraTensors: { ...extra, ...(await solver.trainer?.checkpointTensors()) } });
     for (const m of this.members) {
       if (m === solver) continue;
-      await savePolicy(m.policy, memberDir(dir, m.name!), { metadata: { policy: m.name! }, extraTensors: (await m.trainer?.checkpointTensors()) ?? {} });
+      const copyOf = this.copied.get(m);
+      await savePolicy(m.policy, memberDir(dir, m.name!), { metadata: { policy: m.name!, ...(copyOf !== undefined ? { copyOf } : {}) }, extraTensors: (await m.trainer?.checkpointTensors()) ?? {} });
     }
   }
 
@@ -186,12 +231,20 @@ export class PolicySet {
   }
 }
 
+/** A named policy restored from a checkpoint. */
+export interface LoadedMember {
+  readonly policy: Policy;
+  readonly tensors: Record<string, CheckpointTensor>;
+  /** A copying policy's source version when it was saved. */
+  readonly copyOf?: number;
+}
+
 /**
  * The other named policies of a self-play checkpoint (the solver's is its root): name → loaded
- * policy and its extra tensors. Throws when one is missing.
+ * policy, its extra tensors and (a copy) its source version. Throws when one is missing.
  */
-export async function loadMembers(dir: string, config: ExperimentConfig, runtime: PolicyOptions): Promise<Map<string, { policy: Policy; tensors: Record<string, CheckpointTensor> }>> {
-  const out = new Map<string, { policy: Policy; tensors: Record<string, CheckpointTensor> }>();
+export async function loadMembers(dir: string, config: ExperimentConfig, runtime: PolicyOptions): Promise<Map<string, LoadedMember>> {
+  const out = new Map<string, LoadedMember>();
   try {
     for (const name of policyNames(config)) {
       if (name === config.roles!.solver) continue;
@@ -201,7 +254,8 @@ export async function loadMembers(dir: string, config: ExperimentConfig, runtime
       } catch (err) {
         throw new CheckpointError(`${dir}: policy '${name}' is missing or unreadable (${(err as Error).message})`);
       }
-      out.set(name, { policy: loaded.policy, tensors: loaded.extraTensors });
+      const copyOf = loaded.metadata.copyOf;
+      out.set(name, { policy: loaded.policy, tensors: loaded.extraTensors, ...(typeof copyOf === 'number' ? { copyOf } : {}) });
     }
   } catch (err) {
     for (const { policy } of out.values()) await policy.close();

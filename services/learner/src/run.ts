@@ -1,6 +1,6 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { keys, policyNames, type ExperimentRecord } from '@spar/core';
+import { keys, phaseAt, policyNames, type ExperimentRecord, type Phase, type Trajectory } from '@spar/core';
 import { CheckpointError, exportOnnx, loadPolicy, Policy, type CheckpointTensor, type PolicyOptions, type StepMetrics } from '@spar/policy';
 import { policyHandle, type EvalReport, type RecipeRegistry } from '@spar/recipes';
 import {
@@ -13,7 +13,7 @@ import { Intake, NO_COUNTS, type Batch, type IntakeState, type LearnerCounters }
 import { heldOutEval } from './held-out-eval.ts';
 import { League, type LeagueMeta } from './league.ts';
 import { Ledger } from './ledger.ts';
-import { loadMembers, PolicySet, type Member } from './policy-set.ts';
+import { loadMembers, PolicySet, type LoadedMember, type Member } from './policy-set.ts';
 import { runWarmStart } from './warm-start.ts';
 import type { LearnerConfig } from './config.ts';
 
@@ -58,7 +58,7 @@ interface Restored {
   /** The unnamed policy, or with named policies the solver's (a checkpoint's root). */
   readonly policy: Policy;
   /** Named policies besides the solver's, from the checkpoint (undefined when fresh or unnamed). */
-  readonly members?: Map<string, { policy: Policy; tensors: Record<string, CheckpointTensor> }>;
+  readonly members?: Map<string, LoadedMember>;
   /** The committed checkpoint's step (0 when fresh). */
   readonly step: number;
   readonly intake: IntakeState;
@@ -168,13 +168,25 @@ class ExperimentRun {
     while (!(end = await this.ended())) {
       this.d.idle.idle();
       const waitStart = performance.now();
-      const batch = await this.intake.gather((t) => this.set.versionOf(t), () => this.keepWaiting());
+      const batch = await this.intake.gather((t) => this.set.versionOf(t), () => this.keepWaiting(), this.trains());
       this.d.idle.busy();
       this.waitMs += performance.now() - waitStart;
       if (batch) await this.step(batch);
     }
     await this.finish(end);
     return end;
+  }
+
+  /** With config.rounds: the phase the next step trains in. */
+  private get phase(): Phase | undefined {
+    const rounds = this.ctx.config.rounds;
+    return rounds ? phaseAt(rounds, this.steps) : undefined;
+  }
+
+  /** With config.rounds: whether a trajectory's policy trains in this phase (the others are held fixed). */
+  private trains(): ((t: Trajectory) => boolean) | undefined {
+    const phase = this.phase;
+    return phase ? (t) => this.set.ownerOf(t).name === phase.train : undefined;
   }
 
   /** Why the run ends now, if it does. */
@@ -233,7 +245,14 @@ class ExperimentRun {
     const shown = (trained.find((x) => x.member === this.set.solver) ?? trained[0]!).result.metrics!;
     this.steps = this.ctx.config.policies ? this.steps + 1 : shown.step;
     const step = this.steps;
-    await this.publish(trained.map((x) => x.member));
+    const changed = trained.map((x) => x.member);
+    // A round ends: the copies (R-Zero's frozen solver) take the weights the round left.
+    const phase = this.phase;
+    if (phase?.roundStart) {
+      changed.push(...(await this.set.takeCopies()));
+      this.log.info({ step, round: phase.round, policies: this.set.view(phase.train) }, 'round begins');
+    }
+    await this.publish(changed);
     await this.intake.mirror();
     await this.record(step, shown, batch);
     const { every } = this.ctx.config.eval;
@@ -246,9 +265,10 @@ class ExperimentRun {
   private async record(step: number, m: StepMetrics, batch: Batch): Promise<void> {
     const meanReward = batch.trajectories.reduce((s, t) => s + t.reward, 0) / batch.trajectories.length;
     const c = this.intake.counters;
-    const policies = this.set.view();
+    const phase = this.phase;
+    const policies = this.set.view(phase?.train);
     await this.store.update(this.ctx.id, (r) => ({
-      ...r, step, policyVersion: this.set.solver.policy.version, ...(policies ? { policies } : {}),
+      ...r, step, policyVersion: this.set.solver.policy.version, ...(policies ? { policies } : {}), ...(phase ? { round: { round: phase.round, phase: phase.index } } : {}),
       metrics: {
         loss: m.loss, kl: m.kl, entropy: m.entropy, clipFrac: m.clipFrac, gradNorm: m.gradNorm, meanReward, ingested: c.ingested,
         droppedStale: c.droppedStale, learnerBusy: 1 - this.waitMs / Math.max(1, performance.now() - this.runStart),
@@ -297,7 +317,7 @@ class ExperimentRun {
     const exp = await exportOnnx(this.set.solver.policy, join(this.root, 'export'), { tokenizer: this.ctx.vocab });
     const best = await this.league?.exportBest(join(this.root, 'export-best'));
     const others = await this.set.exportOthers(this.root, this.ctx.vocab);
-    const policies = this.set.view();
+    const policies = this.set.view(this.phase?.train);
     await this.intake.mirror();
     const stalled = end === 'stalled'
       ? { reason: `stalled: no batch for ${Math.round(this.intake.sinceLastBatchMs / 1000)} s when the time budget ran out, at step ${step} of ${this.ctx.config.budget.maxSteps} (were solvers and judges serving it?)` }
@@ -353,6 +373,7 @@ async function policySet(ctx: ExperimentContext, restored: Restored, runtime: Po
   const solver = ctx.config.roles!.solver;
   const policies = new Map<string, Policy>();
   const tensors = new Map<string, Readonly<Record<string, CheckpointTensor>>>();
+  const copied = new Map<string, number>();
   try {
     const start = restored.members ? undefined : await restored.policy.state(false);
     for (const name of policyNames(ctx.config)) {
@@ -365,6 +386,7 @@ async function policySet(ctx: ExperimentContext, restored: Restored, runtime: Po
       if (kept) {
         policies.set(name, kept.policy);
         tensors.set(name, kept.tensors);
+        if (kept.copyOf !== undefined) copied.set(name, kept.copyOf);
         continue;
       }
       const p = await Policy.create(ctx.model, runtime);
@@ -375,7 +397,7 @@ async function policySet(ctx: ExperimentContext, restored: Restored, runtime: Po
     for (const [name, p] of policies) if (name !== solver) await p.close();
     throw err;
   }
-  return PolicySet.create(ctx.config, policies, segments, runtime, tensors);
+  return PolicySet.create(ctx.config, policies, segments, runtime, tensors, copied);
 }
 
 /**

@@ -5,7 +5,7 @@ import {
   readGrpcTls, type GrpcTls, Admission, admissionBudget, AdmissionGate, closeRedis, connectRedis, enqueue, experimentContext, ExperimentStore, IdleTracker,
   makeQueue, makeWorker, RunningExperiments, type ExperimentContext, type Logger, type Metrics, type Redis,
 } from '@spar/service-kit';
-import { FollowedPolicy, OpponentPool, type Loan } from '@spar/service-kit/followed-policy';
+import { FollowedPolicy, Labeler, OpponentPool, type Loan } from '@spar/service-kit/followed-policy';
 import type { SolverConfig } from './config.ts';
 
 /** A task taken while the experiment was being unserved: failed on purpose, BullMQ retries it later. */
@@ -22,6 +22,8 @@ interface Served {
   readonly gate?: AdmissionGate;
   /** Snapshots to play against (config.league). */
   readonly pool?: OpponentPool;
+  /** The policy whose answers label the solver's (config.roles.labeler). */
+  readonly labeler?: Labeler;
 }
 
 /** The solver: takes tasks, samples a group of rollouts with the current policy, enqueues them. */
@@ -57,6 +59,14 @@ export class Solver {
     // With named policies (config.roles), solvers follow the one that plays the solver role.
     const solverPolicy = policyFor(ctx.config, 'solver');
     const policy = await FollowedPolicy.create(id, ctx.model, ctx.vocab, deps, solverPolicy);
+    const labelerPolicy = policyFor(ctx.config, 'labeler');
+    let labeler: Labeler | undefined;
+    try {
+      labeler = labelerPolicy ? new Labeler(this.redis, id, labelerPolicy, await FollowedPolicy.create(id, ctx.model, ctx.vocab, deps, labelerPolicy)) : undefined;
+    } catch (err) {
+      await policy.close();
+      throw err;
+    }
     const league = ctx.config.league;
     // One engine per snapshot the pool can hold (the newest `keep` and the best): fewer, and the
     // engines thrash — each reload fetches the weights and compiles its sessions again.
@@ -67,16 +77,16 @@ export class Solver {
     const budget = admissionBudget(ctx.config);
     const gate = budget === undefined ? undefined
       : new AdmissionGate(new Admission(connection, id, { budget, ttlMs: this.cfg.SPAR_ADMISSION_TTL_MS, ...(solverPolicy ? { policy: solverPolicy } : {}) }));
-    const worker = makeWorker<TaskJob>(queues.tasks(id), connection, (job) => this.solve(ctx, policy, out, job.data, gate, pool), log, {
+    const worker = makeWorker<TaskJob>(queues.tasks(id), connection, (job) => this.solve(ctx, policy, out, job.data, gate, pool, labeler), log, {
       concurrency, autorun: false, lockDuration: this.cfg.SPAR_JOB_LOCK_MS, stalledInterval: this.cfg.SPAR_STALLED_INTERVAL_MS,
     });
     worker.on('failed', (job, err) => {
       if (err instanceof NotServedError) log.debug({ jobId: job?.id }, 'task left for a later attempt (experiment no longer served)');
       else log.warn({ jobId: job?.id, err: err.message }, 'solving failed');
     });
-    this.served.set(id, { ctx, policy, worker, out, connection, gate, pool });
+    this.served.set(id, { ctx, policy, worker, out, connection, gate, pool, ...(labeler ? { labeler } : {}) });
     // Start taking tasks once the learner's weights have arrived (never solve with random init by accident).
-    policy.ready().then(() => { if (this.served.get(id)?.worker === worker) void worker.run(); });
+    Promise.all([policy.ready(), labeler?.ready()]).then(() => { if (this.served.get(id)?.worker === worker) void worker.run(); });
     log.info({ concurrency }, 'solving experiment');
   }
 
@@ -89,11 +99,12 @@ export class Solver {
     await s.gate?.close();
     await s.out.close();
     await s.pool?.close();
+    await s.labeler?.close();
     await s.policy.close();
     await closeRedis(s.connection);
   }
 
-  private async solve(ctx: ExperimentContext, policy: FollowedPolicy, out: Queue, job: TaskJob, gate?: AdmissionGate, pool?: OpponentPool): Promise<void> {
+  private async solve(ctx: ExperimentContext, policy: FollowedPolicy, out: Queue, job: TaskJob, gate?: AdmissionGate, pool?: OpponentPool, labeler?: Labeler): Promise<void> {
     if (!job?.envelope?.taskId) {
       this.metrics.counter('spar_bad_input_total').inc({ service: 'solver', kind: 'malformed_job' });
       this.metrics.counter('spar_jobs_total').inc({ service: 'solver', queue: 'tasks', outcome: 'failed' });
@@ -117,7 +128,10 @@ export class Solver {
       opp = await pool?.pick(Math.random);
       const G = ctx.config.rollout.groupSize;
       const opponent = opp ? { policy: policyHandle(ctx.vocab, opp.policy), version: opp.version } : undefined;
-      const rollouts = await ctx.recipe.rollout({ config: ctx.config, policy: policyHandle(ctx.vocab, policy), rng: Math.random, ...(opponent ? { opponent } : {}) }, job.task, G);
+      const same = labeler ? await labeler.sameAs(policy) : undefined;
+      const labeledBy = labeler ? { labeler: { policy: policyHandle(ctx.vocab, labeler.policy), sameAsPolicy: same! } } : {};
+      const rollouts = await ctx.recipe.rollout({ config: ctx.config, policy: policyHandle(ctx.vocab, policy), rng: Math.random, ...(opponent ? { opponent } : {}), ...labeledBy }, job.task, G);
+      if (labeler) this.metrics.counter('spar_labeled_groups_total').inc({ experiment: ctx.id, how: same ? 'own' : 'separate' });
       if (opp) this.metrics.counter('spar_opponent_games_total').inc({ experiment: ctx.id, sampling: ctx.config.league!.opponents.sampling }, G);
       const data: RolloutJob = {
         envelope: { ...job.envelope, role: 'solver', policyVersion: policy.version, groupId: gid, trajectoryId: '', parentIds: [job.envelope.taskId], createdAt: new Date().toISOString() },

@@ -15,9 +15,14 @@
  *  - Solver reward = 1 when the answer equals the pseudo-label, else 0 (format failures 0, with
  *    formatOk false). `correct` = agrees with the pseudo-label (the verdict the reward used).
  *  - Informative-question filter (R-Zero): the solver's answers are trained only when
- *    |p̂ − ½| ≤ informativeBand (default 0.2: 3/10 ≤ p̂ ≤ 7/10). A near-unanimous vote is either
+ *    informativeMin ≤ p̂ ≤ informativeMax (R-Zero's 0.3–0.8). A near-unanimous vote is either
  *    easy or a confidently wrong label; training on it is what collapses majority voting. The
  *    filtered group still reports its stats (stat `informative` 0/1) and trains the challenger.
+ *  - Labeler (config.roles.labeler, R-Zero's frozen solver): each answer record says what it is
+ *    for — `vote` (the labeler's answer: counted in the vote, never trained), `train` (the
+ *    solver's answer: trained against the label, not counted) or `both` (the default: a group
+ *    labelled by its own answers, or by a labeler holding the solver's very weights). p̂, the
+ *    filter and the challenger's reward are the voters'; trueAccuracy is the trained answers'.
  *  - Challenger reward = uncertainty 1 − 2|p̂ − ½| minus repetitionPenalty × near-duplicate share
  *    of its question among the task's references (similarity.ts).
  *  - The true answer is recomputed here and only reported in stats: pseudoLabelAccuracy (0/1),
@@ -39,9 +44,15 @@ import { answerMask, questionMask } from './masks.ts';
 import { repetition } from './similarity.ts';
 import { challengerPrompt, checkQuestion, normaliseTask, solverPrompt, type RZeroOptions } from './task.ts';
 
+/** What an answer is for: the vote, training, or both (the default). */
+export type AnswerUse = 'vote' | 'train' | 'both';
+export const ANSWER_USES: readonly AnswerUse[] = ['vote', 'train', 'both'];
+
 /** One solver answer as the solver recorded it. */
 export interface AnswerRecord {
   readonly sample: Sample;
+  /** Absent: both (no labeler). */
+  readonly use?: AnswerUse;
 }
 
 export const PROVENANCE = Object.freeze({ checker: 'spar-arith-majority', version: '1' });
@@ -72,9 +83,9 @@ export function majorityVote(answers: readonly (string | undefined)[]): Vote {
   return { label, votes, total: answers.length, p: answers.length ? votes / answers.length : 0 };
 }
 
-/** R-Zero's filter: p̂ within `band` of ½ (a hair of slack so 3/10 and 7/10 count at band 0.2). */
-export function isInformative(p: number, band: number): boolean {
-  return Math.abs(p - 0.5) <= band + 1e-9;
+/** R-Zero's filter: min ≤ p̂ ≤ max (a hair of slack so that 3/10 counts at 0.3 in floating point). */
+export function isInformative(p: number, min: number, max: number): boolean {
+  return p >= min - 1e-9 && p <= max + 1e-9;
 }
 
 /** R-Zero's uncertainty reward rescaled to [0, 1]: 1 at p̂ = ½, 0 at p̂ ∈ {0, 1}. */
@@ -117,13 +128,19 @@ export function judgeArith(task: unknown, rollouts: readonly unknown[], proposal
   if (!Array.isArray(rollouts) || rollouts.length === 0 || rollouts.length > MAX_GROUP) throw new TaskRejected(`a group needs 1..${MAX_GROUP} answers`);
   const prompt = solverPrompt(vocab, t.question);
   const answers = rollouts.map((r, i) => {
-    const s = (r as Partial<AnswerRecord> | null)?.sample as Sample;
+    const rec = r as Partial<AnswerRecord> | null;
+    const s = rec?.sample as Sample;
+    const use = rec?.use ?? 'both';
+    if (!ANSWER_USES.includes(use)) throw new TaskRejected(`answer ${i}: use must be one of ${ANSWER_USES.join(', ')}`);
     const { text, ended } = response(vocab, s, prompt, o.maxAnswerDigits + 2, `answer ${i}`);
-    return { sample: judgedArithSample(s, answerMask(vocab, o, context, prompt.length), 'solver', `answer ${i}`), answer: ended ? parseAnswer(text, o.maxAnswerDigits) : undefined };
+    return { sample: judgedArithSample(s, answerMask(vocab, o, context, prompt.length), 'solver', `answer ${i}`), answer: ended ? parseAnswer(text, o.maxAnswerDigits) : undefined, use };
   });
-  const vote = majorityVote(answers.map((a) => a.answer));
-  const informative = isInformative(vote.p, o.informativeBand);
-  const trajectories: Omit<Trajectory, 'trajectoryId'>[] = !informative ? [] : answers.map(({ sample, answer }) => {
+  const voters = answers.filter((a) => a.use !== 'train');
+  const trained = answers.filter((a) => a.use !== 'vote');
+  if (voters.length === 0 || trained.length === 0) throw new TaskRejected('a group needs answers that vote and answers to train');
+  const vote = majorityVote(voters.map((a) => a.answer));
+  const informative = isInformative(vote.p, o.informativeMin, o.informativeMax);
+  const trajectories: Omit<Trajectory, 'trajectoryId'>[] = !informative ? [] : trained.map(({ sample, answer }) => {
     const agrees = answer !== undefined && answer === vote.label;
     return { sample, reward: agrees ? 1 : 0, formatOk: answer !== undefined, correct: agrees, group: t.question, segment: 'solver' };
   });
@@ -147,15 +164,15 @@ export function judgeArith(task: unknown, rollouts: readonly unknown[], proposal
 
   // Measurements only: the true answer never enters a reward above.
   const truth = String(checked.value);
-  const trueHits = answers.filter((a) => a.answer === truth).length;
+  const trueHits = trained.filter((a) => a.answer === truth).length;
   return {
     trajectories,
     provenance: PROVENANCE,
     stats: {
       majorityFraction: vote.p,
       pseudoLabelAccuracy: vote.label === truth ? 1 : 0,
-      trueAccuracy: trueHits / answers.length,
-      formatRate: answers.filter((a) => a.answer !== undefined).length / answers.length,
+      trueAccuracy: trueHits / trained.length,
+      formatRate: trained.filter((a) => a.answer !== undefined).length / trained.length,
       solveRate: vote.p,
       uncertainty,
       repetition: rep.fraction,

@@ -55,6 +55,7 @@ export const rZero: Recipe<RZeroOptions> = {
   description: 'Challenger/solver on integer arithmetic; majority-vote pseudo-labels; uncertainty reward with a repetition penalty (R-Zero)',
   optionsSchema: RZeroOptionsSchema,
   proposesWithPolicy: true,
+  labelsWithPolicy: true,
   defaultEstimator: { kind: 'grpo' },
   vocabulary: () => [{ symbols: [...ARITH_SYMBOLS], specials: [...ARITH_SPECIALS] }],
   segments: () => [...SEGMENTS],
@@ -66,6 +67,8 @@ export const rZero: Recipe<RZeroOptions> = {
     const seed = Math.floor(ctx.rng() * 2 ** 31);
     return challenge(ctx.policy, ctx.config.options, ctx.config.policy.context ?? DEFAULT_CONTEXT, { temperature, topP }, ctx.buffer, ctx.count, seed);
   },
+
+  optionsIssues: (o) => (o.informativeMin > o.informativeMax ? [{ path: '/informativeMax', message: `must be ≥ informativeMin (${o.informativeMin})` }] : []),
 
   validateTask: (task, o) => validateArithTask(task, o),
 
@@ -84,10 +87,19 @@ export const rZero: Recipe<RZeroOptions> = {
     if (budget < 1) throw new TaskRejected(`question of ${question.length} tokens leaves no room for an answer in policy.context`);
     const mask = answerMask(vocab, o, context, prompt.length);
     const { temperature, topP } = ctx.config.rollout;
-    const res = await ctx.policy.generate(Array.from({ length: groupSize }, () => prompt), {
+    const answer = (policy: PolicyHandle) => policy.generate(Array.from({ length: groupSize }, () => prompt), {
       maxNewTokens: budget + 1, temperature, topP, stop: [EOS_ID], mask, seed: Math.floor(ctx.rng() * 2 ** 31),
     });
-    return res.rows.map((row): AnswerRecord => ({ sample: sampleOf(prompt, row, res.version, 'solver') }));
+    const own = await answer(ctx.policy);
+    // With a labeler (R-Zero's frozen solver) that is not the solver's very weights, its G answers
+    // make the label and the solver's are trained on it; otherwise the group labels itself.
+    const labeler = ctx.labeler && !ctx.labeler.sameAsPolicy ? ctx.labeler.policy : undefined;
+    const records = own.rows.map((row): AnswerRecord => ({ sample: sampleOf(prompt, row, own.version, 'solver'), ...(labeler ? { use: 'train' as const } : {}) }));
+    if (labeler) {
+      const votes = await answer(labeler);
+      for (const row of votes.rows) records.push({ sample: sampleOf(prompt, row, votes.version, 'solver'), use: 'vote' });
+    }
+    return records;
   },
 
   judge: (task, rollouts, proposal, o, vocab, config): JudgedGroup => judgeArith(task, rollouts, proposal, o, vocab, config.policy.context ?? DEFAULT_CONTEXT),

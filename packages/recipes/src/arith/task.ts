@@ -22,10 +22,11 @@ export const RZeroOptionsSchema = Type.Object({
   maxAnswerDigits: Type.Integer({ minimum: 1, maximum: MAX_ANSWER_DIGITS, default: 10, description: 'longest answer (digits); questions whose value needs more are invalid' }),
   repetitionPenalty: Type.Number({ minimum: 0, maximum: 10, default: 1, description: 'weight of the near-duplicate share subtracted from the challenger reward' }),
   constrain: Type.Boolean({ default: true, description: 'grammar-mask decoding of questions and answers (format failures still score 0)' }),
-  informativeBand: Type.Number({
-    minimum: 0, maximum: 0.5, default: 0.2,
-    description: "R-Zero's informative-question filter: the solver trains only on questions whose majority fraction p̂ is within this distance of ½ (0.2 keeps 3/10 ≤ p̂ ≤ 7/10); 0.5 keeps every question. The challenger is trained on every question",
+  informativeMin: Type.Number({
+    minimum: 0, maximum: 1, default: 0.3,
+    description: "R-Zero's informative-question filter, lower end: the solver trains only on questions whose majority fraction p̂ is in [informativeMin, informativeMax] (R-Zero keeps 0.3–0.8); 0 and 1 keep every question. The challenger is trained on every question",
   }),
+  informativeMax: Type.Number({ minimum: 0, maximum: 1, default: 0.8, description: 'upper end of the informative band (see informativeMin)' }),
 }, { additionalProperties: false });
 export type RZeroOptions = Static<typeof RZeroOptionsSchema>;
 
