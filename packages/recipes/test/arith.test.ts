@@ -5,7 +5,7 @@ import { BOS_ID, EOS_ID, Policy } from '@spar/policy';
 import { seededRng } from '../src/games/index.ts';
 import { modelConfigFor, RecipeRegistry, vocabularyFor, type PolicyHandle } from '../src/index.ts';
 import {
-  advance, allowedNext, answerState, ArithError, TaskRejected, bin, BudgetError, CHALLENGER_GROUP, DisallowedSymbolError, END,
+  advance, allowedNext, checkQuestion, answerState, ArithError, TaskRejected, bin, BudgetError, CHALLENGER_GROUP, DisallowedSymbolError, END,
   evaluate, grammarMask, heldOutSet, lexemes, majorityVote, MASK_LITERAL_DIGITS, num, operatorCount, parenDepth, parseAnswer,
   parseExpr, printExpr, questionState, randomExpression, repetition, rZero, sentenceBleu, solverPrompt, uncertaintyReward,
   VALUE_BOUND, type AnswerRecord, type ArithTask, type Expr, type GrammarState, type RZeroOptions,
@@ -139,6 +139,25 @@ describe('grammar masks', () => {
       assert.ok(parenDepth(text) <= maxDepth, text);
       assert.ok(text.split(/[^0-9]+/).every((lit) => lit.length <= MASK_LITERAL_DIGITS), text);
     }
+  });
+
+  test('maxOperators and maxLiteralDigits bound every walk, and checkQuestion refuses what exceeds them', () => {
+    const rng = seededRng(13);
+    for (let k = 0; k < 2000; k++) {
+      const maxOperators = 1 + Math.floor(rng() * 3);
+      const maxLiteralDigits = 1 + Math.floor(rng() * 3);
+      const { text } = walk(questionState({ maxTokens: 24, maxDepth: 2, maxOperators, maxLiteralDigits }), rng);
+      const e = parseExpr(text, { maxTokens: 24, maxDepth: 2 });
+      assert.ok(operatorCount(e) >= 1 && operatorCount(e) <= maxOperators, `${text} (≤ ${maxOperators} operators)`);
+      assert.ok(text.split(/[^0-9]+/).every((lit) => lit.length <= maxLiteralDigits), `${text} (literals ≤ ${maxLiteralDigits} digits)`);
+    }
+    const st = advance(advance(advance(questionState({ maxOperators: 1 }), '1'), '+'), '2');
+    assert.ok(!allowedNext(st).has('+') && allowedNext(st).has(END), 'one operator written: no second');
+    const limited = { ...o, maxOperators: 2, maxLiteralDigits: 2 };
+    assert.equal(checkQuestion('12*(3+4)', limited).operators, 2);
+    assert.throws(() => checkQuestion('1+2+3+4', limited), /too_many_operators/);
+    assert.throws(() => checkQuestion('123+4', limited), /literal_too_long/);
+    assert.equal(checkQuestion('123+4+5', o).operators, 2, 'no limits by default');
   });
 
   test('every answer walk is a canonical integer within maxDigits', () => {

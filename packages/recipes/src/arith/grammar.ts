@@ -30,6 +30,8 @@ interface QPart {
   readonly lead0: boolean;
   readonly ops: number;
   readonly maxDepth: number;
+  readonly maxOps: number;
+  readonly literalDigits: number;
 }
 
 interface APart {
@@ -55,8 +57,8 @@ function candidates(p: QPart | APart): readonly string[] {
     return !p.lead0 && p.digits < p.maxDigits ? DIGITS : [];
   }
   if (p.mode === 'operand') return p.depth < p.maxDepth ? [LPAREN, ...DIGITS] : DIGITS;
-  const out: string[] = p.mode === 'literal' && !p.lead0 && p.digits < MASK_LITERAL_DIGITS ? [...DIGITS] : [];
-  out.push(...OPERATORS);
+  const out: string[] = p.mode === 'literal' && !p.lead0 && p.digits < p.literalDigits ? [...DIGITS] : [];
+  if (p.ops < p.maxOps) out.push(...OPERATORS);
   if (p.depth > 0) out.push(RPAREN);
   return out;
 }
@@ -106,12 +108,18 @@ function initial(part: QPart | APart, maxTokens: number): GrammarState {
 export interface QuestionGrammarOptions {
   readonly maxTokens?: number;
   readonly maxDepth?: number;
+  /** Most binary operators (default: as many as fit). */
+  readonly maxOperators?: number;
+  /** Longest literal (default and at most MASK_LITERAL_DIGITS). */
+  readonly maxLiteralDigits?: number;
 }
 
-/** A question: at least one operator, parentheses nested ≤ maxDepth, ≤ maxTokens symbols. */
+/** A question: at least one operator (at most maxOperators), parentheses nested ≤ maxDepth, ≤ maxTokens symbols. */
 export function questionState(o: QuestionGrammarOptions = {}): GrammarState {
   const maxDepth = Math.min(o.maxDepth ?? MAX_DEPTH, MAX_DEPTH);
-  const part: QPart = { t: 'q', mode: 'operand', depth: 0, digits: 0, lead0: false, ops: 0, maxDepth };
+  const maxOps = Math.max(1, o.maxOperators ?? MAX_QUESTION_TOKENS);
+  const literalDigits = Math.max(1, Math.min(o.maxLiteralDigits ?? MASK_LITERAL_DIGITS, MASK_LITERAL_DIGITS));
+  const part: QPart = { t: 'q', mode: 'operand', depth: 0, digits: 0, lead0: false, ops: 0, maxDepth, maxOps, literalDigits };
   return initial(part, Math.min(o.maxTokens ?? MAX_QUESTION_TOKENS, MAX_QUESTION_TOKENS));
 }
 

@@ -14,12 +14,14 @@ import type { Validity } from '@spar/core';
 import { BOS_ID, type Vocabulary } from '@spar/policy/schema';
 import { ArithError } from './errors.ts';
 import { evaluate, operatorCount, parseExpr, printExpr } from './expr.ts';
-import { MARK, MAX_ANSWER_DIGITS, MAX_DEPTH, MAX_QUESTION_TOKENS, MAX_REFERENCES } from './symbols.ts';
+import { MARK, MASK_LITERAL_DIGITS, MAX_ANSWER_DIGITS, MAX_DEPTH, MAX_QUESTION_TOKENS, MAX_REFERENCES } from './symbols.ts';
 
 export const RZeroOptionsSchema = Type.Object({
   maxQuestionTokens: Type.Integer({ minimum: 3, maximum: MAX_QUESTION_TOKENS, default: 24, description: 'longest question (symbols, <eos> excluded)' }),
   maxDepth: Type.Integer({ minimum: 0, maximum: MAX_DEPTH, default: 4, description: 'deepest parenthesis nesting in a question' }),
   maxAnswerDigits: Type.Integer({ minimum: 1, maximum: MAX_ANSWER_DIGITS, default: 10, description: 'longest answer (digits); questions whose value needs more are invalid' }),
+  maxOperators: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_QUESTION_TOKENS, description: 'most binary operators in a question (default: as many as fit); restricts the challenger to sizes where the majority vote is mostly right (docs/recipes.md#is-the-majority-right-benchmajority-2026-12-04)' })),
+  maxLiteralDigits: Type.Optional(Type.Integer({ minimum: 1, maximum: MASK_LITERAL_DIGITS, description: `longest literal in a question, in digits (default: ${MASK_LITERAL_DIGITS} under the grammar mask, any without it)` })),
   repetitionPenalty: Type.Number({ minimum: 0, maximum: 10, default: 1, description: 'weight of the near-duplicate share subtracted from the challenger reward' }),
   constrain: Type.Boolean({ default: true, description: 'grammar-mask decoding of questions and answers (format failures still score 0)' }),
   informativeMin: Type.Number({
@@ -51,10 +53,17 @@ export function checkQuestion(text: unknown, o: RZeroOptions): CheckedQuestion {
   const expr = parseExpr(text, { maxTokens: o.maxQuestionTokens, maxDepth: o.maxDepth });
   const operators = operatorCount(expr);
   if (operators === 0) throw new ArithError('no_operator', `${JSON.stringify(text)} is a bare number, not a question`);
+  if (o.maxOperators !== undefined && operators > o.maxOperators) throw new ArithError('too_many_operators', `${operators} operators (limit ${o.maxOperators})`);
+  if (o.maxLiteralDigits !== undefined && literalDigits(text) > o.maxLiteralDigits) throw new ArithError('literal_too_long', `a literal of ${literalDigits(text)} digits (limit ${o.maxLiteralDigits})`);
   const value = evaluate(expr);
   const digits = String(Math.abs(value)).length;
   if (digits > o.maxAnswerDigits) throw new ArithError('answer_too_long', `the value has ${digits} digits (limit ${o.maxAnswerDigits})`);
   return { canonical: printExpr(expr), value, operators };
+}
+
+/** Digits of the longest literal in a question's text. */
+function literalDigits(text: string): number {
+  return Math.max(0, ...(text.match(/[0-9]+/g) ?? []).map((d) => d.length));
 }
 
 /** Canonical references; a malformed list makes the task invalid ('bad_references'). */
