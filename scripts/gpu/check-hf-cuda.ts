@@ -1,7 +1,7 @@
 // The Hugging Face parity fixtures (packages/policy/test/fixtures/hf: Qwen2 with GQA and biases,
-// Llama with rope_theta 5e5, Qwen3 with q/k norms) through the CUDA EP: the forward graph's logits
-// against the float64 reference, next to the CPU EP's, and KV-cache generation on the GPU against
-// full scoring. Run on a GPU host after prepare-cuda-ep.sh (or gpu-carry's unpack):
+// Llama with rope_theta 5e5, Qwen3 with q/k norms, Arcee with a GELU MLP) through the CUDA EP: the
+// forward graph's logits against the float64 reference, next to the CPU EP's, and KV-cache
+// generation on the GPU against full scoring. Run on a GPU host after prepare-cuda-ep.sh (or gpu-carry's unpack):
 //   node --import tsx scripts/gpu/check-hf-cuda.ts
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -16,7 +16,7 @@ if (missing.length) {
 }
 const FIXTURES = 'packages/policy/test/fixtures/hf';
 let ok = true;
-for (const name of ['qwen2', 'llama', 'qwen3']) {
+for (const name of ['qwen2', 'llama', 'qwen3', 'arcee']) {
   const dir = join(FIXTURES, name);
   const m = await readHfModel(dir);
   const exp = JSON.parse(await readFile(join(dir, 'expected.json'), 'utf8')) as { ids: number[][]; logits: number[][][] };

@@ -6,10 +6,12 @@ Writes packages/policy/test/fixtures/hf/<name>/{config.json, model.safetensors, 
   qwen2  GQA (4 query heads, 2 key/value heads), q/k/v biases, tied embeddings, stored BF16
   llama  untied lm_head, F32, rope_theta 500000 (no rope_scaling)
   qwen3  q/k RMSNorms, head_dim 8 with hidden_size 16 (heads * head_dim != hidden), GQA, F16
+  arcee  Llama with a non-gated MLP down(gelu_tanh(up(x))) (spar's GELU model), MQA, tied, F32
 
 The reference forward pass is float64 numpy, written from the eager path of transformers'
-modeling_qwen2.py / modeling_llama.py / modeling_qwen3.py (RMSNorm, rotate_half RoPE, repeat_kv,
-softmax(QK^T / sqrt(head_dim) + causal mask), SwiGLU MLP). It runs on the weights exactly as
+modeling_qwen2.py / modeling_llama.py / modeling_qwen3.py / modeling_arcee.py (RMSNorm,
+rotate_half RoPE, repeat_kv, softmax(QK^T / sqrt(head_dim) + causal mask), SwiGLU MLP, or
+Arcee's up/down MLP with hidden_act gelu_pytorch_tanh). It runs on the weights exactly as
 stored (after BF16/F16 rounding), so the only difference left to the engine is its float32
 arithmetic. Needs Python 3 and numpy only. Deterministic: rerunning rewrites identical files.
 
@@ -100,8 +102,21 @@ def silu(x):
     return x / (1.0 + np.exp(-x))
 
 
+def gelu_tanh(x):
+    # torch.nn.functional.gelu(x, approximate='tanh'), transformers' 'gelu_pytorch_tanh'
+    return 0.5 * x * (1.0 + np.tanh(np.sqrt(2.0 / np.pi) * (x + 0.044715 * x ** 3)))
+
+
+def mlp(cfg, W, p, h):
+    if cfg['model_type'] == 'arcee':  # ArceeMLP (NemotronMLP): down_proj(act(up_proj(x)))
+        assert cfg['hidden_act'] == 'gelu_pytorch_tanh', cfg['hidden_act']
+        return linear(gelu_tanh(linear(h, W[p + 'mlp.up_proj.weight'])), W[p + 'mlp.down_proj.weight'])
+    assert cfg.get('hidden_act', 'silu') == 'silu', cfg['hidden_act']
+    return linear(silu(linear(h, W[p + 'mlp.gate_proj.weight'])) * linear(h, W[p + 'mlp.up_proj.weight']), W[p + 'mlp.down_proj.weight'])
+
+
 def reference_logits(cfg, W, ids):
-    """Eager forward of a Qwen2/Llama/Qwen3 causal LM in float64. ids: [B, T] -> logits [B, T, V]."""
+    """Eager forward of a Qwen2/Llama/Qwen3/Arcee causal LM in float64. ids: [B, T] -> logits [B, T, V]."""
     kind = cfg['model_type']
     H = cfg['num_attention_heads']
     KV = cfg['num_key_value_heads']
@@ -109,7 +124,8 @@ def reference_logits(cfg, W, ids):
     eps = cfg['rms_norm_eps']
     B, T = ids.shape
     x = W['model.embed_tokens.weight'][ids]  # [B, T, d]
-    cos, sin = rope_cos_sin(T, hd, cfg['rope_theta'])
+    theta = cfg['rope_theta'] if 'rope_theta' in cfg else cfg['rope_parameters']['rope_theta']
+    cos, sin = rope_cos_sin(T, hd, theta)
     mask = np.triu(np.full((T, T), -np.inf), k=1)
     for l in range(cfg['num_hidden_layers']):
         p = f'model.layers.{l}.'
@@ -134,8 +150,7 @@ def reference_logits(cfg, W, ids):
         x = residual + linear(o, W[p + 'self_attn.o_proj.weight'])
         residual = x
         h = rms_norm(x, W[p + 'post_attention_layernorm.weight'], eps)
-        mlp = linear(silu(linear(h, W[p + 'mlp.gate_proj.weight'])) * linear(h, W[p + 'mlp.up_proj.weight']), W[p + 'mlp.down_proj.weight'])
-        x = residual + mlp
+        x = residual + mlp(cfg, W, p, h)
     x = rms_norm(x, W['model.norm.weight'], eps)
     head = W['model.embed_tokens.weight'] if cfg['tie_word_embeddings'] else W['lm_head.weight']
     return linear(x, head)
@@ -166,7 +181,8 @@ def make_weights(cfg, rng):
             W[p + 'self_attn.q_norm.weight'] = 2.0 * norm(hd)
             W[p + 'self_attn.k_norm.weight'] = 2.0 * norm(hd)
         W[p + 'post_attention_layernorm.weight'] = norm(d)
-        W[p + 'mlp.gate_proj.weight'] = mat(F, d)
+        if kind != 'arcee':
+            W[p + 'mlp.gate_proj.weight'] = mat(F, d)
         W[p + 'mlp.up_proj.weight'] = mat(F, d)
         W[p + 'mlp.down_proj.weight'] = mat(d, F)
     W['model.norm.weight'] = norm(d)
@@ -197,6 +213,13 @@ FIXTURES = {
         'num_attention_heads': 4, 'num_key_value_heads': 2, 'head_dim': 8, 'max_position_embeddings': 64,
         'rms_norm_eps': 1e-6, 'rope_theta': 1000000.0, 'rope_scaling': None, 'tie_word_embeddings': False,
         'attention_bias': False, 'use_sliding_window': False, 'torch_dtype': 'float16', 'bos_token_id': 1, 'eos_token_id': 2,
+    }),
+    'arcee': ('F32', 14, {
+        'architectures': ['ArceeForCausalLM'], 'model_type': 'arcee', 'hidden_act': 'gelu_pytorch_tanh',
+        'vocab_size': 24, 'hidden_size': 16, 'intermediate_size': 40, 'num_hidden_layers': 2,
+        'num_attention_heads': 2, 'num_key_value_heads': 1, 'head_dim': 8, 'max_position_embeddings': 64,
+        'rms_norm_eps': 1e-5, 'rope_theta': 10000.0, 'rope_scaling': None, 'tie_word_embeddings': True,
+        'attention_bias': False, 'mlp_bias': False, 'torch_dtype': 'float32', 'bos_token_id': 1, 'eos_token_id': 2,
     }),
 }
 

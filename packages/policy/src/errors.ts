@@ -123,3 +123,16 @@ export class UnsupportedModelError extends PolicyError {
     this.feature = feature;
   }
 }
+
+/**
+ * A spar model that no supported Hugging Face model type computes exactly (learned positions, a
+ * GELU MLP with attention biases, ...), or an export option that contradicts the model; `feature`
+ * names it. Nothing is written. Not retryable: export another model or choose other options.
+ */
+export class HfExportError extends PolicyError {
+  readonly feature: string;
+  constructor(feature: string, message: string) {
+    super('HF_EXPORT_UNSUPPORTED', message);
+    this.feature = feature;
+  }
+}

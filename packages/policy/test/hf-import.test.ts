@@ -6,18 +6,14 @@ import { fileURLToPath } from 'node:url';
 import { after, test } from 'node:test';
 import { decodeSafetensors, encodeSafetensors, type CheckpointTensor } from '../src/checkpoint/safetensors.ts';
 import { HfWeightsError, UnsupportedModelError } from '../src/errors.ts';
-import { Graph, serialize } from '../src/graph/index.ts';
-import { bf16ToF32, f16ToF32, loadHfPolicy, readHfModel, type HfModel } from '../src/hf/index.ts';
+import { bf16ToF32, f16ToF32, loadHfPolicy, readHfModel } from '../src/hf/index.ts';
 import { headDim, kvHeads } from '../src/model/config.ts';
-import { paramSpecs } from '../src/model/params.ts';
-import { declareParams, forward } from '../src/model/transformer.ts';
 import type { Policy } from '../src/policy.ts';
-import { createSession, runSession } from '../src/runtime/session.ts';
-import type { TensorData } from '../src/graph/types.ts';
+import { engineLogits } from './engine-logits.ts';
 import { cachedVsScored } from './kv-consistency.ts';
 
 const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), 'fixtures', 'hf');
-const NAMES = ['qwen2', 'llama', 'qwen3'] as const;
+const NAMES = ['qwen2', 'llama', 'qwen3', 'arcee'] as const;
 interface Expected { dtype: string; ids: number[][]; logits: number[][][] }
 const expected = async (name: string) => JSON.parse(await readFile(join(FIXTURES, name, 'expected.json'), 'utf8')) as Expected;
 
@@ -34,21 +30,6 @@ async function policyOf(dir: string): Promise<Policy> {
   return policy;
 }
 
-/** The engine's float32 logits [B·T·V] for `ids`, from a forward graph in a real ORT session. */
-async function engineLogits(m: HfModel, ids: number[][]): Promise<Float32Array> {
-  const c = m.config;
-  const [B, T] = [ids.length, ids[0]!.length];
-  const g = new Graph('float32');
-  const p = declareParams(g, c);
-  g.output(forward(g, c, p, g.input('ids', 'int64', [B, T])).logits, 'logits');
-  const session = await createSession(serialize(g), { threads: 1 });
-  const feeds: Record<string, TensorData> = { ids: { dtype: 'int64', shape: [B, T], data: BigInt64Array.from(ids.flat().map(BigInt)) } };
-  for (const s of paramSpecs(c)) feeds[s.name] = { dtype: 'float32', shape: s.shape, data: m.params[s.name]! };
-  const out = await runSession(session, feeds);
-  await session.release();
-  return out.logits!.data as Float32Array;
-}
-
 const measured: Record<string, number> = {};
 after(() => { console.log(`hf parity, max |engine − reference| / max |reference|: ${JSON.stringify(measured)}`); });
 
@@ -56,7 +37,7 @@ for (const name of NAMES) {
   test(`${name}: imported logits match the float64 Hugging Face reference`, async () => {
     const m = await readHfModel(join(FIXTURES, name));
     const exp = await expected(name);
-    const got = await engineLogits(m, exp.ids);
+    const got = await engineLogits(m.config, m.params, exp.ids);
     const want = exp.logits.flat(2);
     assert.equal(got.length, want.length);
     const scale = Math.max(...want.map(Math.abs));
@@ -68,13 +49,15 @@ for (const name of NAMES) {
 }
 
 test('imported configs: GQA, head width, rope base, biases, norms and tying come from config.json', async () => {
-  const [q2, ll, q3] = await Promise.all(NAMES.map((n) => readHfModel(join(FIXTURES, n))));
+  const [q2, ll, q3, ar] = await Promise.all(NAMES.map((n) => readHfModel(join(FIXTURES, n))));
   assert.equal(q2!.modelType, 'qwen2');
   assert.deepEqual([kvHeads(q2!.config), headDim(q2!.config), q2!.config.ropeTheta, q2!.config.attnBias, q2!.config.qkNorm, q2!.config.tieEmbeddings], [2, 8, 1e6, true, false, true]);
   assert.equal('head' in q2!.params, false, 'a tied model has no head parameter');
   assert.deepEqual([kvHeads(ll!.config), headDim(ll!.config), ll!.config.ropeTheta, ll!.config.attnBias, ll!.config.tieEmbeddings, ll!.config.normEps], [4, 4, 5e5, false, false, 1e-5]);
   assert.deepEqual([q3!.config.dModel, q3!.config.heads, headDim(q3!.config), kvHeads(q3!.config), q3!.config.qkNorm], [16, 4, 8, 2, true]);
   assert.equal(q3!.config.context, 64, 'context defaults to max_position_embeddings');
+  // Arcee: Llama with a non-gated MLP; gelu_pytorch_tanh is spar's GELU, its up_proj spar's w1.
+  assert.deepEqual([ar!.modelType, ar!.config.activation, kvHeads(ar!.config), ar!.config.tieEmbeddings, 'layer0.w3' in ar!.params], ['arcee', 'gelu', 1, true, false]);
   assert.equal((await readHfModel(join(FIXTURES, 'qwen3'), { context: 16 })).config.context, 16);
 });
 
@@ -174,6 +157,10 @@ test('unsupported models are refused naming the feature', async () => {
   }
   // rope_scaling of the default type is plain RoPE.
   await readHfModel(await edited('llama', () => {}, (c) => { c.rope_scaling = { rope_type: 'default' }; }));
+  // Arcee's non-gated MLP is imported with GELU-tanh only (its default, relu2, and silu are refused).
+  for (const [cfg, feature] of [[(c: Record<string, unknown>) => { c.hidden_act = 'silu'; }, 'hidden_act silu'], [(c: Record<string, unknown>) => { delete c.hidden_act; }, 'hidden_act relu2']] as const) {
+    await assert.rejects(readHfModel(await edited('arcee', () => {}, cfg)), (e: unknown) => e instanceof UnsupportedModelError && e.feature === feature && /arcee's non-gated MLP/.test(e.message), feature);
+  }
 });
 
 test('a sharded checkpoint (model.safetensors.index.json) imports the same weights; a broken index is reported', async () => {

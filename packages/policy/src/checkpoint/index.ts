@@ -4,7 +4,7 @@ export {
 } from './safetensors.ts';
 export {
   canonicalJson, checkpointDir, contentHash, discardCheckpointsAbove, latestCheckpoint, listCheckpoints, loadCheckpoint, pruneCheckpoints,
-  requireTensor, saveCheckpoint, CHECKPOINT_FORMAT, MANIFEST_FILE, METADATA_KEY, MODEL_FILE,
+  requireTensor, saveCheckpoint, writeFolderAtomic, CHECKPOINT_FORMAT, MANIFEST_FILE, METADATA_KEY, MODEL_FILE,
   type CheckpointContent, type CheckpointManifest, type CheckpointRef, type JsonObject, type JsonValue,
   type LoadedCheckpoint, type SavedCheckpoint,
 } from './store.ts';

@@ -149,20 +149,32 @@ export async function saveCheckpoint(dir: string, content: CheckpointContent): P
   const manifest: CheckpointManifest = { format: CHECKPOINT_FORMAT, sha256, bytes: bytes.length, metadata, tensors };
 
   const target = resolve(dir);
-  const parent = dirname(target);
   if (await exists(join(target, MANIFEST_FILE))) throw new CheckpointError(`checkpoint ${target} already exists`);
+  await writeFolderAtomic(target, { [MODEL_FILE]: bytes, [MANIFEST_FILE]: `${JSON.stringify(manifest, null, 2)}\n` }, 'checkpoint');
+  return { dir: target, sha256, bytes: bytes.length };
+}
+
+/**
+ * Write `files` (name → content) as the folder `dir`, all or nothing: into a hidden sibling
+ * `.<name>.tmp-*` (each file fsynced, then the folder), renamed onto `dir`, then the parent
+ * fsynced. `dir` must not exist or be an empty folder; otherwise a CheckpointError names it (as a
+ * `what`) and nothing is left behind. A crash leaves the whole folder or none (plus at worst the
+ * temp folder, which listings ignore).
+ */
+export async function writeFolderAtomic(dir: string, files: Readonly<Record<string, Uint8Array | string>>, what: string): Promise<void> {
+  const target = resolve(dir);
+  const parent = dirname(target);
   await mkdir(parent, { recursive: true });
   const temp = join(parent, `.${basename(target)}.tmp-${tempSuffix()}`);
   try {
     await mkdir(temp);
-    await writeDurable(join(temp, MODEL_FILE), bytes);
-    await writeDurable(join(temp, MANIFEST_FILE), `${JSON.stringify(manifest, null, 2)}\n`);
+    for (const [name, data] of Object.entries(files)) await writeDurable(join(temp, name), data);
     await syncDir(temp);
     try {
       await rename(temp, target);
     } catch (e) {
       if (['ENOTEMPTY', 'EEXIST', 'ENOTDIR', 'EISDIR'].includes(errno(e) ?? '')) {
-        throw new CheckpointError(`cannot save checkpoint: ${target} already exists and is not an empty folder`);
+        throw new CheckpointError(`cannot save ${what}: ${target} already exists and is not an empty folder`);
       }
       throw e;
     }
@@ -171,7 +183,6 @@ export async function saveCheckpoint(dir: string, content: CheckpointContent): P
     throw e;
   }
   await syncDir(parent);
-  return { dir: target, sha256, bytes: bytes.length };
 }
 
 async function exists(path: string): Promise<boolean> {

@@ -1,7 +1,8 @@
 /**
  * Widening the float types Hugging Face checkpoints ship in to float32, the engine's type. Every
  * conversion here is exact: BF16 is the top half of a float32, and every F16 value (subnormals,
- * ±Inf and NaN payloads included) is representable in float32.
+ * ±Inf and NaN payloads included) is representable in float32. The one narrowing, float32 → BF16
+ * for an export, rounds as PyTorch does.
  */
 import type { CheckpointTensor } from '../checkpoint/safetensors.ts';
 
@@ -10,6 +11,20 @@ export function bf16ToF32(bits: Uint16Array): Float32Array {
   const out = new Uint32Array(bits.length);
   for (let i = 0; i < bits.length; i++) out[i] = bits[i]! << 16;
   return new Float32Array(out.buffer);
+}
+
+/**
+ * float32 → BF16 bit patterns, rounded to nearest, ties to even, as PyTorch's `.to(torch.bfloat16)`
+ * (c10::BFloat16): values beyond the largest BF16 become ±Inf, and every NaN becomes 0x7FC0.
+ */
+export function f32ToBf16(values: Float32Array): Uint16Array {
+  const bits = new Uint32Array(values.buffer, values.byteOffset, values.length);
+  const out = new Uint16Array(values.length);
+  for (let i = 0; i < bits.length; i++) {
+    const b = bits[i]!;
+    out[i] = (b & 0x7fffffff) > 0x7f800000 ? 0x7fc0 : (b + 0x7fff + ((b >>> 16) & 1)) >>> 16; // below 2^32 for every non-NaN b
+  }
+  return out;
 }
 
 /** IEEE half bit patterns → float32 (exact). */

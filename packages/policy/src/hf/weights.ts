@@ -1,16 +1,17 @@
 /**
- * Hugging Face tensor names and layouts → spar parameters. HF's nn.Linear stores its weight
- * [out, in] and computes x·Wᵀ; spar stores [in, out] and computes x·W, so every projection (and
- * an untied lm_head) is transposed. Norm weights, biases and the embedding keep their layout.
+ * Hugging Face tensor names and layouts ↔ spar parameters, both ways from one table (`hfSlots`).
+ * HF's nn.Linear stores its weight [out, in] and computes x·Wᵀ; spar stores [in, out] and computes
+ * x·W, so every projection (and an untied lm_head) is transposed. Norm weights, biases and the
+ * embedding keep their layout.
  *
- * The check is strict and complete: every missing, unexpected, mis-shaped or non-float tensor is
- * collected and reported in one HfWeightsError.
+ * The import check is strict and complete: every missing, unexpected, mis-shaped or non-float
+ * tensor is collected and reported in one HfWeightsError.
  */
 import type { CheckpointTensor } from '../checkpoint/safetensors.ts';
 import { HfWeightsError, type TensorIssue } from '../errors.ts';
 import type { ModelConfig } from '../model/config.ts';
 import { paramSpecs } from '../model/params.ts';
-import { toFloat32 } from './dtype.ts';
+import { f32ToBf16, toFloat32 } from './dtype.ts';
 
 interface Slot {
   readonly param: string;
@@ -36,6 +37,10 @@ const LAYER_NAMES: Readonly<Record<string, [hf: string, transpose: boolean]>> = 
   w3: ['mlp.up_proj.weight', true],
   w2: ['mlp.down_proj.weight', true],
 };
+/** A non-gated (GELU) MLP has no gate: its input projection is up_proj (Arcee's MLP). */
+const NON_GATED_NAMES: Readonly<Record<string, [hf: string, transpose: boolean]>> = {
+  w1: ['mlp.up_proj.weight', true],
+};
 const TOP_NAMES: Readonly<Record<string, [hf: string, transpose: boolean]>> = {
   embed: ['model.embed_tokens.weight', false],
   finalNorm: ['model.norm.weight', false],
@@ -49,7 +54,7 @@ const IGNORED = /(^|\.)rotary_emb\.inv_freq$/;
 export function hfSlots(c: ModelConfig): Slot[] {
   return paramSpecs(c).map((p) => {
     const m = /^layer(\d+)\.(.+)$/.exec(p.name);
-    const entry = m ? LAYER_NAMES[m[2]!] : TOP_NAMES[p.name];
+    const entry = m ? ((c.activation === 'gelu' ? NON_GATED_NAMES[m[2]!] : undefined) ?? LAYER_NAMES[m[2]!]) : TOP_NAMES[p.name];
     if (!entry) throw new Error(`no Hugging Face name for parameter ${p.name}`);
     const [hf, transpose] = entry;
     return {
@@ -112,4 +117,20 @@ export function paramsFromHf(
   }
   if (issues.length) throw new HfWeightsError(where, issues);
   return params;
+}
+
+/**
+ * HF-named tensors in HF's layout from spar parameters (float32, spar layout): the inverse of
+ * paramsFromHf, as float32 (bit for bit) or BF16 (rounded as PyTorch rounds). A tied model has no
+ * lm_head.weight, as transformers saves it. `params` must hold every parameter of `c`.
+ */
+export function paramsToHf(c: ModelConfig, params: Readonly<Record<string, Float32Array>>, dtype: 'float32' | 'bfloat16'): Record<string, CheckpointTensor> {
+  const out: Record<string, CheckpointTensor> = {};
+  for (const s of hfSlots(c)) {
+    const p = params[s.param]!;
+    // spar's [in, out] is HF's shape reversed.
+    const values = s.transpose ? transpose2d(p, s.shape[1]!, s.shape[0]!) : p;
+    out[s.hf] = dtype === 'bfloat16' ? { dtype, shape: s.shape, data: f32ToBf16(values) } : { dtype, shape: s.shape, data: values };
+  }
+  return out;
 }
