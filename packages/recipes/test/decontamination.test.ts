@@ -134,10 +134,15 @@ test('r-zero: 100,000 warm-start examples and 100,000 challenger-style questions
   const vocab = vocabularyFor(recipe, config);
   const held = arithHeldOutSet(config.eval.seed, config.eval.episodes);
   const oracle = new Set(held.map((q) => key(solverPrompt(vocab, q.question))));
+  const heldQuestions = new Set(held.map((q) => q.question));
   const c = counter();
   const stream = recipe.warmStartExamples!(config, vocab, 4, c.cb);
   for (let n = 0; n < N; n += 5000) {
-    for (const ex of stream(5000)) assert.ok(!oracle.has(key(ex.tokens.slice(0, ex.mask.indexOf(1)))), 'a held-out question became an example');
+    for (const ex of stream(5000)) {
+      assert.ok(!oracle.has(key(ex.tokens.slice(0, ex.mask.indexOf(1)))), 'a held-out question became an example');
+      // A challenger example's target is a question: never a held-out one either.
+      if (ex.mask.indexOf(1) === 2) assert.ok(!heldQuestions.has(vocab.decode(ex.tokens.slice(2, -1))), 'a held-out question became a challenger example');
+    }
   }
   assert.ok((c.by.warm_start ?? 0) > 0, 'the warm start left nothing out');
   // Proposals: generator questions (colliding with the held-out ones at the same rate as the

@@ -4,7 +4,7 @@ import { parseExperiment, ValidationError, type ExperimentConfig } from '@spar/c
 import { EOS_ID } from '@spar/policy/schema';
 import { builtinRecipes, vocabularyFor } from '../src/index.ts';
 import { heldOutSet as arithHeldOut, randomExpression, EVAL_DIFFICULTIES } from '../src/arith/generator.ts';
-import { solverPrompt } from '../src/arith/task.ts';
+import { challengerPrompt, checkQuestion, solverPrompt } from '../src/arith/task.ts';
 import { createRng, DIFFICULTIES, generateTask, heldOutSet as dslHeldOut, taskKey } from '../src/dsl/index.ts';
 import { solverPromptIds } from '../src/azr/tasks.ts';
 import { seededRng } from '../src/games/index.ts';
@@ -21,16 +21,32 @@ test('r-zero warm-start examples: solver prompt + exact answer + <eos>, loss on 
   const heldOut = arithHeldOut(7, 400);
   const heldPrompts = new Set(heldOut.map((q) => key(solverPrompt(vocab, q.question))));
   const examples = recipe.warmStartExamples!(config, vocab, 11)(3000);
+  const challenge = key(challengerPrompt(vocab));
+  let questions = 0;
   for (const ex of examples) {
     assert.equal(ex.tokens.length, ex.mask.length);
     const p = ex.mask.indexOf(1);
     assert.ok(p > 0 && ex.mask.slice(p).every((m) => m === 1), 'mask: 0 on the prompt, 1 on the answer');
     assert.equal(ex.tokens.at(-1), EOS_ID);
+    if (key(ex.tokens.slice(0, p)) === challenge) {
+      // The challenger's prompt: a valid question, never a held-out one.
+      const q = vocab.decode(ex.tokens.slice(p, -1));
+      assert.ok(!heldOut.some((h) => h.question === q), `held-out question ${q} became a challenger example`);
+      assert.equal(checkQuestion(q, config.options).canonical, q);
+      questions++;
+      continue;
+    }
     assert.ok(!heldPrompts.has(key(ex.tokens.slice(0, p))), 'a held-out question became an example');
     const question = vocab.decode(ex.tokens.slice(2, p - 1));
     const answer = vocab.decode(ex.tokens.slice(p, -1));
     assert.equal(String(Function(`return (${question})`)()), answer, `${question} = ${answer}`);
   }
+  // One in eight teaches the challenger's prompt (3000 × 1/8 = 375 ± 3σ).
+  assert.ok(questions > 320 && questions < 430, `${questions} challenger examples of 3000`);
+  // With maxOperators 1 the challenger's examples have one operator.
+  const one = parse({ name: 'w', recipe: 'r-zero', options: { maxOperators: 1 } }) as ExperimentConfig<any>;
+  const qs = recipe.warmStartExamples!(one, vocab, 3)(800).filter((ex) => key(ex.tokens.slice(0, 2)) === challenge);
+  assert.ok(qs.length > 50 && qs.every((ex) => checkQuestion(vocab.decode(ex.tokens.slice(2, -1)), one.options).operators === 1));
   // Positive control: the same generator, unfiltered, does hit held-out questions, so the
   // filter above is what kept them out.
   const rng = seededRng(11);

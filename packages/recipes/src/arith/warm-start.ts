@@ -5,14 +5,22 @@ import type { WarmStartStream } from '../recipe.ts';
 import type { OnExcluded } from '../held-out.ts';
 import { EVAL_DIFFICULTIES, randomExpression } from './generator.ts';
 import { arithHeldOutQuestions } from './held-out.ts';
-import { answerBudget, questionBudget, solverPrompt, type RZeroOptions } from './task.ts';
+import { ArithError } from './errors.ts';
+import { answerBudget, challengerPrompt, checkQuestion, questionBudget, solverPrompt, type RZeroOptions } from './task.ts';
 
 const MAX_DRAWS = 1000;
 const DEFAULT_CONTEXT = 64;
+/** Share of warm-start examples that teach the challenger's prompt (the rest teach the solver's). */
+export const CHALLENGER_SHARE = 1 / 8;
 
 /**
  * Warm-start examples of r-zero: generated arithmetic questions (1..4 operators, as the held-out
- * suite) with their exact answers, as the solver sees them: <bos> <q> question <a> answer <eos>.
+ * suite) with their exact answers, as the solver sees them: <bos> <q> question <a> answer <eos>;
+ * and, one in CHALLENGER_SHARE, a question as the challenger writes it: <bos> <challenge>
+ * question <eos> (within the challenger's limits: maxOperators, maxLiteralDigits, maxDepth,
+ * the question budget). R-Zero's base model can already write questions; without these the
+ * challenger's prompt is one the policy has never seen, and its first questions are a handful of
+ * repeats that the proposer's dedupe throws away.
  * Questions of the held-out set (heldOutSet of eval.seed, eval.episodes; each one skipped is
  * reported as a 'warm_start' exclusion) and questions or answers beyond the budgets are skipped.
  */
@@ -21,10 +29,16 @@ export function arithWarmStart(config: ExperimentConfig<RZeroOptions>, vocab: Vo
   const context = config.policy.context ?? DEFAULT_CONTEXT;
   const heldOut = arithHeldOutQuestions(config);
   const rng = seededRng(seed >>> 0);
-  return (count) => Array.from({ length: count }, () => {
-    for (let draw = 0; draw < MAX_DRAWS; draw++) {
-      const q = randomExpression(rng, EVAL_DIFFICULTIES[Math.floor(rng() * EVAL_DIFFICULTIES.length)]!);
-      if (heldOut.has(q.question)) { excluded?.('warm_start', 1); continue; }
+  const draw = (difficulties: readonly number[]) => {
+    const q = randomExpression(rng, difficulties[Math.floor(rng() * difficulties.length)]!);
+    if (!heldOut.has(q.question)) return q;
+    excluded?.('warm_start', 1);
+    return undefined;
+  };
+  const solver = () => {
+    for (let d = 0; d < MAX_DRAWS; d++) {
+      const q = draw(EVAL_DIFFICULTIES);
+      if (!q) continue;
       const qTokens = vocab.encode(q.question, { strict: true });
       if (qTokens.length > questionBudget(o, context)) continue;
       const prompt = solverPrompt(vocab, q.question);
@@ -34,5 +48,25 @@ export function arithWarmStart(config: ExperimentConfig<RZeroOptions>, vocab: Vo
       return { tokens: [...prompt, ...full], mask: [...prompt.map(() => 0), ...full.map(() => 1)] };
     }
     throw new Error(`warm start: no arithmetic question within the budgets in ${MAX_DRAWS} draws`);
-  });
+  };
+  const challengeSizes = EVAL_DIFFICULTIES.filter((d) => d <= (o.maxOperators ?? Infinity));
+  const challenger = () => {
+    for (let d = 0; d < MAX_DRAWS; d++) {
+      const q = draw(challengeSizes);
+      if (!q) continue;
+      const tokens = vocab.encode(q.question, { strict: true });
+      if (tokens.length > questionBudget(o, context)) continue;
+      try {
+        checkQuestion(q.question, o);
+      } catch (err) {
+        if (err instanceof ArithError) continue;
+        throw err;
+      }
+      const prompt = challengerPrompt(vocab);
+      const full = [...tokens, EOS_ID];
+      return { tokens: [...prompt, ...full], mask: [...prompt.map(() => 0), ...full.map(() => 1)] };
+    }
+    throw new Error(`warm start: no question within the challenger's limits in ${MAX_DRAWS} draws`);
+  };
+  return (count) => Array.from({ length: count }, () => (rng() < CHALLENGER_SHARE ? challenger() : solver()));
 }
