@@ -158,6 +158,13 @@ describe('grammar masks', () => {
     assert.throws(() => checkQuestion('1+2+3+4', limited), /too_many_operators/);
     assert.throws(() => checkQuestion('123+4', limited), /literal_too_long/);
     assert.equal(checkQuestion('123+4+5', o).operators, 2, 'no limits by default');
+    // operators: the mask offers only those, validation refuses the others.
+    for (let k = 0; k < 500; k++) {
+      const { text } = walk(questionState({ maxTokens: 12, maxDepth: 1, operators: ['+', '-'] }), rng);
+      assert.ok(!text.includes('*'), text);
+    }
+    assert.throws(() => checkQuestion('3*4', { ...o, operators: ['+', '-'] }), /operator_not_allowed/);
+    assert.equal(checkQuestion('3-4', { ...o, operators: ['+', '-'] }).operators, 1);
   });
 
   test('every answer walk is a canonical integer within maxDigits', () => {

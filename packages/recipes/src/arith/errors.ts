@@ -6,7 +6,7 @@ import { SparError } from '@spar/core';
  * rejected rollout group.
  */
 export type ArithErrorCode =
-  | 'too_long' | 'too_deep' | 'syntax' | 'bad_literal' | 'out_of_bounds' | 'no_operator' | 'answer_too_long' | 'too_many_operators' | 'literal_too_long'
+  | 'too_long' | 'too_deep' | 'syntax' | 'bad_literal' | 'out_of_bounds' | 'no_operator' | 'answer_too_long' | 'too_many_operators' | 'literal_too_long' | 'operator_not_allowed'
   | 'bad_task' | 'bad_references';
 
 /** A question (or task) is not a valid r-zero question; `reason` is `${code}: ${detail}`. */

@@ -32,6 +32,7 @@ interface QPart {
   readonly maxDepth: number;
   readonly maxOps: number;
   readonly literalDigits: number;
+  readonly operators: readonly string[];
 }
 
 interface APart {
@@ -58,7 +59,7 @@ function candidates(p: QPart | APart): readonly string[] {
   }
   if (p.mode === 'operand') return p.depth < p.maxDepth ? [LPAREN, ...DIGITS] : DIGITS;
   const out: string[] = p.mode === 'literal' && !p.lead0 && p.digits < p.literalDigits ? [...DIGITS] : [];
-  if (p.ops < p.maxOps) out.push(...OPERATORS);
+  if (p.ops < p.maxOps) out.push(...p.operators);
   if (p.depth > 0) out.push(RPAREN);
   return out;
 }
@@ -112,6 +113,8 @@ export interface QuestionGrammarOptions {
   readonly maxOperators?: number;
   /** Longest literal (default and at most MASK_LITERAL_DIGITS). */
   readonly maxLiteralDigits?: number;
+  /** The binary operators a question may use (default all of OPERATORS). */
+  readonly operators?: readonly string[];
 }
 
 /** A question: at least one operator (at most maxOperators), parentheses nested ≤ maxDepth, ≤ maxTokens symbols. */
@@ -119,7 +122,8 @@ export function questionState(o: QuestionGrammarOptions = {}): GrammarState {
   const maxDepth = Math.min(o.maxDepth ?? MAX_DEPTH, MAX_DEPTH);
   const maxOps = Math.max(1, o.maxOperators ?? MAX_QUESTION_TOKENS);
   const literalDigits = Math.max(1, Math.min(o.maxLiteralDigits ?? MASK_LITERAL_DIGITS, MASK_LITERAL_DIGITS));
-  const part: QPart = { t: 'q', mode: 'operand', depth: 0, digits: 0, lead0: false, ops: 0, maxDepth, maxOps, literalDigits };
+  const operators = OPERATORS.filter((op) => !o.operators || o.operators.includes(op));
+  const part: QPart = { t: 'q', mode: 'operand', depth: 0, digits: 0, lead0: false, ops: 0, maxDepth, maxOps, literalDigits, operators };
   return initial(part, Math.min(o.maxTokens ?? MAX_QUESTION_TOKENS, MAX_QUESTION_TOKENS));
 }
 

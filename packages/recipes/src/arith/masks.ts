@@ -11,7 +11,7 @@ export const DEFAULT_CONTEXT = 64;
 
 export function questionMask(vocab: Vocabulary, o: RZeroOptions, context: number): LogitMask | undefined {
   const budget = questionBudget(o, context);
-  return o.constrain ? grammarMask(vocab, () => questionState({ maxTokens: budget, maxDepth: o.maxDepth, maxOperators: o.maxOperators, maxLiteralDigits: o.maxLiteralDigits })) : undefined;
+  return o.constrain ? grammarMask(vocab, () => questionState({ maxTokens: budget, maxDepth: o.maxDepth, maxOperators: o.maxOperators, maxLiteralDigits: o.maxLiteralDigits, operators: o.operators })) : undefined;
 }
 
 export function answerMask(vocab: Vocabulary, o: RZeroOptions, context: number, promptLength: number): LogitMask | undefined {

@@ -14,7 +14,7 @@ import type { Validity } from '@spar/core';
 import { BOS_ID, type Vocabulary } from '@spar/policy/schema';
 import { ArithError } from './errors.ts';
 import { evaluate, operatorCount, parseExpr, printExpr } from './expr.ts';
-import { MARK, MASK_LITERAL_DIGITS, MAX_ANSWER_DIGITS, MAX_DEPTH, MAX_QUESTION_TOKENS, MAX_REFERENCES } from './symbols.ts';
+import { MARK, MASK_LITERAL_DIGITS, OPERATORS, MAX_ANSWER_DIGITS, MAX_DEPTH, MAX_QUESTION_TOKENS, MAX_REFERENCES } from './symbols.ts';
 
 export const RZeroOptionsSchema = Type.Object({
   maxQuestionTokens: Type.Integer({ minimum: 3, maximum: MAX_QUESTION_TOKENS, default: 24, description: 'longest question (symbols, <eos> excluded)' }),
@@ -22,6 +22,7 @@ export const RZeroOptionsSchema = Type.Object({
   maxAnswerDigits: Type.Integer({ minimum: 1, maximum: MAX_ANSWER_DIGITS, default: 10, description: 'longest answer (digits); questions whose value needs more are invalid' }),
   maxOperators: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_QUESTION_TOKENS, description: 'most binary operators in a question (default: as many as fit); restricts the challenger to sizes where the majority vote is mostly right (docs/recipes.md#is-the-majority-right-benchmajority-2026-12-04)' })),
   maxLiteralDigits: Type.Optional(Type.Integer({ minimum: 1, maximum: MASK_LITERAL_DIGITS, description: `longest literal in a question, in digits (default: ${MASK_LITERAL_DIGITS} under the grammar mask, any without it)` })),
+  operators: Type.Optional(Type.Array(Type.Union(OPERATORS.map((op) => Type.Literal(op))), { minItems: 1, maxItems: 3, uniqueItems: true, description: 'the binary operators a question may use (default all: + - *)' })),
   repetitionPenalty: Type.Number({ minimum: 0, maximum: 10, default: 1, description: 'weight of the near-duplicate share subtracted from the challenger reward' }),
   constrain: Type.Boolean({ default: true, description: 'grammar-mask decoding of questions and answers (format failures still score 0)' }),
   informativeMin: Type.Number({
@@ -54,6 +55,8 @@ export function checkQuestion(text: unknown, o: RZeroOptions): CheckedQuestion {
   const operators = operatorCount(expr);
   if (operators === 0) throw new ArithError('no_operator', `${JSON.stringify(text)} is a bare number, not a question`);
   if (o.maxOperators !== undefined && operators > o.maxOperators) throw new ArithError('too_many_operators', `${operators} operators (limit ${o.maxOperators})`);
+  const banned = o.operators && [...text].find((c) => (OPERATORS as readonly string[]).includes(c) && !o.operators!.includes(c as never));
+  if (banned) throw new ArithError('operator_not_allowed', `'${banned}' is not among the allowed operators (${o.operators!.join(' ')})`);
   if (o.maxLiteralDigits !== undefined && literalDigits(text) > o.maxLiteralDigits) throw new ArithError('literal_too_long', `a literal of ${literalDigits(text)} digits (limit ${o.maxLiteralDigits})`);
   const value = evaluate(expr);
   const digits = String(Math.abs(value)).length;
