@@ -290,6 +290,7 @@ describe('judge', () => {
       assert.equal(j.trajectories.filter((t) => t.segment === 'solver').length, kept ? 10 : 0, `p̂ = ${right}/10`);
       assert.equal(j.trajectories.filter((t) => t.segment === 'challenger').length, 1, 'the challenger learns from every question');
       assert.equal(j.stats!.pseudoLabelAccuracy, 1, 'stats are measured on filtered groups too');
+      assert.equal(j.stats!.trainedLabelAccuracy, kept ? 1 : undefined, 'the trained questions\' label accuracy: only where the solver trains');
     }
     // [0, 1] keeps everything; [0.5, 0.5] only an exact split.
     assert.equal(rZero.judge({ question: q, references: [] }, group(10), undefined, { ...o, informativeMin: 0, informativeMax: 1 }, vocab, config).trajectories.length, 10);

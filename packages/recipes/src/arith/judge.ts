@@ -26,7 +26,8 @@
  *  - Challenger reward = uncertainty 1 − 2|p̂ − ½| minus repetitionPenalty × near-duplicate share
  *    of its question among the task's references (similarity.ts).
  *  - The true answer is recomputed here and only reported in stats: pseudoLabelAccuracy (0/1),
- *    trueAccuracy (fraction of the G answers equal to it), i.e. the label noise R-Zero measures.
+ *    trainedLabelAccuracy (the same, only on groups the solver trains on), trueAccuracy (fraction
+ *    of the trained answers equal to it), i.e. the label noise R-Zero measures.
  *
  * GRPO groups: solver trajectories are grouped by the canonical question; the challenger's by
  * CHALLENGER_GROUP (all challenger samples share one prompt, so the learner compares them with
@@ -177,6 +178,8 @@ export function judgeArith(task: unknown, rollouts: readonly unknown[], proposal
       uncertainty,
       repetition: rep.fraction,
       informative: informative ? 1 : 0,
+      // The label's accuracy on the questions the solver trains on (absent on filtered groups, so a window's mean is over trained questions only).
+      ...(informative ? { trainedLabelAccuracy: vote.label === truth ? 1 : 0 } : {}),
     },
   };
 }
