@@ -137,6 +137,17 @@ test('deploy/compose.tls.yml: every gRPC service (and only those) gets the three
   assert.ok(!spawnSync('git', ['check-ignore', '-q', 'deploy/tls/certs/spar.key'], { cwd: ROOT }).status, 'generated keys are git-ignored');
 });
 
+test('deploy/compose.hf.yml: every service that reads an experiment sees the model folders read-only at /models; the controller admits a pretrained size', () => {
+  const base = YAML.parse(read('docker-compose.yml'), { merge: true }) as { services: Record<string, { command?: string[] }> };
+  const hf = YAML.parse(read('deploy/compose.hf.yml'), { merge: true }) as { services: Record<string, { volumes?: string[]; environment?: Record<string, string> }> };
+  const readers = Object.entries(base.services).filter(([, s]) => /services\/(controller|proposer|solver|judge|learner)\//.test(s.command?.join(' ') ?? '')).map(([n]) => n).sort();
+  assert.deepEqual(Object.keys(hf.services).sort(), readers, 'exactly the services that open an experiment\'s model folder');
+  for (const [name, s] of Object.entries(hf.services)) {
+    assert.deepEqual(s.volumes, ['${SPAR_HF_MODELS:?set SPAR_HF_MODELS to the host folder that holds the model folders}:/models:ro'], `${name}: the same read-only mount`);
+  }
+  assert.equal(hf.services.controller!.environment!.SPAR_MAX_PARAMS, '${SPAR_MAX_PARAMS:-1000000000}');
+});
+
 test('the Grafana dashboard is generated and uses only catalogued metrics', async () => {
   const dash = JSON.parse(read('deploy/grafana/dashboards/spar.json')) as { panels: { targets: { expr: string }[] }[] };
   const { PANELS } = await import('../scripts/gen-dashboard.ts');

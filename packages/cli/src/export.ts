@@ -10,8 +10,9 @@
  *
  * Tokenizer: `--tokenizer DIR`, a Hugging Face tokenizer folder (its files are copied; the folder
  * of the model an experiment was imported from: the import does not record it) or a folder whose
- * tokenizer.json is spar's vocabulary (spar-vocab/1, an ONNX export's); else the spar vocabulary
- * of the experiment's export, or of `--from` when it is an export; else none (weights only).
+ * tokenizer.json is spar's vocabulary (spar-vocab/1, an ONNX export's); else the tokenizer of the
+ * experiment's export, or of `--from` when it is an export: spar's vocabulary, or the imported
+ * model's own files that an experiment with warmStart.from: hf exports; else none (weights only).
  */
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
@@ -107,6 +108,8 @@ export async function runExport(o: ExportCommand): Promise<ExportSummary> {
     tokenizerFrom = o.tokenizer;
   } else if ((vocabulary = await sparVocabulary(P, vocabFrom))) {
     tokenizerFrom = vocabFrom;
+  } else if ((await stat(join(vocabFrom, 'tokenizer.json')).catch(() => undefined))?.isFile()) {
+    tokenizerDir = tokenizerFrom = vocabFrom; // an imported model's tokenizer, copied into the export by the learner
   }
   const dtype = (o.dtype ?? 'float32') as 'float32' | 'bfloat16';
   const result = await P.writeHfModel(resolve(o.out), {

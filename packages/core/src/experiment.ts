@@ -70,11 +70,11 @@ export const LeagueSchema = Type.Object({
   }, { additionalProperties: false, default: {} }),
 }, { additionalProperties: false });
 
-export const WARM_START_SOURCES = ['sft', 'experiment', 'checkpoint', 'export'] as const;
+export const WARM_START_SOURCES = ['sft', 'experiment', 'checkpoint', 'export', 'hf'] as const;
 
 export const WarmStartSchema = Type.Object({
   from: Type.Union(WARM_START_SOURCES.map((s) => Type.Literal(s)), {
-    description: "sft: supervised steps on examples the recipe supplies; experiment: the weights of an earlier experiment (id); checkpoint: a checkpoint folder (or a checkpoints folder: its newest step); export: an exported policy folder (model.onnx + config.json)",
+    description: "sft: supervised steps on examples the recipe supplies; experiment: the weights of an earlier experiment (id); checkpoint: a checkpoint folder (or a checkpoints folder: its newest step); export: an exported policy folder (model.onnx + config.json); hf: a local Hugging Face model folder (config.json, weights, tokenizer.json) whose shape, weights and tokenizer the experiment runs (recipes with a text mode)",
   }),
   steps: Type.Optional(Type.Integer({ minimum: 1, maximum: 10000000, description: 'sft: supervised steps (with minutes: whichever ends first)' })),
   minutes: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 100000, description: 'sft: wall-clock budget of the stage' })),
@@ -85,7 +85,7 @@ export const WarmStartSchema = Type.Object({
   seed: Type.Optional(Type.Integer({ minimum: 0, maximum: 2 ** 31 - 1, description: 'sft: example stream seed (default: the model seed + 1)' })),
   id: Type.Optional(Type.String({ minLength: 1, maxLength: 256, description: 'experiment: the id of the earlier experiment' })),
   policy: Type.Optional(Type.Union([Type.Literal('latest'), Type.Literal('best')], { description: "experiment: which of its policies (default latest; best needs an experiment that ran a league)" })),
-  path: Type.Optional(Type.String({ minLength: 1, maxLength: 4096, description: 'checkpoint | export: a path on the learner host' })),
+  path: Type.Optional(Type.String({ minLength: 1, maxLength: 4096, description: 'checkpoint | export: a path on the learner host; hf: a Hugging Face model folder every service sees at this path' })),
 }, { additionalProperties: false });
 
 /** Cross-field rules of `warmStart` (which fields each source needs). */
@@ -101,10 +101,30 @@ export function warmStartIssues(ws: Static<typeof WarmStartSchema> | undefined):
     forbid(['id', 'path', 'policy']);
   } else {
     if (ws.from === 'experiment' && ws.id === undefined) need('id', 'from: experiment needs the id of the earlier experiment');
-    if ((ws.from === 'checkpoint' || ws.from === 'export') && ws.path === undefined) need('path', `from: ${ws.from} needs a path`);
+    if ((ws.from === 'checkpoint' || ws.from === 'export' || ws.from === 'hf') && ws.path === undefined) {
+      need('path', ws.from === 'hf' ? 'from: hf needs the path of a local Hugging Face model folder' : `from: ${ws.from} needs a path`);
+    }
     forbid(ws.from === 'experiment' ? ['steps', 'minutes', 'path'] : ['steps', 'minutes', 'id', 'policy']);
+    // Every service opens an imported model's folder, each from its own working directory.
+    if (ws.from === 'hf' && ws.path !== undefined && !ws.path.startsWith('/')) need('path', 'from: hf needs an absolute path (every service opens the folder at this same path)');
   }
   return issues;
+}
+
+/** The `policy` fields an experiment may set with `warmStart.from: hf`; the rest of the shape is the imported model's. */
+export const HF_POLICY_FIELDS: readonly string[] = ['context', 'seed'];
+
+/**
+ * With `warmStart.from: hf` the model's shape comes from the folder's config.json: a shape field
+ * given in `policy` (`given`: the section as submitted, before defaults) would describe another
+ * model, so each one is refused.
+ */
+export function hfPolicyIssues(warmStart: ExperimentBase['warmStart'], given: unknown): FieldIssue[] {
+  if (warmStart?.from !== 'hf' || typeof given !== 'object' || given === null) return [];
+  return Object.keys(given).filter((k) => !HF_POLICY_FIELDS.includes(k)).map((k) => ({
+    path: `/policy/${k}`,
+    message: `not used with warmStart.from: hf: the model's shape comes from ${warmStart.path ?? 'the model folder'}/config.json (only policy.${HF_POLICY_FIELDS.join(' and policy.')} may be set)`,
+  }));
 }
 
 /** Common top-level shape; `options` is validated by the recipe's own schema. */
@@ -194,9 +214,18 @@ export function parseExperiment(input: unknown, recipes: RecipeSchemas, limits?:
     }
   }
   const config = { ...value, options } as ExperimentConfig;
+  if (value.warmStart?.from === 'hf') {
+    // An imported model keeps only what was given of `policy` (context, seed): the schema's shape
+    // defaults describe no model here, and an absent context means the imported model's default.
+    const given = (input as { policy?: unknown }).policy;
+    issues.push(...hfPolicyIssues(value.warmStart, given));
+    const keep = typeof given === 'object' && given !== null ? Object.keys(given).filter((k) => HF_POLICY_FIELDS.includes(k)) : [];
+    (config as { policy: ExperimentBase['policy'] }).policy = Object.fromEntries(Object.entries(value.policy).filter(([k]) => keep.includes(k))) as ExperimentBase['policy'];
+  }
   issues.push(...warmStartIssues(value.warmStart));
   if (!issues.length && recipes.checkConfig) issues.push(...recipes.checkConfig(config));
-  if (!issues.length && limits) issues.push(...checkLimits(config, recipes.modelParams?.(config) ?? 0, limits));
+  // An imported model's shape is in its folder: the controller checks the limits once it has read it.
+  if (!issues.length && limits && config.warmStart?.from !== 'hf') issues.push(...checkLimits(config, recipes.modelParams?.(config) ?? 0, limits));
   if (issues.length) throw new ValidationError('experiment config', issues);
   return deepFreeze(config);
 }

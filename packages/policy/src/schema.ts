@@ -1,6 +1,6 @@
 // @spar/policy/schema: the native-free part of the policy package — configuration schemas and
 // parsers, the vocabulary and its token ids, the Hugging Face tokenizer and chat template (pure
-// JavaScript), parameter counting, and the types that go with them.
+// JavaScript), an imported model's config and text codec (loadHfTextModel), parameter counting, and the types that go with them.
 // Nothing reachable from here loads onnxruntime-node or the engine, so a process that only
 // validates configs or tokenizes (the controller, @spar/core, recipes) never loads the native
 // runtime. Keep it that way: services/controller/test/no-native.test.ts checks it.
@@ -22,3 +22,5 @@ export {
   type HfDecodeOptions, type HfEncodeOptions, type HfTokenizer,
 } from './hf/tokenizer.ts';
 export type { ChatMessage, ChatTemplateOptions } from './hf/chat-template.ts';
+export { hfTextCodec, loadHfTextModel, HF_TEXT_CONTEXT, type HfTextModel, type HfTextModelOptions } from './hf/text-model.ts';
+export type { HfModelType } from './hf/config.ts';

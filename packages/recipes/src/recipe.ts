@@ -1,11 +1,17 @@
 import type { TSchema } from '@sinclair/typebox';
 import type { ExperimentConfig, FieldIssue, Provenance, Sample, Trajectory, Validity } from '@spar/core';
-import type { GenerateOptions, GenerateResult, Vocabulary, VocabularySpec } from '@spar/policy/schema';
+import type { GenerateOptions, GenerateResult, TextCodec, Vocabulary, VocabularySpec } from '@spar/policy/schema';
 import type { HeldOut, OnExcluded } from './held-out.ts';
 
-/** What a recipe acts with: the worker's current policy and its vocabulary. */
+/**
+ * What a recipe acts with: the worker's current policy and its vocabulary. With an imported text
+ * model (warmStart.from: hf) `text` is present: the model's ids are then the tokenizer's, and a
+ * recipe with a text mode (Recipe.textMode) writes prompts and reads answers through it; `vocab`
+ * stays the recipe's symbol vocabulary, which the model does not use.
+ */
 export interface PolicyHandle {
   readonly vocab: Vocabulary;
+  readonly text?: TextCodec;
   readonly version: number;
   generate(prompts: readonly ArrayLike<number>[], opts: GenerateOptions): Promise<GenerateResult>;
   /** Per-token log-probs of whole sequences (index 0 is NaN). */
@@ -19,9 +25,11 @@ export interface PolicyLike {
   score(sequences: readonly ArrayLike<number>[]): Promise<Float32Array[]>;
 }
 
-/** A recipe's view of `policy` with `vocab`: live (its version is read at each use). */
-export function policyHandle(vocab: Vocabulary, policy: PolicyLike): PolicyHandle {
-  return { vocab, get version() { return policy.version; }, generate: (p, o) => policy.generate(p, o), score: (s) => policy.score(s) };
+/** A recipe's view of `policy` with `vocab` (and `text`, for an imported text model): live (its version is read at each use). */
+export function policyHandle(vocab: Vocabulary, policy: PolicyLike, text?: TextCodec): PolicyHandle {
+  return {
+    vocab, ...(text ? { text } : {}), get version() { return policy.version; }, generate: (p, o) => policy.generate(p, o), score: (s) => policy.score(s),
+  };
 }
 
 export interface ProposeContext<O> {
@@ -145,6 +153,12 @@ export interface Recipe<O = any> {
   readonly defaultEstimator?: { kind: 'grpo' | 'drgrpo' | 'rloo' | 'reinforce++' | 'trr++' | 'rae'; decay?: number };
   /** Whether proposing needs the policy (else tasks come from a programmatic generator). */
   readonly proposesWithPolicy: boolean;
+  /**
+   * Whether the recipe runs an imported text model (warmStart.from: hf): prompts rendered with the
+   * model's chat template and answers read from decoded text through PolicyHandle.text and the
+   * judge's `text`, no grammar masks. Without it `from: hf` is refused at submit.
+   */
+  readonly textMode?: boolean;
   /** Whether the solver's answers may be labelled by another policy's answers (config.roles.labeler); default false. */
   readonly labelsWithPolicy?: boolean;
   propose(ctx: ProposeContext<O>): Promise<ProposedTask[]>;
@@ -161,9 +175,10 @@ export interface Recipe<O = any> {
    * Judge: rewards for the group; never trusts the solver's claims (replays/re-executes). Under
    * constrained decoding the allowed sets of every trained sample are recomputed from the grammar
    * (replay-mask.ts) with the decode caps of `config` (policy.context, rollout.maxNewTokens);
-   * `options` are the options to judge under (normally `config.options`).
+   * `options` are the options to judge under (normally `config.options`). `text`: the imported
+   * model's codec (warmStart.from: hf, recipes with textMode): the samples' ids are its ids.
    */
-  judge(task: unknown, rollouts: readonly unknown[], proposal: Sample | undefined, options: O, vocab: Vocabulary, config: ExperimentConfig<O>, copy?: CopyKind): JudgedGroup;
+  judge(task: unknown, rollouts: readonly unknown[], proposal: Sample | undefined, options: O, vocab: Vocabulary, config: ExperimentConfig<O>, copy?: CopyKind, text?: TextCodec): JudgedGroup;
   /**
    * Copies are trained, not dropped: a valid proposal that copies (CopyKind) goes to the judge as
    * a group with no rollouts and `copy` set, and judge() gives it the recipe's copy penalty.

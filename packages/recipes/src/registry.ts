@@ -57,8 +57,13 @@ export class RecipeRegistry implements RecipeSchemas {
     if (config.learner.referenceRefreshEvery > 0 && config.learner.loss.klCoef === 0) {
       issues.push({ path: '/learner/referenceRefreshEvery', message: 'has no effect unless learner.loss.klCoef > 0' });
     }
-    const ctx = config.policy.context ?? 64;
-    if (config.rollout.maxNewTokens >= ctx) issues.push({ path: '/rollout/maxNewTokens', message: `must be < policy.context (${ctx})` });
+    // An imported model's default context is read from its folder (the controller's check).
+    const ctx = config.policy.context ?? (config.warmStart?.from === 'hf' ? undefined : 64);
+    if (ctx !== undefined && config.rollout.maxNewTokens >= ctx) issues.push({ path: '/rollout/maxNewTokens', message: `must be < policy.context (${ctx})` });
+    if (config.warmStart?.from === 'hf' && !r.textMode) {
+      const withText = this.names().filter((n) => this.byName.get(n)!.textMode);
+      issues.push({ path: '/warmStart/from', message: `recipe ${r.name} has no text mode, so it cannot run an imported model (from: hf; recipes that can: ${withText.join(', ')})` });
+    }
     if (config.warmStart?.from === 'sft' && !r.warmStartExamples) {
       const withExamples = this.names().filter((n) => this.byName.get(n)!.warmStartExamples);
       issues.push({ path: '/warmStart/from', message: `recipe ${r.name} supplies no warm-start examples, so from: sft is not available (recipes that do: ${withExamples.join(', ')}); use from: experiment, checkpoint or export` });
@@ -75,7 +80,10 @@ export class RecipeRegistry implements RecipeSchemas {
     return issues;
   }
 
-  /** Exact parameter count of the policy a (valid) config builds. */
+  /**
+   * Exact parameter count of the policy a (valid) config builds from scratch. Not for
+   * warmStart.from: hf, whose shape is the imported folder's (the controller counts that one).
+   */
   modelParams(config: ExperimentConfig): number {
     // Every named policy is a model of this shape held by the learner.
     return countParams(parseModelConfig(modelConfigFor(config, vocabularyFor(this.get(config.recipe), config)))) * Math.max(1, policyNames(config).length);

@@ -16,7 +16,7 @@ export * from './experience.ts';
 export { loadServiceConfig } from './env-config.ts';
 export { RunningExperiments, type RunningHandlers } from './running.ts';
 export * from './queues.ts';
-export { experimentContext, type ExperimentContext } from './experiment-context.ts';
+export { experimentContext, importedTextModel, loadExperimentContext, type ExperimentContext } from './experiment-context.ts';
 export { runWorkerService, type WorkerBaseConfig, type WorkerService } from './worker-main.ts';
 export { Admission, admissionBudget, AdmissionGate, releaseAdmission, type AdmissionCheck, type AdmissionOptions, type GateEntry } from './admission.ts';
 export { AdvertiseHostSetting, listServices, newInstanceId, ServiceRegistration, SERVICES_INDEX, serviceKey, writePortFile, type ServiceInstance } from './registry.ts';

@@ -122,7 +122,7 @@ export async function buildApp(o: AppOptions) {
     schema: { summary: 'Submit an experiment (JSON or YAML)', body: schemaDoc, security: [{ bearer: [] }], tags: ['experiments'] },
   }, async (req, reply) => {
     const config = parseExperiment(req.body, o.recipes, o.limits ?? DEFAULT_LIMITS);
-    const sourceIssues = await warmStartSourceIssues(config, o.store, o.recipes);
+    const sourceIssues = await warmStartSourceIssues(config, o.store, o.recipes, o.limits ?? DEFAULT_LIMITS);
     if (sourceIssues.length) throw new ValidationError('experiment config', sourceIssues);
     const rec = await o.store.create(config);
     req.log.info({ experimentId: rec.id, recipe: config.recipe }, 'experiment submitted');

@@ -1,9 +1,9 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { NotFoundError, type ExperimentConfig, type FieldIssue } from '@spar/core';
-import { parseModelConfig, shapeMismatch, type ModelConfig } from '@spar/policy/schema';
+import { checkLimits, NotFoundError, policyNames, type ExperimentConfig, type FieldIssue, type ResourceLimits } from '@spar/core';
+import { countParams, parseModelConfig, shapeMismatch, type HfTextModel, type ModelConfig } from '@spar/policy/schema';
 import { modelConfigFor, vocabularyFor, type RecipeRegistry } from '@spar/recipes';
-import type { ExperimentStore } from '@spar/service-kit';
+import { importedTextModel, type ExperimentStore } from '@spar/service-kit';
 
 const modelOf = (config: ExperimentConfig, recipes: RecipeRegistry): ModelConfig =>
   parseModelConfig(modelConfigFor(config, vocabularyFor(recipes.get(config.recipe), config)));
@@ -24,12 +24,31 @@ async function modelAt(path: string): Promise<unknown | undefined> {
 }
 
 /**
- * Submit-time checks of a warm-start source: the earlier experiment exists, and its policy (or
- * the checkpoint's or export's, when readable here) has this experiment's weight shapes.
+ * An imported model (from: hf): the folder must be readable here — the controller sees it at the
+ * path every service will open — with config.json of a supported model, weights and tokenizer.json;
+ * then the resource limits, with the imported shape and the context the experiment runs it with.
  */
-export async function warmStartSourceIssues(config: ExperimentConfig, store: ExperimentStore, recipes: RecipeRegistry): Promise<FieldIssue[]> {
+async function hfSourceIssues(config: ExperimentConfig, limits: ResourceLimits | undefined): Promise<FieldIssue[]> {
+  let model: HfTextModel;
+  try {
+    model = await importedTextModel(config);
+  } catch (err) {
+    return [{ path: '/warmStart/path', message: `${(err as Error).message} (a local Hugging Face model folder that every service sees at this path; spar downloads nothing)` }];
+  }
+  if (!limits) return [];
+  const params = countParams(model.config) * Math.max(1, policyNames(config).length);
+  return checkLimits({ ...config, policy: { ...config.policy, context: model.config.context } }, params, limits);
+}
+
+/**
+ * Submit-time checks of a warm-start source: the earlier experiment exists, and its policy (or
+ * the checkpoint's or export's, when readable here) has this experiment's weight shapes; an
+ * imported model's folder holds what every service needs, within `limits` (hfSourceIssues).
+ */
+export async function warmStartSourceIssues(config: ExperimentConfig, store: ExperimentStore, recipes: RecipeRegistry, limits?: ResourceLimits): Promise<FieldIssue[]> {
   const ws = config.warmStart;
   if (!ws || ws.from === 'sft') return [];
+  if (ws.from === 'hf') return hfSourceIssues(config, limits);
   const target = modelOf(config, recipes);
   let source: ModelConfig | undefined;
   let where: string;

@@ -4,7 +4,7 @@ import type { JudgedGroup } from '@spar/recipes';
 import { JudgeCrashedError, JudgeSandbox, JudgeTimeoutError, SandboxBusyError } from './sandbox.ts';
 import type { RecipeRegistry } from '@spar/recipes';
 import {
-  readGrpcTls, appendExperience, closeRedis, releaseAdmission, connectRedis, experimentContext, ExperimentStore, grpc, grpcStatusOf, makeWorker,
+  readGrpcTls, appendExperience, closeRedis, releaseAdmission, connectRedis, loadExperimentContext, ExperimentStore, grpc, grpcStatusOf, makeWorker,
   RunningExperiments, sparProto, startGrpcServer, type ExperimentContext, type GrpcServerHandle, type Logger, type Metrics, type Redis,
 } from '@spar/service-kit';
 import type { JudgeConfig } from './config.ts';
@@ -56,7 +56,7 @@ export class Judge {
 
   /** The served experiment's context, or (not kept: nothing accumulates) one read from its record. */
   private async context(id: string): Promise<ExperimentContext> {
-    return this.served.get(id)?.ctx ?? experimentContext(await new ExperimentStore(this.redis).get(id), this.recipes);
+    return this.served.get(id)?.ctx ?? loadExperimentContext(await new ExperimentStore(this.redis).get(id), this.recipes);
   }
 
   private readonly validateTasks = (call: grpc.ServerUnaryCall<{ experiment_id: string; tasks_json: string[] }, unknown>, cb: grpc.sendUnaryData<unknown>) => {

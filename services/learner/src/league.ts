@@ -2,9 +2,10 @@ import { createHash } from 'node:crypto';
 import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { keys, type GateResult, type LeaguePolicy, type LeagueState, type RatedPlayer } from '@spar/core';
-import { applyWeights, exportOnnx, Policy, policyWeights, type PolicyOptions, type Weights } from '@spar/policy';
+import { applyWeights, Policy, policyWeights, type PolicyOptions, type Weights } from '@spar/policy';
 import { policyHandle, type EvalReport, type MatchScore, type MatchSide, type PolicyHandle } from '@spar/recipes';
 import { ExperimentStore, type ExperimentContext, type ExperimentLease, type Logger, type Metrics, type PolicyPublisher } from '@spar/service-kit';
+import { exportPolicy } from './export-policy.ts';
 import { heldOutEval } from './held-out-eval.ts';
 import { performanceRating, scoreOf, type Results } from './rating.ts';
 
@@ -123,7 +124,7 @@ export class League {
     await writeFile(join(this.dir, fileName(w)), w.bytes);
     this.d.publisher.pin(this.ctx.id, w);
     const entry: PoolEntry = { version: w.version, step, sha256: w.sha256 };
-    const handle = policyHandle(this.ctx.vocab, policy);
+    const handle = policyHandle(this.ctx.vocab, policy, this.ctx.text);
     const rated = await this.rate(handle, step);
     const best = this.meta.best;
     const vsBest = rated.vsBest;
@@ -181,7 +182,7 @@ export class League {
     }
     let vsBest: MatchScore | undefined;
     if (this.meta.best && this.best) {
-      vsBest = await this.match(handle, policyHandle(this.ctx.vocab, this.best), step, 50);
+      vsBest = await this.match(handle, policyHandle(this.ctx.vocab, this.best, this.ctx.text), step, 50);
       results.push({ opponentRating: this.meta.best.rating, games: vsBest.games, score: scoreOf(vsBest) * vsBest.games });
       games += vsBest.games;
     }
@@ -239,7 +240,7 @@ export class League {
   async exportBest(dir: string): Promise<Record<string, string> | undefined> {
     const best = this.meta.best;
     if (!best || !this.best) return undefined;
-    const exp = await exportOnnx(this.best, dir, { tokenizer: this.ctx.vocab });
+    const exp = await exportPolicy(this.best, dir, this.ctx);
     return { bestOnnx: exp.model, bestSha256: exp.sha256, bestVersion: String(best.version), bestStep: String(best.step) };
   }
 

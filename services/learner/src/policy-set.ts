@@ -1,7 +1,8 @@
 import { join } from 'node:path';
 import { keys, policyNames, serviceRoleOf, type ExperimentConfig, type NamedPolicyState, type Trajectory } from '@spar/core';
-import { CheckpointError, exportOnnx, loadPolicy, Policy, policyWeights, savePolicy, type CheckpointTensor, type PolicyOptions, type StepMetrics, type Vocabulary } from '@spar/policy';
-import type { ExperimentLease, Metrics, PolicyPublisher, Redis } from '@spar/service-kit';
+import { CheckpointError, loadPolicy, Policy, policyWeights, savePolicy, type CheckpointTensor, type PolicyOptions, type StepMetrics } from '@spar/policy';
+import type { ExperimentContext, ExperimentLease, Metrics, PolicyPublisher, Redis } from '@spar/service-kit';
+import { exportPolicy } from './export-policy.ts';
 import { PolicyTrainer, type TrainResult } from './policy-trainer.ts';
 
 /** One policy of the experiment: named (config.policies) or the one unnamed policy. */
@@ -190,11 +191,11 @@ export class PolicySet {
    * Export every named policy besides the solver's (whose export is export/) to `root`/export-<name>/:
    * the artifacts `<name>Onnx` and `<name>Sha256`.
    */
-  async exportOthers(root: string, tokenizer: Vocabulary): Promise<Record<string, string>> {
+  async exportOthers(root: string, ctx: ExperimentContext): Promise<Record<string, string>> {
     const out: Record<string, string> = {};
     for (const m of this.members) {
       if (m === this.solver || !m.name) continue;
-      const e = await exportOnnx(m.policy, join(root, `export-${m.name}`), { tokenizer });
+      const e = await exportPolicy(m.policy, join(root, `export-${m.name}`), ctx);
       Object.assign(out, { [`${m.name}Onnx`]: e.model, [`${m.name}Sha256`]: e.sha256 });
     }
     return out;

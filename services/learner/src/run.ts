@@ -1,13 +1,14 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { keys, phaseAt, policyNames, type ExperimentRecord, type Phase, type Trajectory } from '@spar/core';
-import { CheckpointError, exportOnnx, loadPolicy, Policy, type CheckpointTensor, type PolicyOptions, type StepMetrics } from '@spar/policy';
+import { CheckpointError, loadPolicy, Policy, type CheckpointTensor, type PolicyOptions, type StepMetrics } from '@spar/policy';
 import { policyHandle, type EvalReport, type RecipeRegistry } from '@spar/recipes';
 import {
-  experimentContext, ExperimentStore, type ExperimentContext, type ExperimentLease, type IdleTracker, type Logger, type Metrics,
+  loadExperimentContext, ExperimentStore, type ExperimentContext, type ExperimentLease, type IdleTracker, type Logger, type Metrics,
   type PolicyPublisher, type Redis,
 } from '@spar/service-kit';
 import { CheckpointCommits } from './checkpoint-commit.ts';
+import { exportPolicy } from './export-policy.ts';
 import { readCurriculum, StatMeans } from './curriculum.ts';
 import { Intake, NO_COUNTS, type Batch, type IntakeState, type LearnerCounters } from './intake.ts';
 import { heldOutEval } from './held-out-eval.ts';
@@ -111,7 +112,7 @@ class ExperimentRun {
 
   /** Restore or initialise, run the warm start if due; undefined when the warm start was released. */
   static async open(rec: ExperimentRecord, d: RunDeps): Promise<ExperimentRun | undefined> {
-    const ctx = experimentContext(rec, d.recipes);
+    const ctx = await loadExperimentContext(rec, d.recipes);
     const log = d.logger.child({ experimentId: ctx.id });
     const root = join(d.cfg.SPAR_DATA_DIR, ctx.id);
     const ckRoot = join(root, 'checkpoints');
@@ -147,7 +148,7 @@ class ExperimentRun {
     }
     const intake = new Intake({
       redis: d.redis, lease: d.lease, experimentId: ctx.id, batchSize: ctx.config.learner.batchSize, maxStaleness: ctx.config.learner.maxStaleness,
-      vocabSize: ctx.vocab.size, context: ctx.config.policy.context ?? 64, pollMs: d.cfg.SPAR_POLL_MS, stallMs: d.cfg.SPAR_STALL_MS, metrics: d.metrics, log,
+      vocabSize: ctx.text?.size ?? ctx.vocab.size, context: ctx.model.context ?? 64, pollMs: d.cfg.SPAR_POLL_MS, stallMs: d.cfg.SPAR_STALL_MS, metrics: d.metrics, log,
     }, restored.intake);
     // budget.maxMinutes is self-play time: the warm start (its own steps/minutes) does not count.
     const warmSeconds = (await store.get(ctx.id)).warmStart?.seconds ?? 0;
@@ -314,9 +315,9 @@ class ExperimentRun {
     const step = this.steps;
     const report = await this.evaluate(step);
     await this.checkpoint();
-    const exp = await exportOnnx(this.set.solver.policy, join(this.root, 'export'), { tokenizer: this.ctx.vocab });
+    const exp = await exportPolicy(this.set.solver.policy, join(this.root, 'export'), this.ctx);
     const best = await this.league?.exportBest(join(this.root, 'export-best'));
-    const others = await this.set.exportOthers(this.root, this.ctx.vocab);
+    const others = await this.set.exportOthers(this.root, this.ctx);
     const policies = this.set.view(this.phase?.train);
     await this.intake.mirror();
     const stalled = end === 'stalled'
@@ -416,7 +417,7 @@ async function alignRecordedStep(resumed: number, ctx: ExperimentContext, store:
 async function evaluateInto(
   ctx: ExperimentContext, policy: Policy, store: ExperimentStore, d: RunDeps, window: StatMeans, log: Logger, step: number, stage?: 'warmstart',
 ): Promise<EvalReport> {
-  const report = await heldOutEval(ctx, policyHandle(ctx.vocab, policy));
+  const report = await heldOutEval(ctx, policyHandle(ctx.vocab, policy, ctx.text));
   for (const [suite, ms] of Object.entries(report)) for (const [metric, v] of Object.entries(ms)) d.metrics.gauge('spar_eval_score').set({ experiment: ctx.id, suite, metric }, v);
   const means = window.take();
   const curriculum = await readCurriculum(d.redis, ctx.id);

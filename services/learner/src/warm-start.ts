@@ -1,8 +1,8 @@
 import { join } from 'node:path';
 import { keys, SparError, type WarmStartProgress } from '@spar/core';
 import {
-  Learner, readSourceWeights, restorePolicy, savePolicy, shapeMismatch,
-  type Policy,
+  Learner, readHfModel, readSourceWeights, restorePolicy, savePolicy, shapeMismatch,
+  type Policy, type SourceWeights,
 } from '@spar/policy';
 import type { EvalReport } from '@spar/recipes';
 import type { ExperimentContext, ExperimentLease, ExperimentStore, Logger, Metrics, Redis } from '@spar/service-kit';
@@ -68,8 +68,9 @@ export async function runWarmStart(d: WarmStartDeps): Promise<WarmStartEnd> {
   const secondsAtStart = meta.seconds;
   if (!meta.done) {
     if (!latest) {
-      meta.evalBefore = await d.evaluate(0);
-      await progress({ state: 'running', step: 0, evalBefore: meta.evalBefore, ...(ws.steps ? { steps: ws.steps } : {}) });
+      // An imported model's random initialisation says nothing, and evaluating it costs a large model's full evaluation.
+      if (ws.from !== 'hf') meta.evalBefore = await d.evaluate(0);
+      await progress({ state: 'running', step: 0, ...(meta.evalBefore ? { evalBefore: meta.evalBefore } : {}), ...(ws.steps ? { steps: ws.steps } : {}) });
     }
     const save = async (done: boolean) => {
       const st = await d.policy.state(false);
@@ -83,10 +84,11 @@ export async function runWarmStart(d: WarmStartDeps): Promise<WarmStartEnd> {
       if (end === 'released') { await save(false); return 'released'; }
     } else {
       // An earlier experiment's latest weights are its newest checkpoint; its best, the export of the league's best.
+      // An imported model (hf) is read at the context the experiment runs it with (the policy's).
       const path = ws.from === 'experiment' ? join(d.dataDir, ws.id!, ws.policy === 'best' ? 'export-best' : 'checkpoints') : ws.path!;
-      let source;
+      let source: SourceWeights;
       try {
-        source = await readSourceWeights(path);
+        source = ws.from === 'hf' ? await readHfModel(path, { context: d.policy.config.context }) : await readSourceWeights(path);
       } catch (err) {
         throw new WarmStartError(`warm start from ${ws.from} ${ws.id ?? ws.path}: ${(err as Error).message}`);
       }

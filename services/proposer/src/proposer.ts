@@ -3,7 +3,7 @@ import { groupId, keys, PayloadTooLargeError, policyFor, queues, taskId, type En
 import { seededRng } from '@spar/recipes/games';
 import { isHeldOutReason, policyHandle, type CopyKind, type ExclusionSource, type ProposedTask, type RecipeRegistry } from '@spar/recipes';
 import {
-  readGrpcTls, type GrpcTls, Admission, admissionBudget, closeRedis, connectRedis, enqueue, experimentContext, ExperimentStore, grpc, makeQueue, RunningExperiments,
+  readGrpcTls, type GrpcTls, Admission, admissionBudget, closeRedis, connectRedis, enqueue, loadExperimentContext, ExperimentStore, grpc, makeQueue, RunningExperiments,
   type ExperimentContext, type Logger, type Metrics, type Redis,
 } from '@spar/service-kit';
 import { FollowedPolicy } from '@spar/service-kit/followed-policy';
@@ -51,7 +51,7 @@ export class Proposer {
   }
 
   private async serve(id: string): Promise<void> {
-    const ctx = experimentContext(await new ExperimentStore(this.redis).get(id), this.recipes);
+    const ctx = await loadExperimentContext(await new ExperimentStore(this.redis).get(id), this.recipes);
     const log = this.logger.child({ experimentId: id });
     const policy = ctx.recipe.proposesWithPolicy
       ? await FollowedPolicy.create(id, ctx.model, ctx.vocab, { redis: this.redis, logger: log, metrics: this.metrics, threads: this.cfg.SPAR_THREADS || undefined, grpcToken: this.cfg.SPAR_GRPC_TOKEN, grpcTls: this.tls }, policyFor(ctx.config, 'proposer'))
@@ -143,7 +143,7 @@ export class Proposer {
     const replays = share > 0 && buffer.length > 0 ? Math.min(count, Math.floor(count * share + rng())) : 0;
     const proposed: ProposedTask[] = await recipe.propose({
       config: s.ctx.config, buffer, count: count - replays, rng, excluded: (source, n) => void this.excluded(s.ctx, source, n),
-      policy: s.policy && policyHandle(s.ctx.vocab, s.policy),
+      policy: s.policy && policyHandle(s.ctx.vocab, s.policy, s.ctx.text),
     });
     if (proposed.length > 0) await this.admit(s, proposed, batchNo);
     if (replays > 0) await this.replay(s, buffer, replays, batchNo, rng);

@@ -2,7 +2,7 @@ import { UnrecoverableError, type Queue, type Worker } from 'bullmq';
 import { groupId, PayloadTooLargeError, policyFor, queues, UnavailableError, type RolloutJob, type TaskJob } from '@spar/core';
 import { policyHandle, type RecipeRegistry } from '@spar/recipes';
 import {
-  readGrpcTls, type GrpcTls, Admission, admissionBudget, AdmissionGate, closeRedis, connectRedis, enqueue, experimentContext, ExperimentStore, IdleTracker,
+  readGrpcTls, type GrpcTls, Admission, admissionBudget, AdmissionGate, closeRedis, connectRedis, enqueue, loadExperimentContext, ExperimentStore, IdleTracker,
   makeQueue, makeWorker, RunningExperiments, type ExperimentContext, type Logger, type Metrics, type Redis,
 } from '@spar/service-kit';
 import { FollowedPolicy, Labeler, OpponentPool, type Loan } from '@spar/service-kit/followed-policy';
@@ -53,7 +53,7 @@ export class Solver {
   }
 
   private async serve(id: string): Promise<void> {
-    const ctx = experimentContext(await new ExperimentStore(this.redis).get(id), this.recipes);
+    const ctx = await loadExperimentContext(await new ExperimentStore(this.redis).get(id), this.recipes);
     const log = this.logger.child({ experimentId: id });
     const deps = { redis: this.redis, logger: log, metrics: this.metrics, threads: this.cfg.SPAR_THREADS || undefined, grpcToken: this.cfg.SPAR_GRPC_TOKEN, grpcTls: this.tls };
     // With named policies (config.roles), solvers follow the one that plays the solver role.
@@ -127,10 +127,10 @@ export class Solver {
     try {
       opp = await pool?.pick(Math.random);
       const G = ctx.config.rollout.groupSize;
-      const opponent = opp ? { policy: policyHandle(ctx.vocab, opp.policy), version: opp.version } : undefined;
+      const opponent = opp ? { policy: policyHandle(ctx.vocab, opp.policy, ctx.text), version: opp.version } : undefined;
       const same = labeler ? await labeler.sameAs(policy) : undefined;
-      const labeledBy = labeler ? { labeler: { policy: policyHandle(ctx.vocab, labeler.policy), sameAsPolicy: same! } } : {};
-      const rollouts = await ctx.recipe.rollout({ config: ctx.config, policy: policyHandle(ctx.vocab, policy), rng: Math.random, ...(opponent ? { opponent } : {}), ...labeledBy }, job.task, G);
+      const labeledBy = labeler ? { labeler: { policy: policyHandle(ctx.vocab, labeler.policy, ctx.text), sameAsPolicy: same! } } : {};
+      const rollouts = await ctx.recipe.rollout({ config: ctx.config, policy: policyHandle(ctx.vocab, policy, ctx.text), rng: Math.random, ...(opponent ? { opponent } : {}), ...labeledBy }, job.task, G);
       if (labeler) this.metrics.counter('spar_labeled_groups_total').inc({ experiment: ctx.id, how: same ? 'own' : 'separate' });
       if (opp) this.metrics.counter('spar_opponent_games_total').inc({ experiment: ctx.id, sampling: ctx.config.league!.opponents.sampling }, G);
       const data: RolloutJob = {

@@ -5,3 +5,4 @@ export { readHfModel, HF_CONFIG_FILE, HF_INDEX_FILE, HF_WEIGHTS_FILE, type HfMod
 export { loadHfPolicy } from './load.ts';
 export { writeHfModel, HF_TOKENIZER_FILES, type HfExport, type HfExportOptions } from './export.ts';
 export { vocabularyTokenizerFiles } from './vocab-tokenizer.ts';
+export { hfTextCodec, loadHfTextModel, HF_TEXT_CONTEXT, type HfTextModel, type HfTextModelOptions } from './text-model.ts';

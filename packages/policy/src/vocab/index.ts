@@ -3,3 +3,4 @@ export {
   UnknownSymbolError, UnknownTokenIdError, Vocabulary, vocabularyHash,
   type EncodeOptions, type Tokenizer, type VocabularyJSON, type VocabularySpec,
 } from './vocabulary.ts';
+export type { ChatRenderOptions, TextCodec, TextDecodeOptions } from './text-codec.ts';

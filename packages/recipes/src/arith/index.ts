@@ -20,6 +20,10 @@ export { EVAL_DIFFICULTIES, heldOutSet, randomExpression, type GeneratedQuestion
 export { CHALLENGER_GROUP, PROVENANCE, judgeArith, majorityVote, uncertaintyReward, type AnswerRecord, type Vote } from './judge.ts';
 export { NEAR_DUPLICATE_BLEU, lexemes, repetition, sentenceBleu, type RepetitionResult } from './similarity.ts';
 export { ARITH_SUITES, evaluateArith, evaluateArithmetic } from './eval.ts';
+export {
+  BOXED, CHALLENGER_SYSTEM, QUESTION_CLOSE, QUESTION_OPEN, SOLVER_SYSTEM, TEXT_ANSWER_TOKENS, TEXT_QUESTION_TOKENS, answerTokens, challengerMessages,
+  challengerRequest, parseBoxedAnswer, parseTaggedQuestion, questionTokens, replyText, solverMessages, textChallengerPrompt, textSolverPrompt,
+} from './text.ts';
 export { ArithError, BudgetError, DisallowedSymbolError, type ArithErrorCode } from './errors.ts';
 export { TaskRejected } from '../errors.ts';
 export * from './symbols.ts';

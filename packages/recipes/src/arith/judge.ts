@@ -29,13 +29,18 @@
  *    trainedLabelAccuracy (the same, only on groups the solver trains on), trueAccuracy (fraction
  *    of the trained answers equal to it), i.e. the label noise R-Zero measures.
  *
+ * Text mode (warmStart.from: hf; text.ts): the same rules over the imported model's tokens —
+ * the prompts are the chat template's renderings of the task, a reply has ended when its last id
+ * is one of the model's eos ids, answers are read from `\boxed{…}` and the challenger's question
+ * from `<question>…</question>` in the decoded text, and nothing is masked (no allowed sets).
+ *
  * GRPO groups: solver trajectories are grouped by the canonical question; the challenger's by
  * CHALLENGER_GROUP (all challenger samples share one prompt, so the learner compares them with
  * each other, as R-Zero's questioner GRPO does; putting them in the question's group would mix
  * them with the solver rewards).
  */
 import type { Sample, Trajectory } from '@spar/core';
-import { EOS_ID, type LogitMask, type Vocabulary } from '@spar/policy/schema';
+import { EOS_ID, type LogitMask, type TextCodec, type Vocabulary } from '@spar/policy/schema';
 import type { JudgedGroup } from '../recipe.ts';
 import { judgedAllowed, judgedSample } from '../replay-mask.ts';
 import { TaskRejected } from '../errors.ts';
@@ -44,6 +49,7 @@ import { compareIntegers, parseAnswer } from './expr.ts';
 import { answerMask, questionMask } from './masks.ts';
 import { repetition } from './similarity.ts';
 import { challengerPrompt, checkQuestion, normaliseTask, solverPrompt, type RZeroOptions } from './task.ts';
+import { answerTokens, parseBoxedAnswer, parseTaggedQuestion, questionTokens, replyText, textChallengerPrompt, textSolverPrompt } from './text.ts';
 
 /** What an answer is for: the vote, training, or both (the default). */
 export type AnswerUse = 'vote' | 'train' | 'both';
@@ -103,21 +109,71 @@ function judgedArithSample(s: Sample, mask: LogitMask | undefined, role: string,
   return judgedSample(s, role, judgedAllowed(s, mask, what, (m) => new TaskRejected(m)));
 }
 
-/** Response text of a checked sample, and whether it ended with <eos>. */
-function response(vocab: Vocabulary, s: Sample, prompt: readonly number[], maxResponse: number, what: string): { text: string; ended: boolean } {
+/** Checks a sample against its prompt and budget; returns its response ids. */
+function checkedResponse(size: number, s: Sample, prompt: readonly number[], maxResponse: number, what: string): number[] {
   if (!s || typeof s !== 'object' || !Array.isArray(s.tokens) || !Array.isArray(s.logprobs)) throw new TaskRejected(`${what}: malformed sample`);
   if (s.promptLength !== prompt.length || !sameTokens(s.tokens, prompt)) throw new TaskRejected(`${what}: prompt does not match the task`);
   const n = s.tokens.length - s.promptLength;
   if (n > maxResponse) throw new TaskRejected(`${what}: response length ${n} exceeds ${maxResponse}`);
   if (s.logprobs.length !== n) throw new TaskRejected(`${what}: logprobs do not match the response`);
-  if (!s.tokens.every((id) => Number.isInteger(id) && id >= 0 && id < vocab.size)) throw new TaskRejected(`${what}: token id outside the vocabulary`);
-  const resp = s.tokens.slice(s.promptLength);
-  const ended = resp.at(-1) === EOS_ID;
-  const body = ended ? resp.slice(0, -1) : resp;
-  return { text: body.includes(EOS_ID) ? '\u0000' : vocab.decode(body), ended };
+  if (!s.tokens.every((id) => Number.isInteger(id) && id >= 0 && id < size)) throw new TaskRejected(`${what}: token id outside the vocabulary`);
+  return s.tokens.slice(s.promptLength);
 }
 
-export function judgeArith(task: unknown, rollouts: readonly unknown[], proposal: Sample | undefined, o: RZeroOptions, vocab: Vocabulary, context: number): JudgedGroup {
+/**
+ * How the judge reads a group: the prompts it must start with, the reply budgets, the masks to
+ * replay, and how a reply's text becomes an answer or a question — in spar's symbols, or in an
+ * imported model's text (text.ts).
+ */
+interface Reader {
+  readonly size: number;
+  solverPrompt(question: string): number[];
+  challengerPrompt(): number[];
+  readonly answerMax: number;
+  readonly questionMax: number;
+  answerMask(promptLength: number): LogitMask | undefined;
+  questionMask(): LogitMask | undefined;
+  text(response: readonly number[]): { text: string; ended: boolean };
+  answer(text: string): string | undefined;
+  question(text: string): string | undefined;
+}
+
+function symbolReader(vocab: Vocabulary, o: RZeroOptions, context: number): Reader {
+  return {
+    size: vocab.size,
+    solverPrompt: (q) => solverPrompt(vocab, q),
+    challengerPrompt: () => challengerPrompt(vocab),
+    answerMax: o.maxAnswerDigits + 2,
+    questionMax: o.maxQuestionTokens + 1,
+    answerMask: (promptLength) => answerMask(vocab, o, context, promptLength),
+    questionMask: () => questionMask(vocab, o, context),
+    text(resp) {
+      const ended = resp.at(-1) === EOS_ID;
+      const body = ended ? resp.slice(0, -1) : resp;
+      return { text: body.includes(EOS_ID) ? '\u0000' : vocab.decode(body), ended };
+    },
+    answer: (text) => parseAnswer(text, o.maxAnswerDigits),
+    question: (text) => text,
+  };
+}
+
+function textReader(codec: TextCodec, o: RZeroOptions): Reader {
+  return {
+    size: codec.size,
+    solverPrompt: (q) => textSolverPrompt(codec, q),
+    challengerPrompt: () => textChallengerPrompt(codec, o),
+    answerMax: answerTokens(o),
+    questionMax: questionTokens(o),
+    answerMask: () => undefined,
+    questionMask: () => undefined,
+    text: (resp) => replyText(codec, resp),
+    answer: (text) => parseBoxedAnswer(text, o.maxAnswerDigits),
+    question: (text) => parseTaggedQuestion(text),
+  };
+}
+
+export function judgeArith(task: unknown, rollouts: readonly unknown[], proposal: Sample | undefined, o: RZeroOptions, vocab: Vocabulary, context: number, text?: TextCodec): JudgedGroup {
+  const read = text ? textReader(text, o) : symbolReader(vocab, o, context);
   let normal;
   try {
     normal = normaliseTask(task, o);
@@ -127,14 +183,14 @@ export function judgeArith(task: unknown, rollouts: readonly unknown[], proposal
   }
   const { task: t, checked } = normal;
   if (!Array.isArray(rollouts) || rollouts.length === 0 || rollouts.length > MAX_GROUP) throw new TaskRejected(`a group needs 1..${MAX_GROUP} answers`);
-  const prompt = solverPrompt(vocab, t.question);
+  const prompt = read.solverPrompt(t.question);
   const answers = rollouts.map((r, i) => {
     const rec = r as Partial<AnswerRecord> | null;
     const s = rec?.sample as Sample;
     const use = rec?.use ?? 'both';
     if (!ANSWER_USES.includes(use)) throw new TaskRejected(`answer ${i}: use must be one of ${ANSWER_USES.join(', ')}`);
-    const { text, ended } = response(vocab, s, prompt, o.maxAnswerDigits + 2, `answer ${i}`);
-    return { sample: judgedArithSample(s, answerMask(vocab, o, context, prompt.length), 'solver', `answer ${i}`), answer: ended ? parseAnswer(text, o.maxAnswerDigits) : undefined, use };
+    const reply = read.text(checkedResponse(read.size, s, prompt, read.answerMax, `answer ${i}`));
+    return { sample: judgedArithSample(s, read.answerMask(prompt.length), 'solver', `answer ${i}`), answer: reply.ended ? read.answer(reply.text) : undefined, use };
   });
   const voters = answers.filter((a) => a.use !== 'train');
   const trained = answers.filter((a) => a.use !== 'vote');
@@ -149,16 +205,16 @@ export function judgeArith(task: unknown, rollouts: readonly unknown[], proposal
   const uncertainty = uncertaintyReward(vote.p);
   const rep = repetition(t.question, t.references);
   if (proposal !== undefined) {
-    const { text } = response(vocab, proposal, challengerPrompt(vocab), o.maxQuestionTokens + 1, 'proposal');
+    const written = read.question(read.text(checkedResponse(read.size, proposal, read.challengerPrompt(), read.questionMax, 'proposal')).text);
     let canonical: string | undefined;
     try {
-      canonical = checkQuestion(text, o).canonical;
+      canonical = checkQuestion(written, o).canonical;
     } catch (err) {
       if (!(err instanceof ArithError)) throw err;
     }
     if (canonical !== t.question) throw new TaskRejected('proposal: the challenger did not write this question');
     trajectories.push({
-      sample: judgedArithSample(proposal, questionMask(vocab, o, context), 'challenger', 'proposal'), reward: uncertainty - o.repetitionPenalty * rep.fraction,
+      sample: judgedArithSample(proposal, read.questionMask(), 'challenger', 'proposal'), reward: uncertainty - o.repetitionPenalty * rep.fraction,
       formatOk: true, correct: true, group: CHALLENGER_GROUP, segment: 'challenger',
     });
   }

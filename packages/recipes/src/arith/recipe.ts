@@ -1,5 +1,5 @@
 import type { Sample } from '@spar/core';
-import { EOS_ID, type Vocabulary } from '@spar/policy/schema';
+import { EOS_ID, type GenerateOptions, type TextCodec, type Vocabulary } from '@spar/policy/schema';
 import type { JudgedGroup, PolicyHandle, ProposedTask, Recipe } from '../recipe.ts';
 import { TaskRejected } from '../errors.ts';
 import { ARITH_SUITES, evaluateArith } from './eval.ts';
@@ -11,6 +11,7 @@ import {
   validateArithTask, type ArithTask, type RZeroOptions,
 } from './task.ts';
 import { arithWarmStart } from './warm-start.ts';
+import { answerTokens, parseTaggedQuestion, questionTokens, replyText, textChallengerPrompt, textSolverPrompt } from './text.ts';
 import { arithHeldOut } from './held-out.ts';
 
 export const SEGMENTS = ['challenger', 'solver'] as const;
@@ -41,6 +42,20 @@ async function challenge(policy: PolicyHandle, o: RZeroOptions, context: number,
   }));
 }
 
+/** Text mode (warmStart.from: hf): `count` questions from the imported chat model, read from its tagged replies. */
+async function challengeText(policy: PolicyHandle, codec: TextCodec, o: RZeroOptions, sampling: { temperature: number; topP: number }, references: readonly unknown[], count: number, seed: number): Promise<ProposedTask[]> {
+  const prompt = textChallengerPrompt(codec, o);
+  const res = await policy.generate(Array.from({ length: count }, () => prompt), {
+    maxNewTokens: questionTokens(o), temperature: sampling.temperature, topP: sampling.topP, stop: [...codec.eos], seed,
+  });
+  const refs = referenceQuestions(references);
+  // A reply without a tagged question proposes '' (invalid at validation: dropped, like any invalid question).
+  return res.rows.map((row) => ({
+    task: { question: parseTaggedQuestion(replyText(codec, [...row.tokens]).text) ?? '', references: refs } satisfies ArithTask,
+    proposal: sampleOf(prompt, row, res.version, 'challenger'),
+  }));
+}
+
 /**
  * R-Zero: a challenger proposes arithmetic questions; the solver answers each G times; the
  * majority answer is the pseudo-label (solver reward = agreement); the challenger earns the
@@ -49,6 +64,11 @@ async function challenge(policy: PolicyHandle, o: RZeroOptions, context: number,
  *
  * Lengths come from the options (maxQuestionTokens, maxAnswerDigits), trimmed to fit
  * policy.context; rollout.maxNewTokens is not used by this recipe.
+ *
+ * Text mode (textMode; PolicyHandle.text present, warmStart.from: hf): the same game played by an
+ * imported chat model in its own tokens, without grammar masks (text.ts): chat prompts, the
+ * question in <question>…</question>, the answer in \boxed{…}, budgets textQuestionTokens and
+ * textAnswerTokens.
  */
 export const rZero: Recipe<RZeroOptions> = {
   name: 'r-zero',
@@ -56,6 +76,7 @@ export const rZero: Recipe<RZeroOptions> = {
   optionsSchema: RZeroOptionsSchema,
   proposesWithPolicy: true,
   labelsWithPolicy: true,
+  textMode: true,
   defaultEstimator: { kind: 'grpo' },
   vocabulary: () => [{ symbols: [...ARITH_SYMBOLS], specials: [...ARITH_SPECIALS] }],
   segments: () => [...SEGMENTS],
@@ -65,6 +86,7 @@ export const rZero: Recipe<RZeroOptions> = {
     if (ctx.count <= 0) return [];
     const { temperature, topP } = ctx.config.rollout;
     const seed = Math.floor(ctx.rng() * 2 ** 31);
+    if (ctx.policy.text) return challengeText(ctx.policy, ctx.policy.text, ctx.config.options, { temperature, topP }, ctx.buffer, ctx.count, seed);
     return challenge(ctx.policy, ctx.config.options, ctx.config.policy.context ?? DEFAULT_CONTEXT, { temperature, topP }, ctx.buffer, ctx.count, seed);
   },
 
@@ -80,15 +102,24 @@ export const rZero: Recipe<RZeroOptions> = {
     } catch (err) {
       throw new TaskRejected(`invalid task: ${(err as Error).message}`);
     }
-    const vocab = ctx.policy.vocab;
-    const prompt = solverPrompt(vocab, question);
-    const context = ctx.config.policy.context ?? DEFAULT_CONTEXT;
-    const budget = answerBudget(o, context, prompt.length);
-    if (budget < 1) throw new TaskRejected(`question of ${question.length} tokens leaves no room for an answer in policy.context`);
-    const mask = answerMask(vocab, o, context, prompt.length);
     const { temperature, topP } = ctx.config.rollout;
+    const text = ctx.policy.text;
+    let prompt: number[];
+    let decode: Pick<GenerateOptions, 'maxNewTokens' | 'stop' | 'mask'>;
+    if (text) {
+      // Text mode: the chat prompt, no mask; the engine trims the budget to the context.
+      prompt = textSolverPrompt(text, question);
+      decode = { maxNewTokens: answerTokens(o), stop: [...text.eos] };
+    } else {
+      const vocab = ctx.policy.vocab;
+      prompt = solverPrompt(vocab, question);
+      const context = ctx.config.policy.context ?? DEFAULT_CONTEXT;
+      const budget = answerBudget(o, context, prompt.length);
+      if (budget < 1) throw new TaskRejected(`question of ${question.length} tokens leaves no room for an answer in policy.context`);
+      decode = { maxNewTokens: budget + 1, stop: [EOS_ID], mask: answerMask(vocab, o, context, prompt.length) };
+    }
     const answer = (policy: PolicyHandle) => policy.generate(Array.from({ length: groupSize }, () => prompt), {
-      maxNewTokens: budget + 1, temperature, topP, stop: [EOS_ID], mask, seed: Math.floor(ctx.rng() * 2 ** 31),
+      ...decode, temperature, topP, seed: Math.floor(ctx.rng() * 2 ** 31),
     });
     const own = await answer(ctx.policy);
     // With a labeler (R-Zero's frozen solver) that is not the solver's very weights, its G answers
@@ -102,7 +133,7 @@ export const rZero: Recipe<RZeroOptions> = {
     return records;
   },
 
-  judge: (task, rollouts, proposal, o, vocab, config): JudgedGroup => judgeArith(task, rollouts, proposal, o, vocab, config.policy.context ?? DEFAULT_CONTEXT),
+  judge: (task, rollouts, proposal, o, vocab, config, _copy, text): JudgedGroup => judgeArith(task, rollouts, proposal, o, vocab, config.policy.context ?? DEFAULT_CONTEXT, text),
 
   evalSuites: () => [...ARITH_SUITES],
   evaluate: (policy, suites, opts, o) => evaluateArith(policy, suites, opts, o),

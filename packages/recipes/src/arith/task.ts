@@ -30,6 +30,9 @@ export const RZeroOptionsSchema = Type.Object({
     description: "R-Zero's informative-question filter, lower end: the solver trains only on questions whose majority fraction p̂ is in [informativeMin, informativeMax] (R-Zero keeps 0.3–0.8); 0 and 1 keep every question. The challenger is trained on every question",
   }),
   informativeMax: Type.Number({ minimum: 0, maximum: 1, default: 0.8, description: 'upper end of the informative band (see informativeMin)' }),
+  // Optional without a schema default, so that a from-scratch config stores exactly the options it always did.
+  textQuestionTokens: Type.Optional(Type.Integer({ minimum: 1, maximum: 8192, description: "text mode (warmStart.from: hf): the challenger's reply budget in the model's tokens, eos included (default 64)" })),
+  textAnswerTokens: Type.Optional(Type.Integer({ minimum: 1, maximum: 8192, description: "text mode (warmStart.from: hf): the solver's reply budget (reasoning and \\boxed{answer}) in the model's tokens, eos included (default 256)" })),
 }, { additionalProperties: false });
 export type RZeroOptions = Static<typeof RZeroOptionsSchema>;
 
