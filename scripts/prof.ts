@@ -3,12 +3,13 @@ import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { parseModelConfig, parseLossConfig, parseOptimizerConfig, serialize, paramSpecs, initParams } from '../packages/policy/src/index.ts';
 import { buildTrainGraph } from '../packages/policy/src/train/step-graph.ts';
 // Per-op profile of one train-step graph (onnxruntime's profiler). Defaults: bench:learner's shape.
-// env: L D H V B T (model and padded batch), KL=1 (with reference log-probs), THREADS, NODES=n (slowest nodes), SPLIT=1 (matmul / activations / parameters)
+// env: L D H V B T (model and padded batch), KL=1 (with reference log-probs), MASKED=1 (with a [B,T,V] logit mask), THREADS, NODES=n (slowest nodes), SPLIT=1 (matmul / activations / parameters)
 const e = (k: string, d: number) => Number(process.env[k] ?? d);
 const B = e('B', 16), T = e('T', 128);
 const c = parseModelConfig({ layers: e('L', 4), dModel: e('D', 256), heads: e('H', 8), vocabSize: e('V', 256), context: T + 1 });
 const withRef = process.env.KL === '1';
-const tg = buildTrainGraph(c, parseLossConfig({ entropyCoef: 0.01, klCoef: withRef ? 0.1 : 0 }), parseOptimizerConfig({}), { batch: B, length: T, withRef });
+const masked = process.env.MASKED === '1';
+const tg = buildTrainGraph(c, parseLossConfig({ entropyCoef: 0.01, klCoef: withRef ? 0.1 : 0 }), parseOptimizerConfig({}), { batch: B, length: T, withRef, masked });
 for (const f of readdirSync('/tmp')) if (f.startsWith('sparprof')) rmSync('/tmp/' + f);
 const threads = e('THREADS', 0);
 const s = await ort.InferenceSession.create(serialize(tg.graph), { enableProfiling: true, graphOptimizationLevel: 'all', profileFilePrefix: '/tmp/sparprof', ...(threads ? { intraOpNumThreads: threads } : {}) } as any);
@@ -18,7 +19,7 @@ for (const sp of paramSpecs(c)) { feeds[sp.name] = new ort.Tensor('float32', p.g
 const ids = BigInt64Array.from({ length: B * T }, (_, i) => BigInt(i % c.vocabSize));
 feeds.ids = new ort.Tensor('int64', ids, [B, T]); feeds.targets = new ort.Tensor('int64', ids, [B, T]);
 for (const k of ['mask', 'advantages', 'oldLogp', ...(withRef ? ['refLogp'] : [])]) feeds[k] = new ort.Tensor('float32', new Float32Array(B * T).fill(k === 'mask' ? 1 : 0.1), [B, T]);
-feeds.logitMask = new ort.Tensor('float32', new Float32Array(B * T * c.vocabSize), [B, T, c.vocabSize]);
+if (masked) feeds.logitMask = new ort.Tensor('float32', new Float32Array(B * T * c.vocabSize), [B, T, c.vocabSize]);
 for (const k of ['lr', 'bc1', 'bc2']) feeds[k] = new ort.Tensor('float32', Float32Array.of(0.001), []);
 for (let i = 0; i < 4; i++) await s.run(feeds);
 await (s as any).endProfiling(); const file = '/tmp/' + readdirSync('/tmp').find((f) => f.startsWith('sparprof'));

@@ -1,22 +1,27 @@
 // npm run bench:rollout — batched KV-cache generation vs recomputing the whole prefix every step,
 // same model, batch and run. Prints {"bench":"rollout","cachedTokensPerSec":N,"uncachedTokensPerSec":N,"ratio":N}.
+// `--model <dir>` runs an imported Hugging Face model (src/hf) instead of a fresh spar model
+// (its context is set to prompt + new tokens; the model's own layer/width/vocab flags are ignored).
 import { parseArgs } from 'node:util';
-import { Policy } from '../src/index.ts';
+import { loadHfPolicy, Policy } from '../src/index.ts';
 import { sampleToken, uniform } from '../src/generate/sampler.ts';
 
 const { values } = parseArgs({
   options: {
     layers: { type: 'string', default: '4' }, dModel: { type: 'string', default: '256' }, heads: { type: 'string', default: '8' },
     vocab: { type: 'string', default: '256' }, batch: { type: 'string', default: '16' }, prompt: { type: 'string', default: '16' },
-    newTokens: { type: 'string', default: '128' }, threads: { type: 'string', default: '0' },
+    newTokens: { type: 'string', default: '128' }, threads: { type: 'string', default: '0' }, model: { type: 'string' },
   },
 });
 const n = (k: keyof typeof values) => Number(values[k]);
 const B = n('batch');
 const P = n('prompt');
 const N = n('newTokens');
-const config = { layers: n('layers'), dModel: n('dModel'), heads: n('heads'), vocabSize: n('vocab'), context: P + N, seed: 1 };
-const policy = await Policy.create(config, { worker: false, threads: n('threads') || undefined });
+const runtime = { worker: false, threads: n('threads') || undefined };
+const policy = values.model
+  ? (await loadHfPolicy(values.model, { ...runtime, context: P + N })).policy
+  : await Policy.create({ layers: n('layers'), dModel: n('dModel'), heads: n('heads'), vocabSize: n('vocab'), context: P + N, seed: 1 }, runtime);
+const config = policy.config;
 const prompts = Array.from({ length: B }, (_, r) => Array.from({ length: P }, (_, i) => (r * 31 + i * 7) % config.vocabSize));
 
 // Cached: one prefill, then one incremental decode per token (what Policy.generate does).
@@ -42,7 +47,7 @@ await policy.close();
 const cachedTokensPerSec = cachedTokens / cachedSec;
 const uncachedTokensPerSec = (B * N) / uncachedSec;
 console.log(JSON.stringify({
-  bench: 'rollout', config: { ...config, batch: B, promptTokens: P, newTokens: N },
+  bench: 'rollout', ...(values.model ? { model: values.model } : {}), config: { ...config, batch: B, promptTokens: P, newTokens: N },
   cachedTokensPerSec: Math.round(cachedTokensPerSec), uncachedTokensPerSec: Math.round(uncachedTokensPerSec),
   ratio: +(cachedTokensPerSec / uncachedTokensPerSec).toFixed(2),
 }));

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { EngineCore } from '../src/engine/core.ts';
 import type { TrainSample } from '../src/engine/batch.ts';
-import { batchTotals, splitByLength } from '../src/engine/split.ts';
+import { batchTotals, paddedCells, splitByBudget, splitByLength } from '../src/engine/split.ts';
 import { parseModelConfig } from '../src/model/config.ts';
 import { paramSpecs } from '../src/model/params.ts';
 import { parseLossConfig } from '../src/train/loss.ts';
@@ -20,6 +20,19 @@ test('splitByLength: a few long rows among many short ones split off; uniform or
   assert.equal(splitByLength([...Array(100).fill(40), ...Array(28).fill(50)], 128).length, 1, 'two close lengths: not worth a second run');
   assert.equal(splitByLength([5, 120], 128).length, 1, 'two rows: the extra run costs more than it saves');
   assert.deepEqual(batchTotals([[0, 1, 1, 0], [0, 0], [1, 0.5, 1]]), { tokens: 3.5, rows: 2 }, 'mask[0] is never trained');
+});
+
+test('splitByBudget: parts of at most the budget\'s padded cells, shortest rows first; a row over the budget alone', () => {
+  const lengths = [...Array(40).fill(10), ...Array(12).fill(30), 60, 100];
+  const parts = splitByBudget(lengths, 128, 128);
+  assert.deepEqual(parts.flat().sort((a, b) => a - b), [...lengths.keys()], 'every row once');
+  for (const p of parts.slice(0, -1)) {
+    const longest = Math.max(...p.map((i) => lengths[i]!));
+    assert.ok(paddedCells(p.length, longest, 128) <= 128, `part of ${p.length} rows up to ${longest}`);
+  }
+  assert.deepEqual(parts.at(-1)!.map((i) => lengths[i]), [100], 'a row of 112 padded positions, over the budget, alone');
+  assert.deepEqual(parts.map((p) => p.length), [8, 8, 8, 8, 8, 4, 4, 4, 1, 1]);
+  assert.deepEqual(splitByBudget(lengths, 128, 1 << 20), [[...lengths.keys()].sort((a, b) => lengths[a]! - lengths[b]! || a - b)], 'a large budget: one part');
 });
 
 const model = parseModelConfig({ vocabSize: 11, layers: 2, dModel: 16, heads: 2, context: 64, seed: 7 });
@@ -77,3 +90,32 @@ for (const [name, lossCfg] of [
     }
   });
 }
+
+test('a step over micro-batches of microBatchTokens equals one whole-batch step (loss, metrics, parameters)', async () => {
+  const loss = parseLossConfig({ clipHigh: 0.28, entropyCoef: 0.01, klCoef: 0.1 });
+  const whole = new EngineCore(model, {});
+  const micro = new EngineCore(model, {});
+  try {
+    whole.configureTraining(loss, parseOptimizerConfig({ lr: 1e-3, maxGradNorm: 1e-3 }));
+    micro.configureTraining(loss, parseOptimizerConfig({ lr: 1e-3, maxGradNorm: 1e-3, microBatchTokens: 64 }));
+    const batch = mixedBatch(5, true).filter((_, i) => i % 3 === 0 || i >= 60); // 20 short rows, 4 long
+    assert.equal(splitByBudget(batch.map((s) => s.tokens.length - 1), model.context, 64).length, 9, '5 parts of 4 short rows (16 positions each), 4 long rows (64 positions) one each');
+    for (let step = 0; step < 3; step++) {
+      const [a, b] = [await micro.trainStep(batch), await whole.trainStep(batch, false)];
+      assert.equal(a.skipped, false);
+      assert.equal(a.tokens, b.tokens);
+      for (const k of ['loss', 'pgLoss', 'kl', 'entropy', 'clipFrac'] as const) {
+        assert.ok(Math.abs(a[k] - b[k]) <= 1e-5 * Math.max(1, Math.abs(b[k])), `step ${step} ${k}: ${a[k]} vs ${b[k]}`);
+      }
+      assert.ok(Math.abs(a.gradNorm - b.gradNorm) <= 1e-4 * b.gradNorm, `gradNorm ${a.gradNorm} vs ${b.gradNorm}`);
+    }
+    const [pa, pb] = [micro.getState().params, whole.getState().params];
+    let close = 0;
+    let total = 0;
+    for (const p of paramSpecs(model)) for (let i = 0; i < pa[p.name]!.length; i++, total++) if (Math.abs(pa[p.name]![i]! - pb[p.name]![i]!) <= 1e-5) close++;
+    assert.ok(close / total >= 0.999, `${total - close} of ${total} parameters differ`);
+  } finally {
+    await whole.close();
+    await micro.close();
+  }
+});

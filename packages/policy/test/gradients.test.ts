@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { Graph, GRADIENT_RULES, gradients, type Value } from '../src/graph/index.ts';
+import { Graph, GRADIENT_RULES, gradients, serialize, type Value } from '../src/graph/index.ts';
+import { ONEHOT_GATHER_MAX_ROWS } from '../src/graph/rules.ts';
+import { createSession, runSession } from '../src/runtime/session.ts';
 import { UnknownOpError } from '../src/errors.ts';
 import { gradcheck, randomFeeds } from './gradcheck.ts';
 
@@ -57,6 +59,8 @@ const cases: [string, () => Promise<unknown>][] = [
   ['LogSoftmax', () => check('LogSoftmax', [[3, 5]], (g, [a]) => g.logSoftmax(a!, -1))],
   ['Gather (repeated indices)', () => check('Gather', [[5, 3]], (g, [a]) => g.gather(a!, g.input('i', 'int64', [2, 3])),
     { fixed: { i: idx([2, 3], [0, 4, 4, 1, 0, 2]) } })],
+  ['Gather (scatter-add form: a table above ONEHOT_GATHER_MAX_ROWS, repeated indices)', () => check('Gather', [[ONEHOT_GATHER_MAX_ROWS + 44, 2]], (g, [a]) => g.gather(a!, g.input('i', 'int64', [2, 3])),
+    { fixed: { i: idx([2, 3], [0, 299, 299, 257, 0, 3]) } })],
   ['GatherElements', () => check('GatherElements', [[2, 3, 5]], (g, [a]) => g.gatherElements(a!, g.input('i', 'int64', [2, 3, 1]), 2),
     { fixed: { i: idx([2, 3, 1], [0, 4, 3, 1, 1, 2]) } })],
   ['Where', () => check('Where', [[2, 3], [3]], (g, [a, b]) => g.where(g.greater(a!, 0), a!, b!))],
@@ -79,6 +83,55 @@ test('every rule in the table is covered by a finite-difference case', () => {
   for (const op of Object.keys(GRADIENT_RULES)) {
     if (zeroGrad.has(op)) continue;
     assert.ok(covered.has(op), `no finite-difference test for ${op}`);
+  }
+});
+
+test('Gather\'s gradient is a one-hot MatMul up to ONEHOT_GATHER_MAX_ROWS table rows and a scatter-add above', () => {
+  const ops = (rows: number) => {
+    const g = new Graph('float32');
+    const table = g.input('t', 'float32', [rows, 4]);
+    gradients(g, g.sumAll(g.gather(table, g.input('i', 'int64', [3, 5]))), [table]);
+    return new Set(g.nodes.map((n) => n.op));
+  };
+  const small = ops(ONEHOT_GATHER_MAX_ROWS);
+  assert.ok(small.has('MatMul') && !small.has('ScatterElements'));
+  const large = ops(ONEHOT_GATHER_MAX_ROWS + 1);
+  assert.ok(large.has('ScatterElements') && !large.has('MatMul') && !large.has('Equal'), 'no one-hot for a large table');
+});
+
+test('the scatter-add embedding gradient sums repeated ids exactly with 2 intra-op threads', async () => {
+  // onnxruntime 1.29's CPU ScatterND with reduction=add splits updates over threads without
+  // atomics and loses part of repeated ids' sums; the rule's ScatterElements must not.
+  const [V, d, n] = [300, 256, 4096]; // wide rows: onnxruntime parallelises a scatter only when the work is large
+  const g = new Graph('float32');
+  const table = g.input('t', 'float32', [V, d]);
+  const ids = g.input('i', 'int64', [n]);
+  const w = g.input('w', 'float32', [n, d]);
+  g.output(gradients(g, g.sumAll(g.mul(g.gather(table, ids), w)), [table])[0]!, 'grad');
+  const session = await createSession(serialize(g), { threads: 2 });
+  const idv = BigInt64Array.from({ length: n }, (_, k) => BigInt((k * 7919 + (k >> 3)) % 7 === 0 ? 299 : (k * 31) % V));
+  const wv = Float32Array.from({ length: n * d }, (_, k) => Math.sin(k));
+  const expected = new Float64Array(V * d);
+  for (let k = 0; k < n; k++) {
+    for (let j = 0; j < d; j++) {
+      const o = Number(idv[k]) * d + j;
+      expected[o] = expected[o]! + wv[k * d + j]!;
+    }
+  }
+  try {
+    for (let run = 0; run < 5; run++) {
+      const out = await runSession(session, {
+        t: { dtype: 'float32', shape: [V, d], data: new Float32Array(V * d) },
+        i: { dtype: 'int64', shape: [n], data: idv },
+        w: { dtype: 'float32', shape: [n, d], data: wv },
+      });
+      const grad = out.grad!.data as Float32Array;
+      let maxErr = 0;
+      for (let k = 0; k < grad.length; k++) maxErr = Math.max(maxErr, Math.abs(grad[k]! - expected[k]!));
+      assert.ok(maxErr <= 1e-4, `run ${run}: max |error| ${maxErr}`);
+    }
+  } finally {
+    await session.release();
   }
 });
 

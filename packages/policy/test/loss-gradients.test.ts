@@ -25,7 +25,8 @@ function fixedFeeds(vocab: number, seed: number): Record<string, TensorData> {
 }
 
 const model = { vocabSize: 7, layers: 1, dModel: 8, heads: 2, ffn: 12, context: 8, seed: 3 };
-const variants: [string, object, object][] = [
+// The fourth element: feed a logit mask (constrained decoding) input.
+const variants: [string, object, object, boolean?][] = [
   ['ppo token-mean (rotary, gelu)', model, { kind: 'ppo' }],
   ['ppo seq-mean-token-mean', model, { aggregation: 'seq-mean-token-mean' }],
   ['ppo seq-mean-token-sum', model, { aggregation: 'seq-mean-token-sum' }],
@@ -34,14 +35,18 @@ const variants: [string, object, object][] = [
   ['ppo + k3 KL + entropy', model, { klCoef: 0.5, entropyCoef: 0.3 }],
   ['sft cross-entropy', model, { kind: 'sft' }],
   ['ppo, learned positions, swiglu, tied, 2 layers', { ...model, positions: 'learned', activation: 'swiglu', tieEmbeddings: true, layers: 2 }, { entropyCoef: 0.1 }],
+  ['ppo + entropy with a logit mask', model, { entropyCoef: 0.2 }, true],
+  // A vocabulary above ONEHOT_GATHER_MAX_ROWS: the embedding's gradient is a scatter-add, summed
+  // with the tied head's.
+  ['ppo, tied embeddings, vocabulary 300 (scatter-add embedding gradient)', { ...model, vocabSize: 300, dModel: 4, heads: 1, ffn: 6, tieEmbeddings: true }, { entropyCoef: 0.1 }],
 ];
 
-for (const [name, mc, lc] of variants) {
+for (const [name, mc, lc, masked] of variants) {
   test(`full loss gradient (float64 finite differences): ${name}`, async () => {
     const c = parseModelConfig(mc);
     const loss = parseLossConfig(lc);
     const withRef = loss.klCoef > 0;
-    const { g, params, out } = buildLossGraph(c, loss, { batch: B, length: T, withRef }, 'float64');
+    const { g, params, out } = buildLossGraph(c, loss, { batch: B, length: T, withRef, masked }, 'float64');
     const feeds = fixedFeeds(c.vocabSize, 11);
     if (!withRef) delete (feeds as Record<string, unknown>).refLogp;
     const res = await gradcheckGraph(g, params, out.loss, randomFeeds(5, feeds, 0.5));

@@ -54,13 +54,16 @@ export interface PackedBatch {
   readonly length: number;
   readonly feeds: Record<string, TensorData>;
   readonly tokens: number;
+  /** Whether any sample constrained a position (then `feeds.logitMask` [B,T,V] exists). */
+  readonly masked: boolean;
   /** Whether any sample lacked behaviour log-probs (filled by scoring first). */
   readonly needsBehaviour: boolean[];
 }
 
 /**
  * Pack samples into padded [B,T] feeds: position t predicts token t+1. Rows are padded to a
- * rowBucket and columns to a multiple of LENGTH_STEP; padding is masked out.
+ * rowBucket and columns to a multiple of LENGTH_STEP; padding is masked out. The [B,T,V]
+ * `logitMask` is built only when some sample has an allowed set on a position it predicts.
  */
 export function packTrainBatch(samples: readonly TrainSample[], c: ModelConfig, withRef: boolean, minBatch = 1): PackedBatch {
   if (samples.length === 0) throw new ShapeError('samples', 'empty batch');
@@ -103,7 +106,8 @@ export function packTrainBatch(samples: readonly TrainSample[], c: ModelConfig, 
   const old = new Float32Array(n);
   const ref = new Float32Array(n);
   const V = c.vocabSize;
-  const logitMask = new Float32Array(n * V);
+  const masked = samples.some((s) => hasAllowedSet(s));
+  const logitMask = masked ? new Float32Array(n * V) : undefined;
   let tokens = 0;
   samples.forEach((s, r) => {
     const len = s.tokens.length - 1;
@@ -118,7 +122,7 @@ export function packTrainBatch(samples: readonly TrainSample[], c: ModelConfig, 
       old[o] = s.logprobs ? s.logprobs[t + 1]! : 0;
       ref[o] = s.refLogprobs ? s.refLogprobs[t + 1]! : 0;
       const allowed = s.allowed?.[t + 1];
-      if (allowed) maskRow(logitMask.subarray(o * V, (o + 1) * V), allowed);
+      if (allowed && logitMask) maskRow(logitMask.subarray(o * V, (o + 1) * V), allowed);
     }
   });
   const f = (data: Float32Array): TensorData => ({ dtype: 'float32', shape: [B, T], data });
@@ -126,8 +130,15 @@ export function packTrainBatch(samples: readonly TrainSample[], c: ModelConfig, 
     ids: { dtype: 'int64', shape: [B, T], data: ids },
     targets: { dtype: 'int64', shape: [B, T], data: targets },
     mask: f(mask), advantages: f(adv), oldLogp: f(old),
-    logitMask: { dtype: 'float32', shape: [B, T, V], data: logitMask },
   };
+  if (logitMask) feeds.logitMask = { dtype: 'float32', shape: [B, T, V], data: logitMask };
   if (withRef) feeds.refLogp = f(ref);
-  return { batch: B, length: T, feeds, tokens, needsBehaviour: samples.map((s) => !s.logprobs) };
+  return { batch: B, length: T, feeds, tokens, masked, needsBehaviour: samples.map((s) => !s.logprobs) };
+}
+
+/** Whether a sample constrains any position it is trained to predict (tokens 1…). */
+function hasAllowedSet(s: TrainSample): boolean {
+  if (!s.allowed) return false;
+  for (let j = 1; j < s.tokens.length; j++) if (s.allowed[j]) return true;
+  return false;
 }

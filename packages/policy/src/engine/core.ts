@@ -1,16 +1,15 @@
 import { CheckpointError, ShapeError } from '../errors.ts';
-import { Graph } from '../graph/graph.ts';
 import type { TensorData } from '../graph/types.ts';
 import { headDim, kvHeads, type ModelConfig } from '../model/config.ts';
 import { initParams, paramSpecs } from '../model/params.ts';
-import { declareParams, decodeStep, forward, tokenLogprobs } from '../model/transformer.ts';
 import { runSession, type RuntimeOptions } from '../runtime/session.ts';
 import type { LossConfig } from '../train/loss.ts';
 import type { OptimizerConfig } from '../train/optimizer.ts';
 import { buildApplyGraph, buildGradGraph, buildTrainGraph, METRIC_OUTPUTS, PARTIAL_METRICS } from '../train/step-graph.ts';
+import { buildDecodeGraph, buildPrefillGraph, buildScoreGraph } from './graphs.ts';
 import { checkTokens, LENGTH_STEP, maskRow, packTrainBatch, type AllowedSets, type TrainSample } from './batch.ts';
 import { pow2Bucket, rowBucket, SessionCache, stepBucket } from './sessions.ts';
-import { batchTotals, partRows, splitByLength } from './split.ts';
+import { batchTotals, partRows, splitByBudget, splitByLength } from './split.ts';
 
 const scalarFeed = (x: number): TensorData => ({ dtype: 'float32', shape: [], data: Float32Array.of(x) });
 
@@ -107,16 +106,7 @@ export class EngineCore {
     const T = stepBucket(Math.max(1, ...sequences.map((s) => s.length - 1)), LENGTH_STEP, this.config.context);
     const c = this.config;
     const V = c.vocabSize;
-    const session = await this.sessions.get(`score:${B}x${T}:${masked}`, () => {
-      const g = new Graph('float32');
-      const p = declareParams(g, c);
-      const ids = g.input('ids', 'int64', [B, T]);
-      const targets = g.input('targets', 'int64', [B, T]);
-      let logits = forward(g, c, p, ids).logits;
-      if (masked) logits = g.add(logits, g.input('logitMask', 'float32', [B, T, V]));
-      g.output(tokenLogprobs(g, logits, targets).logp, 'logp');
-      return g;
-    });
+    const session = await this.sessions.get(`score:${B}x${T}:${masked}`, () => buildScoreGraph(c, B, T, masked));
     const ids = new BigInt64Array(B * T);
     const targets = new BigInt64Array(B * T);
     const logitMask = masked ? new Float32Array(B * T * V) : undefined;
@@ -150,7 +140,8 @@ export class EngineCore {
   // ---------------------------------------------------------------- generation
   /**
    * Start a generation: run the prompts (right-padded) through the model, fill a KV cache and
-   * return the next-token logits of each row [rows × V]. Returns a handle for decode().
+   * return the next-token logits of each row [rows × V] (the head runs at those positions only).
+   * Returns a handle for decode().
    */
   async prefill(prompts: readonly ArrayLike<number>[]): Promise<{ handle: number; logits: Float32Array }> {
     const c = this.config;
@@ -158,19 +149,17 @@ export class EngineCore {
     const rows = prompts.length;
     const B = pow2Bucket(rows);
     const T = stepBucket(Math.max(...prompts.map((p) => p.length)), LENGTH_STEP, c.context);
-    const session = await this.sessions.get(`prefill:${B}x${T}`, () => {
-      const g = new Graph('float32');
-      const p = declareParams(g, c);
-      const ids = g.input('ids', 'int64', [B, T]);
-      const f = forward(g, c, p, ids);
-      g.output(f.logits, 'logits');
-      f.keys.forEach((k, l) => g.output(k, `k${l}`));
-      f.values.forEach((v, l) => g.output(v, `v${l}`));
-      return g;
-    });
+    const session = await this.sessions.get(`prefill:${B}x${T}`, () => buildPrefillGraph(c, B, T));
     const ids = new BigInt64Array(B * T);
-    prompts.forEach((p, r) => { for (let t = 0; t < p.length; t++) ids[r * T + t] = BigInt(p[t]!); });
-    const out = await runSession(session, { ...this.paramFeeds(), ids: { dtype: 'int64', shape: [B, T], data: ids } });
+    const last = new BigInt64Array(B); // padded rows read position 0 of their own (all-pad) row
+    prompts.forEach((p, r) => {
+      for (let t = 0; t < p.length; t++) ids[r * T + t] = BigInt(p[t]!);
+      last[r] = BigInt(r * T + p.length - 1);
+    });
+    for (let r = rows; r < B; r++) last[r] = BigInt(r * T);
+    const out = await runSession(session, {
+      ...this.paramFeeds(), ids: { dtype: 'int64', shape: [B, T], data: ids }, last: { dtype: 'int64', shape: [B], data: last },
+    });
     const H = kvHeads(c); // the cache holds key/value heads only
     const dh = headDim(c);
     const C = c.context;
@@ -185,11 +174,7 @@ export class EngineCore {
     }
     const handle = this.nextCache++;
     this.caches.set(handle, cache);
-    const V = c.vocabSize;
-    const all = out.logits!.data as Float32Array;
-    const logits = new Float32Array(rows * V);
-    prompts.forEach((p, r) => logits.set(all.subarray((r * T + p.length - 1) * V, (r * T + p.length) * V), r * V));
-    return { handle, logits };
+    return { handle, logits: (out.logits!.data as Float32Array).slice(0, rows * c.vocabSize) };
   }
 
   /** Append one token per row at `positions` (the row's current length); returns next-token logits. */
@@ -202,19 +187,7 @@ export class EngineCore {
     if (positions.length !== rows || rows > B) throw new ShapeError('tokens', `expected ≤ ${B} rows with matching positions`);
     const H = kvHeads(c); // the cache holds key/value heads only
     const dh = headDim(c);
-    const session = await this.sessions.get(`decode:${B}x${C}`, () => {
-      const g = new Graph('float32');
-      const p = declareParams(g, c);
-      const ids = g.input('ids', 'int64', [B, 1]);
-      const pos = g.input('positions', 'int64', [B]);
-      const kc = [...Array(c.layers).keys()].map((l) => g.input(`kc${l}`, 'float32', [B, H, C, dh]));
-      const vc = [...Array(c.layers).keys()].map((l) => g.input(`vc${l}`, 'float32', [B, H, C, dh]));
-      const d = decodeStep(g, c, p, ids, pos, kc, vc);
-      g.output(d.logits, 'logits');
-      d.keys.forEach((k, l) => g.output(k, `k${l}`));
-      d.values.forEach((v, l) => g.output(v, `v${l}`));
-      return g;
-    });
+    const session = await this.sessions.get(`decode:${B}x${C}`, () => buildDecodeGraph(c, B, C));
     const ids = new BigInt64Array(B);
     const pos = new BigInt64Array(B);
     for (let r = 0; r < rows; r++) {
@@ -256,25 +229,21 @@ export class EngineCore {
     }
   }
 
-  /** Compile (or fetch) the train-step graph for a padded shape; returns its FLOP count. */
+  /** FLOPs of the train-step graph for a padded shape (unconstrained: no logit mask). */
   async trainGraphFlops(batch: number, length: number): Promise<{ total: number; matmul: number }> {
     const { loss, opt } = this.train!;
     return buildTrainGraph(this.config, loss, opt, { batch, length, withRef: loss.klCoef > 0 }).flops;
   }
 
-  private async trainSession(B: number, T: number, withRef: boolean) {
-    const { loss, opt } = this.train!;
-    const session = await this.sessions.get(`train:${B}x${T}:${withRef}`, () => buildTrainGraph(this.config, loss, opt, { batch: B, length: T, withRef }).graph);
-    return { session };
-  }
-
   /**
-   * One optimizer step on a batch of sequences: one graph run, or length-bucketed micro-batches
-   * when those pad to clearly less (engine/split.ts; `split: false` forces one run).
+   * One optimizer step on a batch of sequences: one graph run; or micro-batches of at most
+   * `microBatchTokens` padded cells when the optimizer config sets it; otherwise two
+   * length-bucketed micro-batches when those pad to clearly less (engine/split.ts). `split:
+   * false` forces one run.
    */
   async trainStep(samples: readonly TrainSample[], split = true): Promise<StepMetrics> {
     if (!this.train) throw new Error('configureTraining() first');
-    const { loss } = this.train;
+    const { loss, opt } = this.train;
     const withRef = loss.klCoef > 0;
     let filled = samples;
     if (loss.kind === 'ppo' && samples.some((s) => !s.logprobs)) {
@@ -283,10 +252,12 @@ export class EngineCore {
       filled = samples.map((s) => s);
       missing.forEach((i, k) => { (filled as TrainSample[])[i] = { ...samples[i]!, logprobs: scored[k]! }; });
     }
-    const parts = split ? splitByLength(filled.map((x) => x.tokens.length - 1), this.config.context) : [];
+    const lengths = filled.map((x) => x.tokens.length - 1);
+    const parts = !split ? [] : opt.microBatchTokens ? splitByBudget(lengths, this.config.context, opt.microBatchTokens) : splitByLength(lengths, this.config.context);
     if (parts.length > 1) return this.accumulatedStep(filled, parts, withRef);
     const packed = packTrainBatch(filled, this.config, withRef);
-    const { session } = await this.trainSession(packed.batch, packed.length, withRef);
+    const shape = { batch: packed.batch, length: packed.length, withRef, masked: packed.masked };
+    const session = await this.sessions.get(`train:${shape.batch}x${shape.length}:${withRef}:${packed.masked}`, () => buildTrainGraph(this.config, loss, opt, shape).graph);
     const out = await runSession(session, { ...this.paramFeeds(), ...packed.feeds, ...this.updateFeeds() });
     const metric = (k: string) => (out[k]!.data as Float32Array)[0]!;
     const metrics = Object.fromEntries(METRIC_OUTPUTS.map((k) => [k, metric(k)])) as Record<(typeof METRIC_OUTPUTS)[number], number>;
@@ -294,8 +265,8 @@ export class EngineCore {
   }
 
   /**
-   * One optimizer step as length-bucketed micro-batches (engine/split.ts): each part's share of
-   * the loss and its gradients from a grad graph, summed here, then one clip-and-AdamW graph.
+   * One optimizer step as micro-batches (engine/split.ts): each part's share of the loss and its
+   * gradients from a grad graph, summed here, then one clip-and-AdamW graph.
    */
   private async accumulatedStep(samples: readonly TrainSample[], parts: readonly number[][], withRef: boolean): Promise<StepMetrics> {
     const { loss, opt } = this.train!;
@@ -308,7 +279,8 @@ export class EngineCore {
     for (const rows of parts) {
       const packed = packTrainBatch(rows.map((i) => samples[i]!), this.config, withRef, partRows(rows.length));
       tokens += packed.tokens;
-      const session = await this.sessions.get(`grad:${packed.batch}x${packed.length}:${withRef}`, () => buildGradGraph(this.config, loss, { batch: packed.batch, length: packed.length, withRef }).graph);
+      const shape = { batch: packed.batch, length: packed.length, withRef, masked: packed.masked };
+      const session = await this.sessions.get(`grad:${shape.batch}x${shape.length}:${withRef}:${packed.masked}`, () => buildGradGraph(this.config, loss, shape).graph);
       const out = await runSession(session, { ...this.paramFeeds(), ...packed.feeds, ...norms });
       for (const k of PARTIAL_METRICS) metrics[k] += (out[k]!.data as Float32Array)[0]!;
       for (const p of specs) {

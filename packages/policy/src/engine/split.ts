@@ -49,6 +49,27 @@ export function splitByLength(lengths: readonly number[], context: number, gain 
 }
 
 /**
+ * Micro-batches of at most `budget` padded cells each (a part of k rows up to length L costs
+ * partRows(k) · stepBucket(L) cells), so a step's activations are bounded by the budget, not by
+ * the batch. Rows go shortest first into consecutive parts, each grown while it fits; a row
+ * longer than the budget allows gets a part of its own (a sequence is never cut).
+ */
+export function splitByBudget(lengths: readonly number[], context: number, budget: number): number[][] {
+  const order = [...lengths.keys()].sort((a, b) => lengths[a]! - lengths[b]! || a - b);
+  const parts: number[][] = [];
+  let part: number[] = [];
+  for (const i of order) {
+    if (part.length > 0 && paddedCells(part.length + 1, lengths[i]!, context) > budget) {
+      parts.push(part);
+      part = [];
+    }
+    part.push(i);
+  }
+  if (part.length > 0) parts.push(part);
+  return parts;
+}
+
+/**
  * The whole batch's denominators as the loss graph computes them for one batch: the sum of the
  * trained mask (mask[1..]; the graph's Σ m) and the rows whose mask sums above 0.
  */

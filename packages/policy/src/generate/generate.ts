@@ -9,6 +9,8 @@ export type LogitMask = (row: number, generated: readonly number[]) => ArrayLike
 export interface GenerateOptions {
   readonly temperature?: number;
   readonly topP?: number;
+  /** Sample among the k most probable (allowed) tokens only, before top-p; 0 or absent = off. */
+  readonly topK?: number;
   readonly maxNewTokens: number;
   /** Tokens that end a row (kept in the output). */
   readonly stop?: readonly number[];
@@ -23,7 +25,7 @@ export interface Generation {
   readonly logprobs: Float32Array;
   /** The allowed token ids at each step (undefined where the step was unconstrained). */
   readonly allowed: (number[] | undefined)[];
-  /** Log-probs under the sampling distribution actually used (temperature, top-p, mask). */
+  /** Log-probs under the sampling distribution actually used (temperature, top-k, top-p, mask). */
   readonly samplingLogprobs: Float32Array;
   readonly finishReason: 'stop' | 'length' | 'masked';
 }
@@ -51,6 +53,8 @@ export async function generate(
   const topP = opts.topP ?? 1;
   if (!(temperature >= 0) || !Number.isFinite(temperature)) throw new ShapeError('temperature', 'must be a finite number ≥ 0');
   if (!(topP > 0 && topP <= 1)) throw new ShapeError('topP', 'must be in (0, 1]');
+  const topK = opts.topK ?? 0;
+  if (!Number.isInteger(topK) || topK < 0) throw new ShapeError('topK', 'must be an integer ≥ 0');
   const stop = new Set(opts.stop ?? []);
   const rand = uniform(opts.seed ?? seedCounter++);
   const V = config.vocabSize;
@@ -68,7 +72,7 @@ export async function generate(
         const o = out[r]!;
         if (o.done) continue;
         const allowed = opts.mask?.(r, o.tokens);
-        const s = sampleToken(logits.subarray(r * V, (r + 1) * V), { temperature, topP }, rand, allowed);
+        const s = sampleToken(logits.subarray(r * V, (r + 1) * V), { temperature, topP, topK }, rand, allowed);
         if (!s) { o.done = true; o.reason = 'masked'; continue; }
         o.tokens.push(s.token);
         o.logprobs.push(s.logprob);

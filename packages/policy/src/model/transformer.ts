@@ -150,8 +150,30 @@ export interface ForwardResult {
   readonly values: Value[];
 }
 
-/** Full-sequence causal forward pass over int64 ids [B, T] (T ≤ context). */
+/** Full-sequence causal forward pass over int64 ids [B, T] (T ≤ context): logits at every position. */
 export function forward(g: Graph, c: ModelConfig, params: Params, ids: Value): ForwardResult {
+  const { hidden, keys, values } = forwardHidden(g, c, params, ids);
+  return { logits: head(g, c, params, hidden), keys, values };
+}
+
+export interface HiddenResult {
+  /** The residual stream after the last block [B, T, dModel], before the final norm and the head. */
+  readonly hidden: Value;
+  readonly keys: Value[];
+  readonly values: Value[];
+}
+
+/**
+ * Next-token logits [R, V] at R chosen positions only: `at` [R] int64 holds flat indices b·T + t
+ * into hidden [B, T, d]. The head (a [d, V] product) runs on R rows instead of B·T.
+ */
+export function logitsAt(g: Graph, c: ModelConfig, params: Params, hidden: Value, at: Value): Value {
+  const [b, t, d] = hidden.shape as [number, number, number];
+  return head(g, c, params, g.gather(g.reshape(hidden, [b * t, d]), at));
+}
+
+/** The blocks of the forward pass over int64 ids [B, T]: the final residual stream, keys and values. */
+export function forwardHidden(g: Graph, c: ModelConfig, params: Params, ids: Value): HiddenResult {
   const [, t] = ids.shape as [number, number];
   let x = embed(g, params, ids);
   if (c.positions === 'learned') x = g.add(x, g.slice(P(params, 'pos'), 0, 0, t));
@@ -174,7 +196,7 @@ export function forward(g: Graph, c: ModelConfig, params: Params, ids: Value): F
     x = g.add(x, linear(g, mergeHeads(g, c, ungroupQueries(g, c, g.matmul(att, v))), P(params, `${p}wo`)));
     x = g.add(x, mlp(g, c, params, l, rmsNorm(g, x, P(params, `${p}mlpNorm`), c.normEps)));
   }
-  return { logits: head(g, c, params, x), keys, values };
+  return { hidden: x, keys, values };
 }
 
 export interface DecodeResult {

@@ -12,6 +12,11 @@ export const OptimizerConfigSchema = Type.Object({
   weightDecay: Type.Number({ minimum: 0, default: 0, description: 'decoupled (AdamW) decay on matrices' }),
   maxGradNorm: Type.Number({ minimum: 0, default: 1, description: 'global-norm clip; 0 = off' }),
   warmupSteps: Type.Integer({ minimum: 0, default: 0, description: 'linear learning-rate warm-up' }),
+  // No default on purpose: a config that does not name it parses to the same object as before.
+  microBatchTokens: Type.Optional(Type.Integer({
+    minimum: 1,
+    description: 'most padded tokens (rows × padded length) one graph run of a step holds: a larger batch runs as micro-batches whose gradients are summed before one update (absent: one run, or two when a length split pays)',
+  })),
 }, { additionalProperties: false });
 
 export type OptimizerConfig = Static<typeof OptimizerConfigSchema>;

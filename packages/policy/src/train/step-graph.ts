@@ -14,6 +14,12 @@ export interface StepShape {
   /** Feed reference log-probs (KL term). */
   readonly withRef: boolean;
   /**
+   * Feed an additive `logitMask` [B,T,V] (constrained decoding's allowed sets). Without it the
+   * graph has no [B,T,V] input at all; with it the graph is the one every step used before the
+   * flag existed, byte for byte.
+   */
+  readonly masked?: boolean;
+  /**
    * One micro-batch of an accumulated step: scalar inputs `normTokens` and `normRows` carry the
    * whole batch's denominators, so the loss, metrics and gradients are this part's share.
    */
@@ -29,7 +35,7 @@ export interface LossGraph {
   readonly out: LossOutputs;
 }
 
-/** Forward + loss over a padded batch [B,T]: inputs ids, targets (int64), mask, advantages, oldLogp, logitMask[, refLogp][, normTokens, normRows]. */
+/** Forward + loss over a padded batch [B,T]: inputs ids, targets (int64), mask, advantages, oldLogp[, refLogp][, logitMask][, normTokens, normRows]. */
 export function buildLossGraph(c: ModelConfig, loss: LossConfig, shape: StepShape, floatType: FloatType): LossGraph {
   const g = new Graph(floatType);
   const specs = paramSpecs(c);
@@ -42,8 +48,9 @@ export function buildLossGraph(c: ModelConfig, loss: LossConfig, shape: StepShap
   const oldLogp = g.input('oldLogp', floatType, [b, t]);
   const refLogp = shape.withRef ? g.input('refLogp', floatType, [b, t]) : undefined;
   // Additive logit mask [B,T,V]: 0 where allowed, a large negative number where constrained decoding forbade the token.
-  const logitMask = g.input('logitMask', floatType, [b, t, c.vocabSize]);
-  const logits = g.add(forward(g, c, pmap, ids).logits, logitMask);
+  const logitMask = shape.masked ? g.input('logitMask', floatType, [b, t, c.vocabSize]) : undefined;
+  const full = forward(g, c, pmap, ids).logits;
+  const logits = logitMask ? g.add(full, logitMask) : full;
   const { logp, logSoftmax } = tokenLogprobs(g, logits, targets);
   const norm = shape.partial ? { tokens: g.input('normTokens', floatType, []), rows: g.input('normRows', floatType, []) } : undefined;
   const out = buildLoss(g, loss, { logp, logSoftmax, mask, advantages, oldLogp, refLogp, norm }, c.context);
