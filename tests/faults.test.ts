@@ -96,10 +96,12 @@ test('learner: SIGSTOP past its lease while a standby takes over; on SIGCONT it 
   const id = await api.submit(experiment('fenced', steps));
   const versions = watchPolicyVersions(redis, id);
   await api.until(id, (r) => r.step >= 5);
-  const standby = await stack.startReplica('learner', { SPAR_LEARNER_ID: 'standby' });
+  // Pause first, then boot the standby: a standby booting while the primary trains on can find
+  // the run already finished (steps are sub-second; a busy CI machine boots a service in seconds).
   const primary = stack.services.find((s) => s.name === 'learner')!;
   primary.child.kill('SIGSTOP');
   const pausedAt = Date.now();
+  const standby = await stack.startReplica('learner', { SPAR_LEARNER_ID: 'standby' });
   const lease = async () => (await redis.get(keys.lease(id))) ?? '';
   for (const end = Date.now() + 30000; !(await lease()).startsWith('standby#');) {
     assert.ok(Date.now() < end, `standby did not take over (lease ${await lease()})`);
