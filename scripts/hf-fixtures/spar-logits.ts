@@ -6,8 +6,8 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { createSession, Graph, paramSpecs, readHfModel, readSourceWeights, runSession, serialize, type TensorData } from '@spar/policy';
-import { declareParams, forward } from '../../packages/policy/src/model/transformer.ts';
+import { readHfModel, readSourceWeights } from '@spar/policy';
+import { engineLogits } from '../../packages/policy/test/engine-logits.ts';
 
 const { values, positionals } = parseArgs({ allowPositionals: true, options: { rows: { type: 'string' }, length: { type: 'string' }, seed: { type: 'string' } } });
 const [source, out] = positionals;
@@ -21,14 +21,7 @@ let s = Number(values.seed ?? 1) >>> 0;
 const next = () => { s = (Math.imul(s, 1664525) + 1013904223) >>> 0; return s; };
 const ids = Array.from({ length: B }, () => Array.from({ length: T }, () => next() % c.vocabSize));
 
-const g = new Graph('float32');
-const p = declareParams(g, c);
-g.output(forward(g, c, p, g.input('ids', 'int64', [B, T])).logits, 'logits');
-const session = await createSession(serialize(g), { threads: 1 });
-const feeds: Record<string, TensorData> = { ids: { dtype: 'int64', shape: [B, T], data: BigInt64Array.from(ids.flat().map(BigInt)) } };
-for (const spec of paramSpecs(c)) feeds[spec.name] = { dtype: 'float32', shape: spec.shape, data: params[spec.name]! };
-const logits = (await runSession(session, feeds)).logits!.data as Float32Array;
-await session.release();
+const logits = await engineLogits(c, params, ids);
 const V = c.vocabSize;
 const nested = ids.map((_, b) => Array.from({ length: T }, (_, t) => Array.from(logits.subarray((b * T + t) * V, (b * T + t + 1) * V))));
 await writeFile(out, JSON.stringify({ source, ids, logits: nested }));

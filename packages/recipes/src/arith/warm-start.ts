@@ -1,7 +1,7 @@
 import type { ExperimentConfig } from '@spar/core';
 import { EOS_ID, type Vocabulary } from '@spar/policy/schema';
 import { seededRng } from '../games/index.ts';
-import type { WarmStartStream } from '../recipe.ts';
+import type { WarmStartExample, WarmStartStream } from '../recipe.ts';
 import type { OnExcluded } from '../held-out.ts';
 import { EVAL_DIFFICULTIES, randomExpression } from './generator.ts';
 import { arithHeldOutQuestions } from './held-out.ts';
@@ -35,38 +35,37 @@ export function arithWarmStart(config: ExperimentConfig<RZeroOptions>, vocab: Vo
     excluded?.('warm_start', 1);
     return undefined;
   };
-  const solver = () => {
+  /** The first draw of `sizes` that `build` turns into an example (undefined: does not fit, redraw). */
+  const firstFit = (sizes: readonly number[], what: string, build: (q: { question: string; answer: string }) => WarmStartExample | undefined): WarmStartExample => {
     for (let d = 0; d < MAX_DRAWS; d++) {
-      const q = draw(EVAL_DIFFICULTIES);
-      if (!q) continue;
-      const qTokens = vocab.encode(q.question, { strict: true });
-      if (qTokens.length > questionBudget(o, context)) continue;
-      const prompt = solverPrompt(vocab, q.question);
-      const answer = vocab.encode(q.answer, { strict: true });
-      if (answer.length > answerBudget(o, context, prompt.length) || q.answer.replace('-', '').length > o.maxAnswerDigits) continue;
-      const full = [...answer, EOS_ID];
-      return { tokens: [...prompt, ...full], mask: [...prompt.map(() => 0), ...full.map(() => 1)] };
+      const q = draw(sizes);
+      const ex = q && build(q);
+      if (ex) return ex;
     }
-    throw new Error(`warm start: no arithmetic question within the budgets in ${MAX_DRAWS} draws`);
+    throw new Error(`warm start: no ${what} in ${MAX_DRAWS} draws`);
   };
+  const solver = () => firstFit(EVAL_DIFFICULTIES, 'arithmetic question within the budgets', (q) => {
+    const qTokens = vocab.encode(q.question, { strict: true });
+    if (qTokens.length > questionBudget(o, context)) return undefined;
+    const prompt = solverPrompt(vocab, q.question);
+    const answer = vocab.encode(q.answer, { strict: true });
+    if (answer.length > answerBudget(o, context, prompt.length) || q.answer.replace('-', '').length > o.maxAnswerDigits) return undefined;
+    const full = [...answer, EOS_ID];
+    return { tokens: [...prompt, ...full], mask: [...prompt.map(() => 0), ...full.map(() => 1)] };
+  });
   const challengeSizes = EVAL_DIFFICULTIES.filter((d) => d <= (o.maxOperators ?? Infinity));
-  const challenger = () => {
-    for (let d = 0; d < MAX_DRAWS; d++) {
-      const q = draw(challengeSizes);
-      if (!q) continue;
-      const tokens = vocab.encode(q.question, { strict: true });
-      if (tokens.length > questionBudget(o, context)) continue;
-      try {
-        checkQuestion(q.question, o);
-      } catch (err) {
-        if (err instanceof ArithError) continue;
-        throw err;
-      }
-      const prompt = challengerPrompt(vocab);
-      const full = [...tokens, EOS_ID];
-      return { tokens: [...prompt, ...full], mask: [...prompt.map(() => 0), ...full.map(() => 1)] };
+  const challenger = () => firstFit(challengeSizes, "question within the challenger's limits", (q) => {
+    const tokens = vocab.encode(q.question, { strict: true });
+    if (tokens.length > questionBudget(o, context)) return undefined;
+    try {
+      checkQuestion(q.question, o);
+    } catch (err) {
+      if (err instanceof ArithError) return undefined;
+      throw err;
     }
-    throw new Error(`warm start: no question within the challenger's limits in ${MAX_DRAWS} draws`);
-  };
+    const prompt = challengerPrompt(vocab);
+    const full = [...tokens, EOS_ID];
+    return { tokens: [...prompt, ...full], mask: [...prompt.map(() => 0), ...full.map(() => 1)] };
+  });
   return (count) => Array.from({ length: count }, () => (rng() < CHALLENGER_SHARE ? challenger() : solver()));
 }
