@@ -10,6 +10,11 @@
  * draft and returns the wire task (outputs executed by the judge) → solvers get the wire task;
  * judge() re-validates it again, checks the proposal produced it, judges G answers. A proposal
  * the judge found invalid comes back as a group with no rollouts: −1 (AZR), 0 under 'binary'.
+ *
+ * Text mode (textMode; PolicyHandle.text present, warmStart.from: hf; text.ts): the same game
+ * played by an imported chat model in its own tokens, without grammar masks: AZR-style chat
+ * prompts, the proposal in `<program>…</program>` / `<input>…</input>`, the answer in the last
+ * `<answer>…</answer>`, budgets textProposeTokens and textAnswerTokens.
  */
 import type { Recipe } from '../recipe.ts';
 import { AZR_VOCABULARY, dslRollout, dslValidity } from './common.ts';
@@ -28,13 +33,14 @@ export const absoluteZero: Recipe<AzrOptions> = {
   optionsSchema: AzrOptionsSchema,
   proposesWithPolicy: true,
   trainsInvalidProposals: true,
+  textMode: true,
   defaultEstimator: { kind: 'trr++' },
   vocabulary: () => [AZR_VOCABULARY],
   segments: (o) => o.taskTypes.flatMap((t) => [`${t}/proposer`, `${t}/solver`]),
   propose: (ctx) => proposeDrafts(ctx),
   validateTask: (task, o) => dslValidity(task, o),
   rollout: (ctx, task, groupSize) => dslRollout(ctx, task, groupSize),
-  judge: (task, rollouts, proposal, o, vocab, config, copy) => judgeDslGroup(task, rollouts, proposal, o, vocab, decodeOf(config), { copy, copyPenalty: o.copyPenalty }),
+  judge: (task, rollouts, proposal, o, vocab, config, copy, text) => judgeDslGroup(task, rollouts, proposal, o, vocab, decodeOf(config), { copy, copyPenalty: o.copyPenalty }, text),
   trainsCopies: true,
   novelty: (task, o) => dslNovelty(task, o),
   heldOut: (config) => dslHeldOut(config),

@@ -8,12 +8,16 @@
  * maxAnswerTokens) are not posed; they count as wrong and are reported as `tooLong`.
  *   accuracy     correct / count (all tasks)        accuracyD1..D3  the same per difficulty
  *   formatRate   formatted / posed answers           count, tooLong
+ *
+ * Text mode (PolicyHandle.text, warmStart.from: hf): the same tasks posed in the solver's chat
+ * prompt (text.ts), answered greedily within textAnswerTokens, read from the last
+ * `<answer>…</answer>`. "Posable" keeps its symbol-mode meaning (the task's size in DSL symbols).
  */
 import type { TaskType, Task } from '../dsl/index.ts';
 import { heldOutSet } from '../dsl/index.ts';
 import type { EvalOptions, EvalReport, PolicyHandle } from '../recipe.ts';
 import type { SolverOptions } from './options.ts';
-import { answer, judgeSymbols, responseSymbols } from './solve.ts';
+import { answer, judgeSymbols, judgeText, responseSymbols } from './solve.ts';
 import { posable } from './tasks.ts';
 
 export const DSL_SUITES: Readonly<Record<TaskType, string>> = { deduction: 'dsl-deduction', abduction: 'dsl-abduction', induction: 'dsl-induction' };
@@ -40,7 +44,9 @@ async function evalType(policy: PolicyHandle, type: TaskType, opts: EvalOptions,
     const batch = posed.slice(i, i + BATCH);
     const { samples } = await answer(policy, batch, o, { temperature: 0, topP: 1, seed: opts.seed });
     samples.forEach((s, k) => {
-      const j = judgeSymbols(batch[k]!, responseSymbols(policy.vocab, s, 'eval answer'), o);
+      const j = policy.text
+        ? judgeText(batch[k]!, policy.text, s.tokens.slice(s.promptLength), o)
+        : judgeSymbols(batch[k]!, responseSymbols(policy.vocab, s, 'eval answer'), o);
       if (j.formatOk) formatted++;
       if (j.correct) right.add(batch[k]!);
     });

@@ -11,3 +11,7 @@ export { checkTask, solverPromptIds, toWire, type DraftTask, type WireTask } fro
 export { learnability, proposerReward, judgeInvalidProposal } from './propose.ts';
 export { solverReward, type AnswerRecord } from './solve.ts';
 export { DSL_SUITES } from './eval.ts';
+export {
+  AZR_SYSTEM, DSL_GUIDE, lexDsl, parseTaggedAnswer, parseTaggedDraft, proposerMessages, readTextPrompt, solverMessages, textSolverPrompt, valueDisplay,
+} from './text.ts';
+export { textPlan } from './propose.ts';

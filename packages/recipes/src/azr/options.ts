@@ -29,6 +29,7 @@ const solverProps = {
     description: "azr: solver 1 / −0.5 wrong / −1 format, proposer r or −0.5 when r = 0; binary: 1/0 and r; partial: as azr, but a wrong answer gets −0.5 + 0.5 × the similarity of its output to the expected one (solve rates count exact answers only)",
   }),
   constrain: Type.Boolean({ default: true, description: 'grammar-constrained decoding of answers and drafts' }),
+  textAnswerTokens: Type.Optional(Type.Integer({ minimum: 1, maximum: 8192, description: "text mode (warmStart.from: hf): the solver's reply budget (reasoning and <answer>…</answer>) in the model's tokens, eos included (default 256); also the held-out evaluation's" })),
 };
 
 export const AzrOptionsSchema = Type.Object({
@@ -54,6 +55,7 @@ export const AzrOptionsSchema = Type.Object({
     minimum: 0, maximum: 0.9, default: 0.25,
     description: 'share of each proposal round drawn uniformly from the task buffer for the solver to replay (tasks it solved in every answer left out)',
   }),
+  textProposeTokens: Type.Optional(Type.Integer({ minimum: 1, maximum: 8192, description: "text mode (warmStart.from: hf): the proposer's reply budget (reasoning, <program> and <input>s) in the model's tokens, eos included (default 256)" })),
 }, { additionalProperties: false });
 export type AzrOptions = Static<typeof AzrOptionsSchema>;
 

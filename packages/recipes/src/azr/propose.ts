@@ -15,11 +15,17 @@
  * grammar-constrained decoding (the default) drafts always parse, so what is penalised is
  * runtime / size / determinism failures. Copies (a task proposed before, or a program that is a
  * reference's or a batch-mate's) are trained with `copyPenalty` (judgeCopiedProposal).
+ *
+ * Text mode (PolicyHandle.text, warmStart.from: hf; text.ts): the same choice of type, references
+ * and given program, as a chat prompt whose references fit policy.context (default TEXT_CONTEXT)
+ * with textProposeTokens to spare; the reply's tagged program and inputs become the symbol mode's
+ * draft, so validation, rewards and penalties are the same. Nothing is masked, so a draft that
+ * does not parse is possible and penalised like any invalid one (−1, formatOk false).
  */
 import type { Sample, Trajectory } from '@spar/core';
-import { BOS_ID, EOS_ID, type Vocabulary } from '@spar/policy/schema';
+import { BOS_ID, EOS_ID, type TextCodec, type Vocabulary } from '@spar/policy/schema';
 import {
-  createRng, MARK, MAX_INPUT_TOKENS, printProgram, program, renderProposerPrompt, takeS, type Rng, type Task, type TaskType,
+  createRng, MARK, MAX_INPUT_TOKENS, printProgram, program, programText, renderProposerPrompt, takeS, type Program, type Rng, type Task, type TaskType,
 } from '../dsl/index.ts';
 import type { JudgedGroup, ProposeContext, ProposedTask } from '../recipe.ts';
 import { TaskRejected } from '../errors.ts';
@@ -29,6 +35,7 @@ import type { AzrOptions, SolverOptions } from './options.ts';
 import { judgedSample } from '../replay-mask.ts';
 import { CHECKER, dslAllowed, responseSymbols } from './solve.ts';
 import { checkTask, draftInputs, toWire, type DraftTask } from './tasks.ts';
+import { parseTaggedDraft, proposerMessages, proposeTokens, readTextPrompt, replyText, TEXT_CONTEXT, textResponse } from './text.ts';
 
 const TYPE_MARK: Record<TaskType, string> = { deduction: MARK.deduce, abduction: MARK.abduce, induction: MARK.induce };
 const MARK_TYPE = new Map(Object.entries(TYPE_MARK).map(([t, m]) => [m, t as TaskType]));
@@ -127,24 +134,36 @@ export function plan(vocab: Vocabulary, type: TaskType, pool: readonly Task[], o
   return { type, prompt, row: draftRow(type, prompt.length, o, context, prefix), refs, prefix };
 }
 
+/** What a round proposes from: the enabled types' buffer tasks and every buffer program. */
+function proposalPool(ctx: ProposeContext<AzrOptions>): { buffer: Map<TaskType, Task[]>; programs: Program[] } {
+  const buffer = new Map<TaskType, Task[]>();
+  for (const ref of ctx.buffer) {
+    const c = checkTask(ref, ctx.config.options);
+    if (c.ok) buffer.set(c.task.type, [...(buffer.get(c.task.type) ?? []), c.task]);
+  }
+  return { buffer, programs: [...buffer.values()].flat().map((t) => t.program) };
+}
+
+/** One proposal's type, reference pool (shuffled) and given program (AZR-style induction). */
+function choose(rng: Rng, o: AzrOptions, pool: ReturnType<typeof proposalPool>): { type: TaskType; refs: Task[]; given?: Program } {
+  const type = o.taskTypes[rng.int(o.taskTypes.length)]!;
+  const have = pool.buffer.get(type) ?? [];
+  // AZR's induction: a program drawn uniformly from the whole buffer (any type); the proposer writes its inputs.
+  const given = givesProgram(type, o) ? (pool.programs.length ? pool.programs[rng.int(pool.programs.length)]! : identityTask(type, o).program) : undefined;
+  return { type, refs: have.length ? shuffled(have, rng) : [identityTask(type, o)], given };
+}
+
 export async function proposeDrafts(ctx: ProposeContext<AzrOptions>): Promise<ProposedTask[]> {
   const policy = ctx.policy;
   if (!policy) throw new AzrBudgetError('absolute-zero proposes with the policy, but none was given');
+  if (policy.text) return proposeText(ctx, policy.text);
   const o = ctx.config.options;
   const context = ctx.config.policy.context ?? 64;
   const rng = createRng(Math.floor(ctx.rng() * 2 ** 32));
-  const buffer = new Map<TaskType, Task[]>();
-  for (const ref of ctx.buffer) {
-    const c = checkTask(ref, o);
-    if (c.ok) buffer.set(c.task.type, [...(buffer.get(c.task.type) ?? []), c.task]);
-  }
-  const programs = [...buffer.values()].flat().map((t) => t.program);
+  const pool = proposalPool(ctx);
   const plans = Array.from({ length: ctx.count }, () => {
-    const type = o.taskTypes[rng.int(o.taskTypes.length)]!;
-    const have = buffer.get(type) ?? [];
-    // AZR's induction: a program drawn uniformly from the whole buffer (any type); the proposer writes its inputs.
-    const given = givesProgram(type, o) ? (programs.length ? programs[rng.int(programs.length)]! : identityTask(type, o).program) : undefined;
-    return plan(policy.vocab, type, have.length ? shuffled(have, rng) : [identityTask(type, o)], o, context, given);
+    const { type, refs, given } = choose(rng, o, pool);
+    return plan(policy.vocab, type, refs, o, context, given);
   });
   if (plans.length === 0) return [];
   const { temperature, topP } = ctx.config.rollout;
@@ -156,6 +175,45 @@ export async function proposeDrafts(ctx: ProposeContext<AzrOptions>): Promise<Pr
   return res.rows.map((row, i) => {
     const { type, prompt, refs, prefix } = plans[i]!;
     const task: DraftTask = { type, draft: [...prefix, ...[...row.tokens].map((id) => policy.vocab.symbol(id))] };
+    const proposal: Sample = { tokens: [...prompt, ...row.tokens], promptLength: prompt.length, logprobs: [...row.logprobs], allowed: row.allowed.map((a) => a ?? null), policyVersion: res.version, role: 'proposer' };
+    return { task, proposal, shown: refs.map(toWire) };
+  });
+}
+
+/**
+ * Text mode: the proposer's chat prompt with up to K references, as many as leave `proposeTokens`
+ * for the reply within `context` (the first that does not fit ends the list: encoding is not free).
+ */
+export function textPlan(codec: TextCodec, type: TaskType, pool: readonly Task[], o: Pick<AzrOptions, keyof SolverOptions | 'references' | 'textProposeTokens'>, context: number, given?: Program): { prompt: number[]; refs: Task[] } {
+  const room = context - proposeTokens(o);
+  const refs: Task[] = [];
+  let prompt = [...codec.encodeChat(proposerMessages(type, refs, o, given))];
+  for (const r of pool) {
+    if (refs.length >= o.references) break;
+    const next = [...codec.encodeChat(proposerMessages(type, [...refs, r], o, given))];
+    if (next.length > room) break;
+    refs.push(r);
+    prompt = next;
+  }
+  return { prompt, refs };
+}
+
+async function proposeText(ctx: ProposeContext<AzrOptions>, codec: TextCodec): Promise<ProposedTask[]> {
+  const policy = ctx.policy!;
+  const o = ctx.config.options;
+  const context = ctx.config.policy.context ?? TEXT_CONTEXT;
+  const rng = createRng(Math.floor(ctx.rng() * 2 ** 32));
+  const pool = proposalPool(ctx);
+  const plans = Array.from({ length: ctx.count }, () => {
+    const { type, refs, given } = choose(rng, o, pool);
+    return { type, given, ...textPlan(codec, type, refs, o, context, given) };
+  });
+  if (plans.length === 0) return [];
+  const { temperature, topP } = ctx.config.rollout;
+  const res = await policy.generate(plans.map((p) => p.prompt), { temperature, topP, stop: [...codec.eos], seed: rng.int(2 ** 31), maxNewTokens: proposeTokens(o) });
+  return res.rows.map((row, i) => {
+    const { type, prompt, refs, given } = plans[i]!;
+    const task: DraftTask = { type, draft: parseTaggedDraft(replyText(codec, [...row.tokens]).text, given && programText(given)) };
     const proposal: Sample = { tokens: [...prompt, ...row.tokens], promptLength: prompt.length, logprobs: [...row.logprobs], allowed: row.allowed.map((a) => a ?? null), policyVersion: res.version, role: 'proposer' };
     return { task, proposal, shown: refs.map(toWire) };
   });
@@ -228,6 +286,37 @@ export function judgeInvalidProposal(proposal: Sample, o: SolverOptions, vocab: 
     trajectories: [{
       sample: judgedSample(proposal, 'proposer', allowed), reward: o.rewardShaping === 'binary' ? 0 : -1, formatOk, correct: false,
       group: `${type}/proposer/invalid`, segment: `${type}/proposer`,
+    }],
+  };
+}
+
+/** Text mode: the draft a text proposal's reply makes, with the type its prompt asks for (judge side). */
+function textDraft(proposal: Sample, o: SolverOptions, codec: TextCodec): DraftTask {
+  const response = textResponse(codec, proposal, 'proposal', proposeTokens(o as Partial<AzrOptions>));
+  const { type, given } = readTextPrompt(codec, proposal);
+  return { type, draft: parseTaggedDraft(replyText(codec, response).text, given) };
+}
+
+/** checkProposal in text mode: the reply's tagged draft, re-validated, must be exactly this task; nothing is masked. */
+export function checkTextProposal(proposal: Sample, task: Task, key: string, o: SolverOptions, codec: TextCodec): Sample {
+  const d = textDraft(proposal, o, codec);
+  if (d.type !== task.type) throw new TaskRejected('proposal: prompt asks for another task type');
+  const c = checkTask(d, o);
+  if (!c.ok || c.key !== key) throw new TaskRejected(`proposal: draft does not produce this task${c.ok ? '' : ` (${c.reason})`}`);
+  return judgedSample(proposal, 'proposer', undefined);
+}
+
+/** judgeInvalidProposal in text mode: AZR's −1 (0 under 'binary'); formatOk false when the reply's draft does not parse. */
+export function judgeInvalidTextProposal(proposal: Sample, o: SolverOptions, codec: TextCodec): JudgedGroup {
+  const d = textDraft(proposal, o, codec);
+  const c = checkTask(d, o);
+  if (c.ok) throw new TaskRejected('proposal: the draft is valid; judge it with its solver group');
+  return {
+    provenance: CHECKER,
+    stats: { invalidProposal: 1, copyProposal: 0 },
+    trajectories: [{
+      sample: judgedSample(proposal, 'proposer', undefined), reward: o.rewardShaping === 'binary' ? 0 : -1, formatOk: !c.reason.startsWith('format'), correct: false,
+      group: `${d.type}/proposer/invalid`, segment: `${d.type}/proposer`,
     }],
   };
 }

@@ -9,6 +9,9 @@
  * the held-out evaluation set (decontamination: reported as 'generator' exclusions), is redrawn in
  * the same (type, difficulty) cell, so the stream is uniform over cells, conditioned on fitting
  * and on being new to the evaluation.
+ *
+ * Text mode (warmStart.from: hf): the generator's tasks answered and judged as absolute-zero's
+ * text mode does (solve.ts, text.ts).
  */
 import { createRng, GeneratorExhaustedError, generateTask, type Difficulty } from '../dsl/index.ts';
 import type { ProposedTask, Recipe } from '../recipe.ts';
@@ -28,6 +31,7 @@ export const rlvrFixed: Recipe<RlvrOptions> = {
   description: 'Control group: RL with verifiable rewards on a fixed uniform DSL task generator (no proposer); judged and evaluated as absolute-zero; GRPO',
   optionsSchema: RlvrOptionsSchema,
   proposesWithPolicy: false,
+  textMode: true,
   defaultEstimator: { kind: 'grpo' },
   vocabulary: () => [AZR_VOCABULARY],
   segments: (o) => o.taskTypes.map((t) => `${t}/solver`),
@@ -60,7 +64,7 @@ export const rlvrFixed: Recipe<RlvrOptions> = {
   validateTask: (task, o) => dslValidity(task, o),
   rollout: (ctx, task, groupSize) => dslRollout(ctx, task, groupSize),
   // No proposer in the control group: a proposal in the payload is ignored.
-  judge: (task, rollouts, _proposal, o, vocab, config) => judgeDslGroup(task, rollouts, undefined, o, vocab, decodeOf(config)),
+  judge: (task, rollouts, _proposal, o, vocab, config, _copy, text) => judgeDslGroup(task, rollouts, undefined, o, vocab, decodeOf(config), undefined, text),
   evalSuites: (o) => dslSuites(o),
   evaluate: (policy, suites, opts, o) => evaluateDsl(policy, suites, opts, o),
   warmStartExamples: (config, vocab, seed, excluded) => dslWarmStart(config, vocab, seed, excluded),

@@ -11,9 +11,14 @@
  *   binary  correct 1, otherwise 0
  * An answer is formatted when it ends with END and parses as the kind the task asks for
  * (value / input / program); a runtime error of the solver's program counts as wrong.
+ *
+ * Text mode (PolicyHandle.text / the judge's `text`, warmStart.from: hf; text.ts): the prompt is the
+ * chat rendering of the task, the reply (≤ textAnswerTokens, no mask, no allowed sets) is formatted
+ * when it ended with an eos id and its last `<answer>…</answer>` parses as the kind asked for; the
+ * rewards are the same.
  */
 import type { ExperimentConfig, Sample, Trajectory } from '@spar/core';
-import { EOS_ID, type LogitMask, type Vocabulary } from '@spar/policy/schema';
+import { EOS_ID, type LogitMask, type TextCodec, type Vocabulary } from '@spar/policy/schema';
 import { answerKind, END, judgeAnswer, type Judgement, type Task } from '../dsl/index.ts';
 import type { PolicyHandle } from '../recipe.ts';
 import { judgedAllowed, judgedSample } from '../replay-mask.ts';
@@ -22,6 +27,7 @@ import { AzrBudgetError } from './errors.ts';
 import { grammarMask } from './mask.ts';
 import type { SolverOptions } from './options.ts';
 import { answerBudget, checkTask, solverPromptIds } from './tasks.ts';
+import { answerTokens, parseTaggedAnswer, replyText, textResponse, textSolverPrompt } from './text.ts';
 
 export const CHECKER = { checker: 'spar-dsl', version: '1' } as const;
 /** Shortest complete answer per kind: a digit, `[ ]`, a one-token program. */
@@ -70,6 +76,7 @@ export function rowBudget(task: Task, promptLength: number, o: SolverOptions, d:
 
 /** Generate one answer per task (tasks may repeat: a group is G copies). */
 export async function answer(policy: PolicyHandle, tasks: readonly Task[], o: SolverOptions, d: DecodeSettings): Promise<{ prompts: number[][]; samples: Sample[] }> {
+  if (policy.text) return answerText(policy, policy.text, tasks, o, d);
   const prompts = tasks.map((t) => solverPromptIds(policy.vocab, t));
   const budgets = tasks.map((t, i) => rowBudget(t, prompts[i]!.length, o, d));
   const mask = o.constrain ? grammarMask(policy.vocab, tasks.map((t, i) => ({ kind: answerKind(t.type), maxTokens: budgets[i]! }))) : undefined;
@@ -80,6 +87,25 @@ export async function answer(policy: PolicyHandle, tasks: readonly Task[], o: So
     tokens: [...prompts[i]!, ...row.tokens], promptLength: prompts[i]!.length, logprobs: [...row.logprobs], allowed: row.allowed.map((a) => a ?? null), policyVersion: res.version, role: 'solver',
   }));
   return { prompts, samples };
+}
+
+/** Text mode: one chat reply per task, within textAnswerTokens (the engine trims it to the context), no mask. */
+async function answerText(policy: PolicyHandle, codec: TextCodec, tasks: readonly Task[], o: SolverOptions, d: DecodeSettings): Promise<{ prompts: number[][]; samples: Sample[] }> {
+  const prompts = tasks.map((t) => textSolverPrompt(codec, t));
+  const res = await policy.generate(prompts, { temperature: d.temperature, topP: d.topP, maxNewTokens: answerTokens(o), stop: [...codec.eos], seed: d.seed });
+  const samples = res.rows.map((row, i) => ({
+    tokens: [...prompts[i]!, ...row.tokens], promptLength: prompts[i]!.length, logprobs: [...row.logprobs], allowed: row.allowed.map((a) => a ?? null), policyVersion: res.version, role: 'solver',
+  }));
+  return { prompts, samples };
+}
+
+/** Judge a text reply's ids: formatted only if it ended with an eos id and has an `<answer>` that parses. */
+export function judgeText(task: Task, codec: TextCodec, response: readonly number[], o: SolverOptions): Judgement {
+  const reply = replyText(codec, response);
+  if (!reply.ended) return { formatOk: false, correct: false, reason: 'reply did not end within its budget' };
+  const a = parseTaggedAnswer(reply.text);
+  if (a === undefined) return { formatOk: false, correct: false, reason: 'no <answer>…</answer>' };
+  return judgeAnswer(task, a, { fuel: o.fuel });
 }
 
 export async function rolloutGroup(policy: PolicyHandle, raw: unknown, groupSize: number, o: SolverOptions, d: DecodeSettings): Promise<AnswerRecord[]> {
@@ -129,8 +155,9 @@ export interface SolverVerdicts {
 }
 
 /** Judge a solver group against a re-validated task. Throws TaskRejected on tampered records. */
-export function judgeSolvers(task: Task, group: string, rollouts: readonly unknown[], o: SolverOptions, vocab: Vocabulary, d: DecodeSettings): SolverVerdicts {
+export function judgeSolvers(task: Task, group: string, rollouts: readonly unknown[], o: SolverOptions, vocab: Vocabulary, d: DecodeSettings, text?: TextCodec): SolverVerdicts {
   if (!Array.isArray(rollouts) || rollouts.length === 0 || rollouts.length > MAX_GROUP) throw new TaskRejected(`need 1..${MAX_GROUP} rollouts`);
+  if (text) return judgeTextSolvers(task, group, rollouts, o, text);
   const prompt = solverPromptIds(vocab, task);
   let budget = 0;
   if (o.constrain) {
@@ -154,6 +181,26 @@ export function judgeSolvers(task: Task, group: string, rollouts: readonly unkno
     if (!j.formatOk) formatErrors++;
     return {
       sample: judgedSample(s, 'solver', allowed), reward: solverReward(j, o.rewardShaping), formatOk: j.formatOk, correct: j.correct,
+      group, segment: `${task.type}/solver`,
+    };
+  });
+  return { trajectories, solveRate: correct / rollouts.length, formatErrorRate: formatErrors / rollouts.length };
+}
+
+/** judgeSolvers in text mode: the same checks and rewards over the imported model's ids, nothing masked. */
+function judgeTextSolvers(task: Task, group: string, rollouts: readonly unknown[], o: SolverOptions, codec: TextCodec): SolverVerdicts {
+  const prompt = textSolverPrompt(codec, task);
+  let correct = 0;
+  let formatErrors = 0;
+  const trajectories = (rollouts as AnswerRecord[]).map((r, k) => {
+    const s = r?.sample;
+    const response = textResponse(codec, s, `answer ${k}`, answerTokens(o));
+    if (s.promptLength !== prompt.length || prompt.some((id, j) => s.tokens[j] !== id)) throw new TaskRejected(`answer ${k}: prompt is not the task's prompt`);
+    const j = judgeText(task, codec, response, o);
+    if (j.correct) correct++;
+    if (!j.formatOk) formatErrors++;
+    return {
+      sample: judgedSample(s, 'solver', undefined), reward: solverReward(j, o.rewardShaping), formatOk: j.formatOk, correct: j.correct,
       group, segment: `${task.type}/solver`,
     };
   });
