@@ -1,13 +1,20 @@
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
-import { EstimatorSpecSchema, LossConfigSchema, ModelConfigSchema, OptimizerConfigSchema } from '@spar/policy/schema';
+import { EstimatorSpecSchema, LoraConfigSchema, LossConfigSchema, ModelConfigSchema, OptimizerConfigSchema } from '@spar/policy/schema';
 import YAML from 'yaml';
 import { ValidationError, type FieldIssue } from './errors.ts';
 import { checkLimits, type ResourceLimits } from './limits.ts';
 import { PoliciesSchema, RolesSchema, RoundsSchema } from './policies.ts';
 import { check, deepFreeze, MAX_NESTING_DEPTH, nestsDeeperThan } from './validate.ts';
 
-const { vocabSize: _omit, seed: _seed, ...baseModelProps } = ModelConfigSchema.properties;
-const modelProps = { ...baseModelProps, seed: Type.Optional(Type.Integer({ minimum: 0, maximum: 2 ** 31 - 1, description: 'model initialisation seed (default: the experiment seed)' })) };
+const { vocabSize: _omit, seed: _seed, lora: _lora, ...baseModelProps } = ModelConfigSchema.properties;
+const modelProps = {
+  ...baseModelProps,
+  seed: Type.Optional(Type.Integer({ minimum: 0, maximum: 2 ** 31 - 1, description: 'model initialisation seed (default: the experiment seed)' })),
+  lora: Type.Optional(Type.Object(LoraConfigSchema.properties, {
+    additionalProperties: false,
+    description: 'train low-rank adapters on a frozen base (the imported model with warmStart.from: hf); only adapters are trained, checkpointed and sent to workers; the KL reference is the base (see docs/configuration.md#lora)',
+  })),
+};
 /** The policy part of an experiment: the model config minus vocabSize (the recipe's vocabulary decides it). */
 export const PolicySectionSchema = Type.Object(modelProps, { additionalProperties: false });
 
@@ -112,7 +119,7 @@ export function warmStartIssues(ws: Static<typeof WarmStartSchema> | undefined):
 }
 
 /** The `policy` fields an experiment may set with `warmStart.from: hf`; the rest of the shape is the imported model's. */
-export const HF_POLICY_FIELDS: readonly string[] = ['context', 'seed'];
+export const HF_POLICY_FIELDS: readonly string[] = ['context', 'seed', 'lora'];
 
 /**
  * With `warmStart.from: hf` the model's shape comes from the folder's config.json: a shape field

@@ -7,7 +7,7 @@ import { Graph } from './graph/graph.ts';
 import { serialize } from './graph/serialize.ts';
 import type { EngineState } from './engine/core.ts';
 import { parseModelConfig } from './model/config.ts';
-import { paramSpecs } from './model/params.ts';
+import { paramSpecs, trainableSpecs } from './model/params.ts';
 import { declareParams, forward } from './model/transformer.ts';
 import { Policy, type PolicyOptions } from './policy.ts';
 import type { Tokenizer } from './vocab/vocabulary.ts';
@@ -64,7 +64,7 @@ export async function readPolicyCheckpoint(dir: string) {
   const config = parseModelConfig(meta.model);
   const pick = (prefix: string, required: boolean) => {
     const out: Record<string, Float32Array> = {};
-    for (const p of paramSpecs(config)) {
+    for (const p of trainableSpecs(config)) {
       const name = `${prefix}${p.name}`;
       if (!required && !(name in ck.tensors)) return undefined;
       const n = p.shape.reduce((a, d) => a * d, 1);
@@ -104,11 +104,14 @@ export async function restorePolicy(policy: Policy, dir: string): Promise<Omit<L
 export interface Weights {
   readonly version: number;
   readonly sha256: string;
-  /** safetensors bytes: parameters only, metadata {model, version}. */
+  /** safetensors bytes: the trained parameters only (with LoRA: the adapters), metadata {model, version}. */
   readonly bytes: Uint8Array;
 }
 
-/** The current weights as one content-addressed blob (what the learner publishes to workers). */
+/**
+ * The current weights as one content-addressed blob (what the learner publishes to workers). A LoRA
+ * model's are its adapters: every worker holds the frozen base already (EngineCore.create).
+ */
 export async function policyWeights(policy: Policy): Promise<Weights> {
   const s = await policy.state(false);
   const bytes = encodeSafetensors(stateTensors(s, false), { spar: JSON.stringify({ model: policy.config, version: s.version }) });
@@ -121,7 +124,7 @@ export async function applyWeights(policy: Policy, w: Weights): Promise<void> {
   if (got !== w.sha256) throw new CheckpointError(`weights hash mismatch: expected ${w.sha256}, got ${got}`);
   const { tensors } = decodeSafetensors(w.bytes);
   const params: Record<string, Float32Array> = {};
-  for (const p of paramSpecs(policy.config)) {
+  for (const p of trainableSpecs(policy.config)) {
     params[p.name] = requireTensor(tensors, `param/${p.name}`, 'float32', [p.shape.reduce((a, d) => a * d, 1)]).data as Float32Array;
   }
   const cur = await policy.state(false);
@@ -140,7 +143,8 @@ export interface ExportOptions {
  * never changes earlier positions), `tokenizer.json` and `config.json`.
  */
 export async function exportOnnx(policy: Policy, dir: string, opts: ExportOptions = {}): Promise<{ model: string; sha256: string }> {
-  const c = policy.config;
+  // A LoRA model exports merged: its base's shape, W + (alpha/rank)·A·B.
+  const { config: c, params } = await policy.engine.mergedParams();
   const B = opts.batch ?? 1;
   const s = await policy.state(false);
   const g = new Graph('float32');
@@ -149,7 +153,7 @@ export async function exportOnnx(policy: Policy, dir: string, opts: ExportOption
   for (const p of paramSpecs(c)) {
     const v = pmap.get(p.name)!;
     g.inputs.splice(g.inputs.indexOf(v), 1);
-    g.initializers.set(v.id, { dtype: 'float32', shape: p.shape, data: s.params[p.name]! });
+    g.initializers.set(v.id, { dtype: 'float32', shape: p.shape, data: params[p.name]! });
   }
   const ids = g.input('ids', 'int64', [B, c.context]);
   g.output(forward(g, c, pmap, ids).logits, 'logits');

@@ -26,7 +26,7 @@ export class Policy {
   static async create(modelConfig: unknown, options: PolicyOptions = {}): Promise<Policy> {
     const config = parseModelConfig(modelConfig);
     const runtime: RuntimeOptions = { ep: options.ep, threads: options.threads, spinning: options.spinning, deviceId: options.deviceId };
-    const engine = options.worker === false ? new EngineCore(config, runtime) : await WorkerEngine.create(config, runtime);
+    const engine = options.worker === false ? await EngineCore.create(config, runtime) : await WorkerEngine.create(config, runtime);
     return new Policy(config, engine, options);
   }
 
@@ -43,12 +43,20 @@ export class Policy {
     return generate(this.engine, this.config, this._version, prompts, opts);
   }
 
-  /** Per-token log-probs of whole sequences (index 0 is NaN: the first token has no prefix). */
-  score(sequences: readonly ArrayLike<number>[], allowed?: AllowedSets): Promise<Float32Array[]> {
-    return this.engine.score(sequences, allowed);
+  /**
+   * Per-token log-probs of whole sequences (index 0 is NaN: the first token has no prefix).
+   * `base`: under a LoRA model's base, adapters off (its KL reference).
+   */
+  score(sequences: readonly ArrayLike<number>[], allowed?: AllowedSets, base = false): Promise<Float32Array[]> {
+    return this.engine.score(sequences, allowed, base);
   }
 
-  /** Weights, optimizer moments (if any), step and version. */
+  /** Whether the model trains LoRA adapters on a frozen base (state, checkpoints and published weights: the adapters). */
+  get lora(): boolean {
+    return this.config.lora !== undefined;
+  }
+
+  /** Trained weights (with LoRA: the adapters), optimizer moments (if any), step and version. */
   async state(withOptimizer = true): Promise<EngineState> {
     return this.engine.getState(withOptimizer);
   }

@@ -6,7 +6,8 @@
 // runtime. Keep it that way: services/controller/test/no-native.test.ts checks it.
 export { ConfigError, PolicyError } from './errors.ts';
 export { ModelConfigSchema, parseModelConfig, headDim, kvHeads, ropeTheta, type ModelConfig, type ModelConfigInput } from './model/config.ts';
-export { paramSpecs, initParams, countParams, type ParamSpec } from './model/params.ts';
+export { paramSpecs, trainableSpecs, initParams, countParams, type ParamSpec } from './model/params.ts';
+export { LoraConfigSchema, LORA_TARGETS, type LoraConfig, type LoraTarget } from './model/lora.ts';
 export { LossConfigSchema, parseLossConfig, type LossConfig } from './train/loss.ts';
 export { OptimizerConfigSchema, parseOptimizerConfig, type OptimizerConfig } from './train/optimizer.ts';
 export {

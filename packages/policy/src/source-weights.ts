@@ -4,6 +4,8 @@ import onnxProto from 'onnx-proto';
 import { latestCheckpoint } from './checkpoint/store.ts';
 import { CheckpointError } from './errors.ts';
 import { parseModelConfig, type ModelConfig } from './model/config.ts';
+import { initialParams } from './model/lora-base.ts';
+import { mergeLora } from './model/lora-merge.ts';
 import { paramSpecs } from './model/params.ts';
 import { readPolicyCheckpoint } from './persist.ts';
 
@@ -31,9 +33,13 @@ export async function readSourceWeights(path: string): Promise<SourceWeights> {
   throw new CheckpointError(`${path}: neither a checkpoint, a checkpoints folder nor an export`);
 }
 
+/** A LoRA checkpoint holds adapters only: they come back merged into the base they adapt (its base's shape). */
 async function readCheckpoint(dir: string): Promise<SourceWeights> {
   const { config, state } = await readPolicyCheckpoint(dir);
-  return { config, params: state.params, from: dir };
+  if (!config.lora) return { config, params: state.params, from: dir };
+  const all = Object.fromEntries(await initialParams(config));
+  const merged = mergeLora(config, { ...all, ...state.params });
+  return { ...merged, from: dir };
 }
 
 async function readExport(dir: string): Promise<SourceWeights> {

@@ -49,14 +49,18 @@ export class RecipeRegistry implements RecipeSchemas {
     } catch (err) {
       for (const i of (err as { issues?: FieldIssue[] }).issues ?? [{ path: '', message: (err as Error).message }]) issues.push({ path: `/learner/estimator${i.path}`, message: i.message });
     }
+    // An imported model's shape (and so which LoRA targets it has) is the controller's check.
+    const hf = config.warmStart?.from === 'hf';
     try {
-      parseModelConfig(modelConfigFor(config, Vocabulary.create(r.vocabulary(config.options))));
+      const model = modelConfigFor(config, Vocabulary.create(r.vocabulary(config.options)));
+      parseModelConfig(hf ? { ...model, lora: undefined } : model);
     } catch (err) {
       for (const i of (err as { issues?: FieldIssue[] }).issues ?? [{ path: '', message: (err as Error).message }]) issues.push({ path: `/policy${i.path}`, message: i.message });
     }
     if (config.learner.referenceRefreshEvery > 0 && config.learner.loss.klCoef === 0) {
       issues.push({ path: '/learner/referenceRefreshEvery', message: 'has no effect unless learner.loss.klCoef > 0' });
     }
+    issues.push(...loraIssues(config));
     // An imported model's default context is read from its folder (the controller's check).
     const ctx = config.policy.context ?? (config.warmStart?.from === 'hf' ? undefined : 64);
     if (ctx !== undefined && config.rollout.maxNewTokens >= ctx) issues.push({ path: '/rollout/maxNewTokens', message: `must be < policy.context (${ctx})` });
@@ -123,6 +127,24 @@ export function vocabularyFor(recipe: Recipe, config: ExperimentConfig): Vocabul
 }
 
 /** The policy's model config: the experiment's policy section plus the vocabulary size. */
+/**
+ * LoRA's base must be one every service can build by itself: the imported model (from: hf) or the
+ * seeded initialisation (no warm start, or sft, which trains the adapters). The KL reference of a
+ * LoRA policy is its base, which does not move.
+ */
+function loraIssues(config: ExperimentConfig): FieldIssue[] {
+  if (!config.policy.lora) return [];
+  const issues: FieldIssue[] = [];
+  const from = config.warmStart?.from;
+  if (from === 'experiment' || from === 'checkpoint' || from === 'export') {
+    issues.push({ path: '/policy/lora', message: `not available with warmStart.from: ${from}: adapters need a base every service reads itself (warmStart.from: hf, or the seeded initialisation)` });
+  }
+  if (config.learner.referenceRefreshEvery > 0) {
+    issues.push({ path: '/learner/referenceRefreshEvery', message: 'must be 0 with policy.lora: the KL reference of an adapted policy is its frozen base' });
+  }
+  return issues;
+}
+
 export function modelConfigFor(config: ExperimentConfig, vocab: Vocabulary): ModelConfigInput {
   return { ...config.policy, vocabSize: vocab.size, seed: config.policy.seed ?? config.seed };
 }

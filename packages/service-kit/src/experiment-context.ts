@@ -41,7 +41,9 @@ function contextOf(id: string, config: ExperimentConfig, recipes: RecipeRegistry
   const vocab = vocabularyFor(recipe, config);
   if (config.warmStart?.from !== 'hf') return { id, config, recipe, vocab, model: modelConfigFor(config, vocab) };
   if (!imported) throw new Error(`experiment ${id} runs an imported model (warmStart.from: hf): its context needs the model folder read (loadExperimentContext)`);
-  return { id, config, recipe, vocab, model: imported.config, text: imported.codec };
+  // LoRA on an imported model: every service reads the frozen base from the same folder.
+  const lora = config.policy.lora ? { ...config.policy.lora, base: config.warmStart.path } : undefined;
+  return { id, config, recipe, vocab, model: lora ? { ...imported.config, lora } : imported.config, text: imported.codec };
 }
 
 /** Imported models read by this process, by folder, context and seed (a failed read is not kept: the next call retries). */

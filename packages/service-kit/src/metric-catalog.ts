@@ -65,6 +65,7 @@ export const METRIC_CATALOG: Record<string, MetricDef> = {
   spar_trajectories_ingested_total: { type: 'counter', help: 'Trajectories folded into a learner step', labels: ['experiment'], services: ['learner'] },
   spar_trajectories_dropped_total: { type: 'counter', help: 'Trajectories dropped by the learner, by reason (stale, duplicate, invalid; frozen: a policy held fixed in the current phase of config.rounds)', labels: ['experiment', 'reason'], services: ['learner'] },
   spar_policy_staleness: { type: 'histogram', help: 'Policy-version lag of ingested samples (learner version − behaviour version)', labels: [], buckets: [0, 1, 2, 3, 4, 6, 8, 16, 32], services: ['learner'] },
+  spar_policy_published_bytes: { type: 'gauge', help: 'Size of the newest published weights (what every worker fetches per version): all parameters, or with policy.lora the adapters only', labels: ['experiment', 'policy'], services: ['learner'] },
   spar_policy_version: { type: 'gauge', help: 'Policy version held (learner: published; workers: in use); `policy` names a named policy (config.policies), absent for the unnamed one', labels: ['service', 'experiment', 'policy'], services: ['learner', 'proposer', 'solver'] },
   spar_checkpoints_total: { type: 'counter', help: 'Checkpoints written', labels: ['experiment'], services: ['learner'] },
   spar_eval_score: { type: 'gauge', help: 'Latest held-out evaluation score', labels: ['experiment', 'suite', 'metric'], services: ['learner'] },

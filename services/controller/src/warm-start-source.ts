@@ -35,6 +35,13 @@ async function hfSourceIssues(config: ExperimentConfig, limits: ResourceLimits |
   } catch (err) {
     return [{ path: '/warmStart/path', message: `${(err as Error).message} (a local Hugging Face model folder that every service sees at this path; spar downloads nothing)` }];
   }
+  if (config.policy.lora) {
+    try {
+      parseModelConfig({ ...model.config, lora: config.policy.lora });
+    } catch (err) {
+      return ((err as { issues?: FieldIssue[] }).issues ?? [{ path: '', message: (err as Error).message }]).map((i) => ({ path: `/policy${i.path}`, message: i.message }));
+    }
+  }
   if (!limits) return [];
   const params = countParams(model.config) * Math.max(1, policyNames(config).length);
   return checkLimits({ ...config, policy: { ...config.policy, context: model.config.context } }, params, limits);

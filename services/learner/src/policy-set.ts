@@ -154,6 +154,7 @@ export class PolicySet {
       await lease.hset(keys.policyOf(experimentId, m.name), { address: advertise, version: String(w.version), sha256: w.sha256, ...(copyOf !== undefined ? { copyOf: String(copyOf) } : {}) });
       publisher.publish(experimentId, w, m.name);
       metrics.gauge('spar_policy_version').set({ service: 'learner', experiment: experimentId, ...(m.name ? { policy: m.name } : {}) }, w.version);
+      metrics.gauge('spar_policy_published_bytes').set({ experiment: experimentId, ...(m.name ? { policy: m.name } : {}) }, w.bytes.length);
       this.published.add(key);
     }
   }

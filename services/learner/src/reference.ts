@@ -24,10 +24,15 @@ export function referenceFromTensors(model: ModelConfig, extra: Readonly<Record<
 export class ReferencePolicy {
   private closed = false;
 
-  private constructor(private readonly policy: Policy) {}
+  /** `base`: `policy` is the trained policy itself, a LoRA model scored with its adapters off. */
+  private constructor(private readonly policy: Policy, private readonly base = false) {}
 
-  /** From saved reference weights (resume) or, when there are none, a copy of `current`. */
+  /**
+   * From saved reference weights (resume) or, when there are none, a copy of `current`. A LoRA
+   * policy's reference is its frozen base: `current` scored with the adapters off (no copy, nothing saved).
+   */
   static async create(model: ModelConfig, runtime: PolicyOptions, saved: Record<string, Float32Array> | undefined, current: Policy): Promise<ReferencePolicy> {
+    if (current.lora) return new ReferencePolicy(current, true);
     const policy = await Policy.create(model, runtime);
     const ref = new ReferencePolicy(policy);
     if (saved) await policy.setState({ params: saved, step: 0, version: 0 });
@@ -37,6 +42,7 @@ export class ReferencePolicy {
 
   /** Copy the current weights of `from` (the magnet moves to where the policy is now). */
   async refresh(from: Policy): Promise<void> {
+    if (this.base) throw new Error('the KL reference of a LoRA policy is its base; it is never refreshed');
     const s = await from.state(false);
     await this.policy.setState({ params: s.params, step: 0, version: s.version });
   }
@@ -44,7 +50,7 @@ export class ReferencePolicy {
   /** The samples with refLogprobs filled in. */
   async annotate(samples: readonly TrainSample[]): Promise<TrainSample[]> {
     if (samples.length === 0) return [];
-    const scored = await this.policy.score(samples.map((s) => s.tokens), samples.map((s) => s.allowed ?? null));
+    const scored = await this.policy.score(samples.map((s) => s.tokens), samples.map((s) => s.allowed ?? null), this.base);
     return samples.map((s, i) => {
       const lp = scored[i]!;
       lp[0] = 0; // no prefix for the first token; it is never a trained position
@@ -54,6 +60,7 @@ export class ReferencePolicy {
 
   /** Reference weights as checkpoint extra tensors. */
   async tensors(): Promise<Record<string, CheckpointTensor>> {
+    if (this.base) return {};
     const s = await this.policy.state(false);
     const out: Record<string, CheckpointTensor> = {};
     for (const p of paramSpecs(this.policy.config)) out[PREFIX + p.name] = { dtype: 'float32', shape: [s.params[p.name]!.length], data: s.params[p.name]! };
@@ -63,6 +70,6 @@ export class ReferencePolicy {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    await this.policy.close();
+    if (!this.base) await this.policy.close(); // the trained policy is its trainer's to close
   }
 }

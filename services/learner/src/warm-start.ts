@@ -82,6 +82,10 @@ export async function runWarmStart(d: WarmStartDeps): Promise<WarmStartEnd> {
     if (ws.from === 'sft') {
       const end = await supervised(d, meta.seconds, async () => save(false), progress, gauge);
       if (end === 'released') { await save(false); return 'released'; }
+    } else if (d.policy.lora && ws.from === 'hf') {
+      // Adapters on the imported model: the engine read the frozen base from the folder when it was created.
+      await progress({ source: ws.path! });
+      d.log.info({ from: ws.path }, 'warm start: LoRA adapters on the imported base');
     } else {
       // An earlier experiment's latest weights are its newest checkpoint; its best, the export of the league's best.
       // An imported model (hf) is read at the context the experiment runs it with (the policy's).

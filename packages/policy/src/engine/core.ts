@@ -1,7 +1,9 @@
 import { CheckpointError, ShapeError } from '../errors.ts';
 import type { TensorData } from '../graph/types.ts';
-import { headDim, kvHeads, type ModelConfig } from '../model/config.ts';
-import { initParams, paramSpecs } from '../model/params.ts';
+import { baseConfig, headDim, kvHeads, type ModelConfig } from '../model/config.ts';
+import { initialParams } from '../model/lora-base.ts';
+import { mergeLora } from '../model/lora-merge.ts';
+import { initParams, paramSpecs, trainableSpecs, type ParamSpec } from '../model/params.ts';
 import { runSession, type RuntimeOptions } from '../runtime/session.ts';
 import type { LossConfig } from '../train/loss.ts';
 import type { OptimizerConfig } from '../train/optimizer.ts';
@@ -23,7 +25,10 @@ export interface StepMetrics {
   step: number;
 }
 
-/** Everything a learner needs to resume exactly. */
+/**
+ * Everything a learner needs to resume exactly. `params` are the trained parameters: all of them,
+ * or with LoRA the adapters (the frozen base is the model's own: see EngineCore.create).
+ */
 export interface EngineState {
   params: Record<string, Float32Array>;
   m?: Record<string, Float32Array>;
@@ -50,43 +55,73 @@ export class EngineCore {
   private nextCache = 1;
   private train?: { loss: LossConfig; opt: OptimizerConfig };
 
-  constructor(readonly config: ModelConfig, runtime: RuntimeOptions) {
+  /** The trained parameters (all, or with LoRA the adapters): what state, moments and updates cover. */
+  private readonly trained: readonly ParamSpec[];
+
+  /**
+   * At `params` (every parameter of the model), or the seeded initial weights — which a LoRA model
+   * with a `lora.base` folder cannot have: EngineCore.create reads its base.
+   */
+  constructor(readonly config: ModelConfig, runtime: RuntimeOptions, params?: Map<string, Float32Array>) {
+    if (!params && config.lora?.base) throw new Error('a LoRA model with a base folder is created by EngineCore.create (the base is read asynchronously)');
     this.sessions = new SessionCache(runtime);
-    this.params = initParams(config);
+    this.params = params ?? initParams(config);
+    this.trained = trainableSpecs(config);
+  }
+
+  /** An engine at the model's initial weights: seeded, or a LoRA model's base folder with fresh adapters. */
+  static async create(config: ModelConfig, runtime: RuntimeOptions): Promise<EngineCore> {
+    return new EngineCore(config, runtime, await initialParams(config));
   }
 
   // ---------------------------------------------------------------- state
+  /**
+   * Set the trained parameters (every one; with LoRA the adapters, and optionally base weights),
+   * moments, step and version.
+   */
   setState(s: EngineState): void {
-    const specs = paramSpecs(this.config);
-    const take = (src: Record<string, Float32Array> | undefined, what: string) => {
+    const take = (src: Record<string, Float32Array> | undefined, what: string, specs: readonly ParamSpec[], required: boolean) => {
       if (!src) return undefined;
       const out = new Map<string, Float32Array>();
       for (const p of specs) {
         const a = src[p.name];
         const n = p.shape.reduce((x, d) => x * d, 1);
-        if (!a) throw new CheckpointError(`${what}: missing tensor ${p.name}`);
+        if (!a) {
+          if (!required) continue;
+          throw new CheckpointError(`${what}: missing tensor ${p.name}`);
+        }
         if (a.length !== n) throw new CheckpointError(`${what}: ${p.name} has ${a.length} values, expected ${n}`);
         out.set(p.name, a);
       }
       return out;
     };
-    this.params = take(s.params, 'params')!;
-    this.m = take(s.m, 'adam m');
-    this.v = take(s.v, 'adam v');
+    const params = take(s.params, 'params', this.trained, true)!;
+    const frozen = take(s.params, 'params', paramSpecs(this.config).filter((p) => p.frozen), false)!;
+    this.m = take(s.m, 'adam m', this.trained, true);
+    this.v = take(s.v, 'adam v', this.trained, true);
+    for (const [k, a] of [...frozen, ...params]) this.params.set(k, a);
     this.step = s.step;
     this.version = s.version;
   }
 
   getState(withOptimizer = true): EngineState {
     const obj = (m?: Map<string, Float32Array>) => (m ? Object.fromEntries(m) : undefined);
-    return { params: obj(this.params)!, m: withOptimizer ? obj(this.m) : undefined, v: withOptimizer ? obj(this.v) : undefined, step: this.step, version: this.version };
+    const params = Object.fromEntries(this.trained.map((p) => [p.name, this.params.get(p.name)!]));
+    return { params, m: withOptimizer ? obj(this.m) : undefined, v: withOptimizer ? obj(this.v) : undefined, step: this.step, version: this.version };
   }
 
   getVersion(): number { return this.version; }
 
-  private paramFeeds(): Record<string, TensorData> {
+  /** Every parameter with a LoRA model's adapters folded in, and the model they belong to (its base); any other model as it is. */
+  mergedParams(): { config: ModelConfig; params: Record<string, Float32Array> } {
+    return mergeLora(this.config, Object.fromEntries(this.params));
+  }
+
+  /** Parameter feeds of `c`'s graphs: the model's (default), its base's, or the trained parameters only. */
+  private paramFeeds(which: 'model' | 'base' | 'trained' = 'model'): Record<string, TensorData> {
     const feeds: Record<string, TensorData> = {};
-    for (const p of paramSpecs(this.config)) feeds[p.name] = { dtype: 'float32', shape: p.shape, data: this.params.get(p.name)! };
+    const specs = which === 'trained' ? this.trained : paramSpecs(which === 'base' ? baseConfig(this.config) : this.config);
+    for (const p of specs) feeds[p.name] = { dtype: 'float32', shape: p.shape, data: this.params.get(p.name)! };
     return feeds;
   }
 
@@ -95,18 +130,19 @@ export class EngineCore {
    * Per-token log-probs of each sequence (index 0 is NaN: the first token has no prefix). With
    * `allowed`, token j of sequence r is scored under the distribution renormalised over
    * allowed[r][j] (null or absent: the whole vocabulary) — the same constrained-decoding
-   * distribution the sampler and the train graph use.
+   * distribution the sampler and the train graph use. `base`: score with a LoRA model's base
+   * (adapters off: its KL reference).
    */
-  async score(sequences: readonly ArrayLike<number>[], allowed?: AllowedSets): Promise<Float32Array[]> {
+  async score(sequences: readonly ArrayLike<number>[], allowed?: AllowedSets, base = false): Promise<Float32Array[]> {
     if (sequences.length === 0) return [];
     sequences.forEach((s, i) => checkTokens(`sequences[${i}]`, s, this.config));
     if (allowed && allowed.length !== sequences.length) throw new ShapeError('allowed', `${allowed.length} rows for ${sequences.length} sequences`);
     const masked = !!allowed?.some((a) => a && Array.prototype.some.call(a, (x) => !!x));
     const B = rowBucket(sequences.length);
     const T = stepBucket(Math.max(1, ...sequences.map((s) => s.length - 1)), LENGTH_STEP, this.config.context);
-    const c = this.config;
+    const c = base ? baseConfig(this.config) : this.config;
     const V = c.vocabSize;
-    const session = await this.sessions.get(`score:${B}x${T}:${masked}`, () => buildScoreGraph(c, B, T, masked));
+    const session = await this.sessions.get(`score${c === this.config ? '' : '-base'}:${B}x${T}:${masked}`, () => buildScoreGraph(c, B, T, masked));
     const ids = new BigInt64Array(B * T);
     const targets = new BigInt64Array(B * T);
     const logitMask = masked ? new Float32Array(B * T * V) : undefined;
@@ -123,7 +159,7 @@ export class EngineCore {
       }
     });
     const out = await runSession(session, {
-      ...this.paramFeeds(),
+      ...this.paramFeeds(c === this.config ? 'model' : 'base'),
       ids: { dtype: 'int64', shape: [B, T], data: ids },
       targets: { dtype: 'int64', shape: [B, T], data: targets },
       ...(logitMask ? { logitMask: { dtype: 'float32', shape: [B, T, V], data: logitMask } } : {}),
@@ -224,8 +260,8 @@ export class EngineCore {
   configureTraining(loss: LossConfig, opt: OptimizerConfig): void {
     this.train = { loss, opt };
     if (!this.m || !this.v) {
-      this.m = new Map(paramSpecs(this.config).map((p) => [p.name, new Float32Array(this.params.get(p.name)!.length)]));
-      this.v = new Map(paramSpecs(this.config).map((p) => [p.name, new Float32Array(this.params.get(p.name)!.length)]));
+      this.m = new Map(this.trained.map((p) => [p.name, new Float32Array(this.params.get(p.name)!.length)]));
+      this.v = new Map(this.trained.map((p) => [p.name, new Float32Array(this.params.get(p.name)!.length)]));
     }
   }
 
@@ -270,7 +306,7 @@ export class EngineCore {
    */
   private async accumulatedStep(samples: readonly TrainSample[], parts: readonly number[][], withRef: boolean): Promise<StepMetrics> {
     const { loss, opt } = this.train!;
-    const specs = paramSpecs(this.config);
+    const specs = this.trained;
     const totals = batchTotals(samples.map((x) => x.mask));
     const norms = { normTokens: scalarFeed(totals.tokens), normRows: scalarFeed(totals.rows) };
     const sums = new Map(specs.map((p) => [p.name, new Float32Array(this.params.get(p.name)!.length)]));
@@ -290,7 +326,7 @@ export class EngineCore {
       }
     }
     const apply = await this.sessions.get('apply', () => buildApplyGraph(this.config, opt));
-    const feeds: Record<string, TensorData> = { ...this.paramFeeds(), ...this.updateFeeds() };
+    const feeds: Record<string, TensorData> = { ...this.paramFeeds('trained'), ...this.updateFeeds() };
     for (const p of specs) feeds[`grad:${p.name}`] = { dtype: 'float32', shape: p.shape, data: sums.get(p.name)! };
     const out = await runSession(apply, feeds);
     metrics.gradNorm = (out.gradNorm!.data as Float32Array)[0]!;
@@ -305,7 +341,7 @@ export class EngineCore {
     const feeds: Record<string, TensorData> = {
       lr: scalarFeed(lr), bc1: scalarFeed(1 / (1 - Math.pow(opt.beta1, t))), bc2: scalarFeed(1 / (1 - Math.pow(opt.beta2, t))),
     };
-    for (const p of paramSpecs(this.config)) {
+    for (const p of this.trained) {
       feeds[`m:${p.name}`] = { dtype: 'float32', shape: p.shape, data: this.m!.get(p.name)! };
       feeds[`v:${p.name}`] = { dtype: 'float32', shape: p.shape, data: this.v!.get(p.name)! };
     }
@@ -316,7 +352,7 @@ export class EngineCore {
   private commit(out: Record<string, TensorData>, metrics: Omit<StepMetrics, 'skipped' | 'tokens' | 'step'>, tokens: number): StepMetrics {
     const finite = Number.isFinite(metrics.loss) && Number.isFinite(metrics.gradNorm);
     if (finite) {
-      for (const p of paramSpecs(this.config)) {
+      for (const p of this.trained) {
         this.params.set(p.name, out[`out:${p.name}`]!.data as Float32Array);
         this.m!.set(p.name, out[`out_m:${p.name}`]!.data as Float32Array);
         this.v!.set(p.name, out[`out_v:${p.name}`]!.data as Float32Array);

@@ -1,13 +1,17 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { EngineCore } from './core.ts';
 
-// Worker side of WorkerEngine: one EngineCore, requests served strictly in order.
-const core = new EngineCore(workerData.config, workerData.runtime);
+// Worker side of WorkerEngine: one EngineCore, requests served strictly in order. Creating it may
+// read a LoRA model's base folder; `ready` reports how that went, and nothing runs before it.
+const created = EngineCore.create(workerData.config, workerData.runtime);
+created.catch(() => undefined); // reported by `ready`
+let core!: EngineCore;
 const methods: Record<string, (...args: never[]) => unknown> = {
-  ready: () => true,
+  ready: async () => { core = await created; return true; },
   setState: (s) => core.setState(s),
   getState: (w) => core.getState(w),
-  score: (s, a) => core.score(s, a),
+  mergedParams: () => core.mergedParams(),
+  score: (s, a, b) => core.score(s, a, b),
   prefill: (p) => core.prefill(p),
   decode: (h, t, p) => core.decode(h, t, p),
   release: (h) => core.release(h),

@@ -52,7 +52,12 @@ export class WorkerEngine implements Engine {
     const entry = new URL(`./worker-entry${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url).href;
     const worker = new Worker(new URL('./worker-bootstrap.mjs', import.meta.url), { workerData: { config, runtime, entry } });
     const engine = new WorkerEngine(worker);
-    await engine.call('ready', []);
+    try {
+      await engine.call('ready', []);
+    } catch (err) {
+      await engine.close();
+      throw err;
+    }
     return engine;
   }
 
@@ -68,8 +73,9 @@ export class WorkerEngine implements Engine {
 
   setState(s: EngineState): Promise<void> { return this.call('setState', [s]); }
   getState(withOptimizer = true): Promise<EngineState> { return this.call('getState', [withOptimizer]); }
-  score(sequences: readonly ArrayLike<number>[], allowed?: AllowedSets): Promise<Float32Array[]> {
-    return this.call('score', [sequences.map((s) => Array.from(s)), allowed]);
+  mergedParams(): Promise<{ config: ModelConfig; params: Record<string, Float32Array> }> { return this.call('mergedParams', []); }
+  score(sequences: readonly ArrayLike<number>[], allowed?: AllowedSets, base?: boolean): Promise<Float32Array[]> {
+    return this.call('score', [sequences.map((s) => Array.from(s)), allowed, base]);
   }
   prefill(prompts: readonly ArrayLike<number>[]): Promise<{ handle: number; logits: Float32Array }> {
     return this.call('prefill', [prompts.map((p) => Array.from(p))]);

@@ -1,6 +1,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { ConfigError } from '../errors.ts';
 import { parseConfig } from '../validate.ts';
+import { ModelLoraSchema, targetParam } from './lora.ts';
 
 const Int = (min: number, max: number, def: number, description: string) =>
   Type.Integer({ minimum: min, maximum: max, default: def, description });
@@ -24,6 +25,7 @@ export const ModelConfigSchema = Type.Object({
   initStd: Type.Number({ exclusiveMinimum: 0, maximum: 1, default: 0.02 }),
   tieEmbeddings: Type.Boolean({ default: false, description: 'share the embedding matrix with the output head' }),
   seed: Type.Integer({ minimum: 0, maximum: 2 ** 31 - 1, default: 1 }),
+  lora: Type.Optional(ModelLoraSchema),
 }, { additionalProperties: false });
 
 export type ModelConfigInput = Partial<Static<typeof ModelConfigSchema>>;
@@ -43,7 +45,16 @@ export function parseModelConfig(input: unknown): ModelConfig {
   if (c.positions === 'rotary' && (c.headDim ?? c.dModel / c.heads) % 2 !== 0) {
     throw bad(c.headDim === undefined ? '/heads' : '/headDim', 'rotary positions need an even head width');
   }
+  const noTarget = c.lora?.targets?.find((t) => targetParam(c, t) === undefined);
+  if (noTarget) throw bad('/lora/targets', `${noTarget}: this model has no such projection (a non-gated ${c.activation} MLP has up_proj and down_proj only)`);
   return Object.freeze({ ...c, ffn: c.ffn ?? 4 * c.dModel });
+}
+
+/** The model without its adapters (the base a LoRA model adapts; the model itself otherwise). */
+export function baseConfig(c: ModelConfig): ModelConfig {
+  if (!c.lora) return c;
+  const { lora: _lora, ...base } = c;
+  return Object.freeze(base) as ModelConfig;
 }
 
 /** Width of one attention head. */

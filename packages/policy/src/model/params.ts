@@ -1,5 +1,6 @@
 import type { Shape } from '../graph/types.ts';
 import { type ModelConfig, headDim, kvHeads } from './config.ts';
+import { adaptedParams, loraA, loraB } from './lora.ts';
 
 export interface ParamSpec {
   readonly name: string;
@@ -7,8 +8,12 @@ export interface ParamSpec {
   readonly init: 'normal' | 'ones' | 'zeros';
   /** Standard deviation multiplier for 'normal' (residual projections are scaled down). */
   readonly scale?: number;
+  /** Standard deviation for 'normal' that replaces initStd·scale (LoRA's A). */
+  readonly std?: number;
   /** Subject to decoupled weight decay (matrices only; never norms). */
   readonly decay: boolean;
+  /** A base weight under LoRA: fed to every graph, never trained, checkpointed or published. */
+  readonly frozen?: boolean;
 }
 
 /** The parameter list of a model, in a fixed order (the order of graph inputs and checkpoints). */
@@ -50,7 +55,28 @@ export function paramSpecs(c: ModelConfig): ParamSpec[] {
   }
   specs.push({ name: 'finalNorm', shape: [d], init: 'ones', decay: false });
   if (!c.tieEmbeddings) specs.push({ name: 'head', shape: [d, c.vocabSize], init: 'normal', decay: true });
-  return specs;
+  if (!c.lora) return specs;
+  // LoRA: the base is frozen; the adapters come last, so the base's initialisation is unchanged.
+  const frozen: ParamSpec[] = specs.map((s) => ({ ...s, frozen: true }));
+  const r = c.lora.rank;
+  const byName = new Map(specs.map((s) => [s.name, s]));
+  for (let l = 0; l < c.layers; l++) {
+    for (const w of adaptedParams(c)) {
+      const name = `layer${l}.${w}`;
+      const [fanIn, fanOut] = byName.get(name)!.shape as [number, number];
+      // A as PEFT draws it (Kaiming-uniform, a = √5: U(±1/√in), std 1/√(3·in)), here normal with that std; B zero.
+      frozen.push(
+        { name: loraA(name), shape: [fanIn, r], init: 'normal', std: 1 / Math.sqrt(3 * fanIn), decay: true },
+        { name: loraB(name), shape: [r, fanOut], init: 'zeros', decay: true },
+      );
+    }
+  }
+  return frozen;
+}
+
+/** The parameters a learner trains (and checkpoints and publishes): all, or with LoRA the adapters. */
+export function trainableSpecs(c: ModelConfig): ParamSpec[] {
+  return paramSpecs(c).filter((s) => !s.frozen);
 }
 
 /** Seeded, platform-independent normal generator (splitmix32 + Box–Muller). */
@@ -74,17 +100,21 @@ export function normalGenerator(seed: number): () => number {
   };
 }
 
-/** Deterministic initial weights for a config (same seed → bit-identical weights). */
-export function initParams(c: ModelConfig): Map<string, Float32Array> {
+/**
+ * Deterministic initial weights for a config (same seed → bit-identical weights). `trainableOnly`:
+ * skip frozen base weights (a LoRA model whose base is read from elsewhere).
+ */
+export function initParams(c: ModelConfig, trainableOnly = false): Map<string, Float32Array> {
   const out = new Map<string, Float32Array>();
   const specs = paramSpecs(c);
   specs.forEach((p, i) => {
+    if (trainableOnly && p.frozen) return;
     const n = p.shape.reduce((s, d) => s * d, 1);
     const a = new Float32Array(n);
     if (p.init === 'ones') a.fill(1);
     else if (p.init === 'normal') {
       const rnd = normalGenerator((c.seed * 1000003 + i * 7919) >>> 0);
-      const std = c.initStd * (p.scale ?? 1);
+      const std = p.std ?? c.initStd * (p.scale ?? 1);
       for (let j = 0; j < n; j++) a[j] = rnd() * std;
     }
     out.set(p.name, a);

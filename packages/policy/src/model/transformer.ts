@@ -1,6 +1,7 @@
 import type { Graph } from '../graph/graph.ts';
 import type { Value } from '../graph/types.ts';
 import { type ModelConfig, headDim, kvHeads, ropeTheta } from './config.ts';
+import { loraA, loraB, loraScale } from './lora.ts';
 import { paramSpecs } from './params.ts';
 
 export type Params = ReadonlyMap<string, Value>;
@@ -27,6 +28,17 @@ export function linear(g: Graph, x: Value, w: Value): Value {
   return g.reshape(g.matmul(g.reshape(x, [rows, x.shape.at(-1)!]), w), [...lead, w.shape[1]!]);
 }
 
+/**
+ * The projection `name` (a [in, out] weight) of x; with a LoRA adapter on it among `params`, plus
+ * (alpha/rank)·(x·A)·B. Graphs built for a model's base (baseConfig) have no adapters: the base's projection.
+ */
+function projection(g: Graph, c: ModelConfig, params: Params, name: string, x: Value): Value {
+  const y = linear(g, x, P(params, name));
+  const a = c.lora && params.get(loraA(name));
+  if (!a) return y;
+  return g.add(y, g.mul(linear(g, linear(g, x, a), P(params, loraB(name))), loraScale(c.lora!)));
+}
+
 export function rmsNorm(g: Graph, x: Value, w: Value, eps: number): Value {
   const ms = g.reduceMean(g.mul(x, x), [-1], true);
   return g.mul(g.div(x, g.sqrt(g.add(ms, eps))), w);
@@ -39,11 +51,11 @@ export function gelu(g: Graph, x: Value): Value {
 
 function mlp(g: Graph, c: ModelConfig, params: Params, l: number, h: Value): Value {
   const p = `layer${l}.`;
-  const a = linear(g, h, P(params, `${p}w1`));
+  const a = projection(g, c, params, `${p}w1`, h);
   const act = c.activation === 'swiglu'
-    ? g.mul(g.mul(a, g.sigmoid(a)), linear(g, h, P(params, `${p}w3`)))
+    ? g.mul(g.mul(a, g.sigmoid(a)), projection(g, c, params, `${p}w3`, h))
     : gelu(g, a);
-  return linear(g, act, P(params, `${p}w2`));
+  return projection(g, c, params, `${p}w2`, act);
 }
 
 /** cos/sin tables [context, headDim/2] for rotary positions. */
@@ -115,7 +127,7 @@ function projectQkv(g: Graph, c: ModelConfig, params: Params, l: number, x: Valu
   // bit-identical); a bias or a norm must see the unscaled projection, so there it comes after.
   const preScale = !c.attnBias && !c.qkNorm;
   const project = (input: Value, w: string, b: string) => {
-    const y = linear(g, input, P(params, `${p}${w}`));
+    const y = projection(g, c, params, `${p}${w}`, input);
     return c.attnBias ? g.add(y, P(params, `${p}${b}`)) : y;
   };
   let q = splitHeads(g, c, project(preScale ? g.mul(h, scale) : h, 'wq', 'bq'), c.heads);
@@ -193,7 +205,7 @@ export function forwardHidden(g: Graph, c: ModelConfig, params: Params, ids: Val
     keys.push(k);
     values.push(v);
     const att = g.softmax(g.add(g.matmul(groupQueries(g, c, q), g.transposeLast(k)), causal), -1);
-    x = g.add(x, linear(g, mergeHeads(g, c, ungroupQueries(g, c, g.matmul(att, v))), P(params, `${p}wo`)));
+    x = g.add(x, projection(g, c, params, `${p}wo`, mergeHeads(g, c, ungroupQueries(g, c, g.matmul(att, v)))));
     x = g.add(x, mlp(g, c, params, l, rmsNorm(g, x, P(params, `${p}mlpNorm`), c.normEps)));
   }
   return { hidden: x, keys, values };
@@ -241,7 +253,7 @@ export function decodeStep(
     const sSelf = g.reduceSum(g.mul(q, k), [-1], true); // [B,kvHeads,G,1]
     const pr = g.softmax(g.concat([sCache, sSelf], -1), -1);
     const o = g.add(g.matmul(g.slice(pr, -1, 0, C), vCache[l]!), g.mul(g.slice(pr, -1, C, C + 1), v));
-    x = g.add(x, linear(g, mergeHeads(g, c, ungroupQueries(g, c, o)), P(params, `${p}wo`)));
+    x = g.add(x, projection(g, c, params, `${p}wo`, mergeHeads(g, c, ungroupQueries(g, c, o))));
     x = g.add(x, mlp(g, c, params, l, rmsNorm(g, x, P(params, `${p}mlpNorm`), c.normEps)));
   }
   return { logits: g.reshape(head(g, c, params, x), [b, c.vocabSize]), keys, values };

@@ -3,7 +3,7 @@ import { countFlops } from '../graph/flops.ts';
 import { Graph } from '../graph/graph.ts';
 import type { FloatType, Value } from '../graph/types.ts';
 import type { ModelConfig } from '../model/config.ts';
-import { paramSpecs, type ParamSpec } from '../model/params.ts';
+import { trainableSpecs, type ParamSpec } from '../model/params.ts';
 import { declareParams, forward, tokenLogprobs } from '../model/transformer.ts';
 import { buildLoss, type LossConfig, type LossOutputs } from './loss.ts';
 import { buildAdamW, type OptimizerConfig } from './optimizer.ts';
@@ -30,6 +30,7 @@ export const METRIC_OUTPUTS = ['loss', 'pgLoss', 'kl', 'entropy', 'clipFrac', 'g
 
 export interface LossGraph {
   readonly g: Graph;
+  /** The parameters trained (every parameter, or with LoRA the adapters) and their graph inputs. */
   readonly specs: ParamSpec[];
   readonly params: Value[];
   readonly out: LossOutputs;
@@ -38,7 +39,7 @@ export interface LossGraph {
 /** Forward + loss over a padded batch [B,T]: inputs ids, targets (int64), mask, advantages, oldLogp[, refLogp][, logitMask][, normTokens, normRows]. */
 export function buildLossGraph(c: ModelConfig, loss: LossConfig, shape: StepShape, floatType: FloatType): LossGraph {
   const g = new Graph(floatType);
-  const specs = paramSpecs(c);
+  const specs = trainableSpecs(c);
   const pmap = declareParams(g, c);
   const { batch: b, length: t } = shape;
   const ids = g.input('ids', 'int64', [b, t]);
@@ -112,14 +113,13 @@ export function buildGradGraph(c: ModelConfig, loss: LossConfig, shape: Omit<Ste
 
 /**
  * The update of an accumulated step: global-norm clipping and AdamW on summed gradients.
- * Inputs: parameters, `grad:<name>`, `m:<name>`, `v:<name>`, lr, bc1, bc2; outputs as the
+ * Inputs: the trained parameters, `grad:<name>`, `m:<name>`, `v:<name>`, lr, bc1, bc2; outputs as the
  * fused train graph's (gradNorm, `out:`, `out_m:`, `out_v:`).
  */
 export function buildApplyGraph(c: ModelConfig, opt: OptimizerConfig): Graph {
   const g = new Graph('float32');
-  const specs = paramSpecs(c);
-  const pmap = declareParams(g, c);
-  const params = specs.map((s) => pmap.get(s.name)!);
+  const specs = trainableSpecs(c);
+  const params = specs.map((s) => g.input(s.name, 'float32', s.shape));
   const grads = specs.map((s) => g.input(`grad:${s.name}`, 'float32', s.shape));
   const m = specs.map((s) => g.input(`m:${s.name}`, 'float32', s.shape));
   const v = specs.map((s) => g.input(`v:${s.name}`, 'float32', s.shape));
