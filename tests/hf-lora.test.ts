@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { main } from '@spar/cli';
-import { latestCheckpoint, loadCheckpoint, parseModelConfig, readHfModel, readSourceWeights, trainableSpecs } from '@spar/policy';
+import { decodeSafetensors, latestCheckpoint, loadCheckpoint, parseModelConfig, readHfModel, readSourceWeights, trainableSpecs } from '@spar/policy';
 import { startStack, type Stack } from '@spar/testing';
 import { writeTinyChatModel, type TinyChatModel } from '@spar/testing/tiny-chat-model';
 import { experimentsApi } from './experiments-api.ts';
@@ -90,6 +90,40 @@ test('LoRA on an imported model: adapters trained, checkpointed and published al
   assert.equal(last.config.lora, undefined);
   for (const [name, p] of Object.entries(merged.params)) assert.ok(bytes(last.params[name]!).equals(bytes(p)), `${name}: export = merged checkpoint`);
   for (const [name, p] of Object.entries(last.params)) assert.ok(bytes(back.params[name]!).equals(bytes(p)), `${name}: bit-exact through the HF export`);
+
+  // `--format peft`: the adapters unmerged, in PEFT's names and layout. Checked against the merged
+  // Hugging Face export in HF's own terms: W_hf + (alpha/r)·lora_B·lora_A = the merged weight.
+  const peft = join(root, 'export-peft');
+  assert.equal(await main(['export', id, '--format', 'peft', '--out', peft, '--data-dir', join(stack.dataDir, 'runs')]), 0);
+  const cfg = JSON.parse(await readFile(join(peft, 'adapter_config.json'), 'utf8')) as Record<string, unknown>;
+  assert.equal(cfg.peft_type, 'LORA');
+  assert.equal(cfg.r, LORA.rank);
+  assert.equal(cfg.lora_alpha, LORA.alpha);
+  assert.deepEqual(cfg.target_modules, ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj']);
+  assert.equal(cfg.base_model_name_or_path, tiny.dir);
+  const ad = decodeSafetensors(await readFile(join(peft, 'adapter_model.safetensors'))).tensors;
+  assert.equal(Object.keys(ad).length, 2 * 7 * tiny.config.layers);
+  const hfBase = decodeSafetensors(await readFile(join(tiny.dir, 'model.safetensors'))).tensors;
+  const hfMerged = decodeSafetensors(await readFile(join(out, 'model.safetensors'))).tensors;
+  for (const m of ['self_attn.q_proj', 'self_attn.k_proj', 'mlp.gate_proj', 'mlp.down_proj']) {
+    const [tA, tB, tW] = [ad[`base_model.model.model.layers.0.${m}.lora_A.weight`]!, ad[`base_model.model.model.layers.0.${m}.lora_B.weight`]!, hfBase[`model.layers.0.${m}.weight`]!];
+    const [outDim, inDim] = tW.shape as [number, number];
+    assert.deepEqual([tA.shape, tB.shape], [[LORA.rank, inDim], [outDim, LORA.rank]], m);
+    const [A, B, W, M] = [tA, tB, tW, hfMerged[`model.layers.0.${m}.weight`]!].map((t) => t.data as Float32Array) as [Float32Array, Float32Array, Float32Array, Float32Array];
+    let err = 0;
+    let moved = 0;
+    for (let o = 0; o < outDim; o++) {
+      for (let i = 0; i < inDim; i++) {
+        let d = 0;
+        for (let k = 0; k < LORA.rank; k++) d += B[o * LORA.rank + k]! * A[k * inDim + i]!;
+        const want = W[o * inDim + i]! + (LORA.alpha / LORA.rank) * d;
+        err = Math.max(err, Math.abs(want - M[o * inDim + i]!));
+        moved = Math.max(moved, Math.abs(d));
+      }
+    }
+    assert.ok(err < 1e-6, `${m}: W + (alpha/r)·B·A differs from the merged export by ${err}`);
+    assert.ok(moved > 0, `${m}: the adapter moved`);
+  }
 });
 
 test('refused at submit (400): LoRA with a warm start whose base workers cannot read, a moving KL reference, a target the model lacks', async () => {

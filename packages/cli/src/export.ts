@@ -21,7 +21,7 @@ import type { HfModelType, Vocabulary } from '@spar/policy';
 /** @spar/policy, loaded by the export alone: the other commands never load the engine (onnxruntime-node). */
 type PolicyLib = typeof import('@spar/policy');
 
-export const EXPORT_FORMATS = ['hf'] as const;
+export const EXPORT_FORMATS = ['hf', 'peft'] as const;
 
 export interface ExportCommand {
   readonly experimentId?: string;
@@ -72,6 +72,15 @@ async function sparVocabulary(P: PolicyLib, dir: string): Promise<Vocabulary | u
   return P.Vocabulary.fromJSON(json);
 }
 
+/** `--format peft`: a LoRA policy's adapters, unmerged, as a PEFT adapter folder (no tokenizer: the base model's). */
+async function exportPeft(P: PolicyLib, source: string, out: string, o: ExportCommand): Promise<ExportSummary> {
+  if (o.modelType !== undefined || o.tokenizer !== undefined) throw new Error('--model-type and --tokenizer do not apply to --format peft (an adapter folder loads onto its base model)');
+  const adapters = await P.readLoraAdapters(source);
+  const dtype = (o.dtype ?? 'float32') as 'float32' | 'bfloat16';
+  const result = await P.writePeftAdapter(out, { config: adapters.config, adapters: adapters.params, dtype });
+  return { out: result.dir, from: adapters.from, modelType: P.hfModelTypeFor(P.baseConfig(adapters.config)), dtype, tokenizer: { kind: 'none' }, files: result.files };
+}
+
 /** Writes the export; throws an Error saying what is wrong (unknown experiment, no checkpoint, bad option). */
 export async function runExport(o: ExportCommand): Promise<ExportSummary> {
   if (o.format === undefined) throw new Error(`--format is required (supported: ${EXPORT_FORMATS.join(', ')})`);
@@ -97,6 +106,7 @@ export async function runExport(o: ExportCommand): Promise<ExportSummary> {
     else throw new Error(`experiment ${o.experimentId} (${exp}) has no checkpoint in ${checkpoints} and no export in ${exported} yet`);
     vocabFrom = exported;
   }
+  if (o.format === 'peft') return exportPeft(P, source, resolve(o.out), o);
   const weights = await P.readSourceWeights(source);
 
   let tokenizerDir: string | undefined;

@@ -41,6 +41,9 @@ export interface LocalResult {
  * CPU priority (nice) of each service in local mode: the generators yield to the learner, which
  * is the pipeline's bottleneck on a shared machine (SPAR_LOCAL_NICE=0 turns this off).
  */
+/** The parameter limit of local mode's controller when SPAR_MAX_PARAMS is unset. */
+export const LOCAL_MAX_PARAMS = 1_000_000_000;
+
 export function localNice(env = process.env): Partial<Record<ServiceName, number>> {
   const n = Number(env.SPAR_LOCAL_NICE ?? 10);
   if (!Number.isInteger(n) || n < 0 || n > 19) throw new Error(`SPAR_LOCAL_NICE must be an integer 0..19, got '${env.SPAR_LOCAL_NICE}'`);
@@ -109,6 +112,9 @@ export async function runLocalExperiment(o: LocalOptions): Promise<LocalResult> 
   const ports = await allocatePorts();
   const http = ports.http;
   const envs = stackEnv(redisUrl, ports, runDir);
+  // One user's own machine: admit imported models up to 1e9 parameters (as deploy/compose.hf.yml
+  // does) unless SPAR_MAX_PARAMS says otherwise; the 5e7 default guards a shared controller.
+  envs.controller = { ...envs.controller, SPAR_MAX_PARAMS: process.env.SPAR_MAX_PARAMS || String(LOCAL_MAX_PARAMS) };
   const echo = (l: string) => { status.update(''); say(l); };
   const supervisor = new Supervisor({ root: REPO_ROOT, logDir: join(runDir, 'logs'), env: envs, nice, echo, say: echo });
   supervisor.start();

@@ -14,7 +14,7 @@ const USAGE = `usage:
   spar watch  ID                                                  follow an experiment until it ends
   spar stop   ID                                                  stop an experiment
   spar report ID|RUN_DIR [--out FILE.svg]                         evaluation curves and league ratings as one SVG
-  spar export ID|--from DIR --format hf --out DIR [--data-dir DIR] [--tokenizer DIR] [--dtype float32|bfloat16] [--model-type T]
+  spar export ID|--from DIR --format hf|peft --out DIR [--data-dir DIR] [--tokenizer DIR] [--dtype float32|bfloat16] [--model-type T]
                                                                   a policy as a Hugging Face model folder (latest checkpoint, else the export)
 options: --url URL (controller, default $SPAR_URL or http://127.0.0.1:8080), token from $SPAR_API_TOKEN (or the file $SPAR_API_TOKEN_FILE)`;
 

@@ -20,7 +20,7 @@ export {
   type HfDecodeOptions, type HfEncodeOptions, type HfTokenizer,
 } from './hf/tokenizer.ts';
 export type { ChatMessage, ChatTemplateOptions } from './hf/chat-template.ts';
-export { readSourceWeights, type SourceWeights } from './source-weights.ts';
+export { readLoraAdapters, readSourceWeights, type SourceWeights } from './source-weights.ts';
 export { modelShape, shapeMismatch } from './model/shape-match.ts';
 export * from './vocab/index.ts';
 export * from './estimators/index.ts';

@@ -33,6 +33,15 @@ export async function readSourceWeights(path: string): Promise<SourceWeights> {
   throw new CheckpointError(`${path}: neither a checkpoint, a checkpoints folder nor an export`);
 }
 
+/** A LoRA policy's adapters, unmerged, from a checkpoint folder or a checkpoints folder (its newest step). */
+export async function readLoraAdapters(path: string): Promise<SourceWeights> {
+  const dir = (await stat(join(path, 'checkpoint.json')).catch(() => undefined)) ? path : (await latestCheckpoint(path))?.dir;
+  if (!dir) throw new CheckpointError(`${path}: neither a checkpoint nor a checkpoints folder`);
+  const { config, state } = await readPolicyCheckpoint(dir);
+  if (!config.lora) throw new CheckpointError(`${dir}: not a LoRA policy (its model has no policy.lora adapters)`);
+  return { config, params: state.params, from: dir };
+}
+
 /** A LoRA checkpoint holds adapters only: they come back merged into the base they adapt (its base's shape). */
 async function readCheckpoint(dir: string): Promise<SourceWeights> {
   const { config, state } = await readPolicyCheckpoint(dir);

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { EngineCore } from '../src/engine/core.ts';
+import { EngineCore, SCORE_LOGIT_CELLS } from '../src/engine/core.ts';
 import type { TrainSample } from '../src/engine/batch.ts';
 import { batchTotals, paddedCells, splitByBudget, splitByLength } from '../src/engine/split.ts';
 import { parseModelConfig } from '../src/model/config.ts';
@@ -117,5 +117,39 @@ test('a step over micro-batches of microBatchTokens equals one whole-batch step 
   } finally {
     await whole.close();
     await micro.close();
+  }
+});
+
+test('a large vocabulary bounds the [B, T, V] logits: scoring runs in row chunks, a step as micro-batches without microBatchTokens', async () => {
+  // 24 rows × 48 padded positions × 32768 tokens = 3.8·10⁷ logit cells > SCORE_LOGIT_CELLS (2²⁵).
+  const big = parseModelConfig({ vocabSize: 32768, layers: 1, dModel: 8, heads: 2, context: 64, seed: 5 });
+  const r = rng(9);
+  const batch: TrainSample[] = Array.from({ length: 24 }, (_, i) => {
+    const n = 30 + (i % 11);
+    const tokens = Array.from({ length: n }, () => Math.floor(r() * big.vocabSize));
+    return { tokens, mask: tokens.map((_, j) => (j >= 20 ? 1 : 0)), advantage: r() * 2 - 1, logprobs: Float32Array.from(tokens, () => -Math.log(big.vocabSize) + (r() - 0.5) * 0.2) };
+  });
+  assert.ok(24 * 48 * big.vocabSize > SCORE_LOGIT_CELLS);
+  const [auto, whole] = [new EngineCore(big, {}), new EngineCore(big, {})];
+  const keys = (e: EngineCore) => [...(e as unknown as { sessions: { sessions: Map<string, unknown> } }).sessions.sessions.keys()];
+  try {
+    const all = await auto.score(batch.map((s) => s.tokens));
+    assert.deepEqual(keys(auto).sort(), ['score:20x48:false', 'score:4x48:false'], 'runs of at most 21 bucketed rows (20 + 4), not one of 24');
+    for (const [i, s] of batch.entries()) {
+      const [one] = await whole.score([s.tokens]);
+      for (let t = 1; t < s.tokens.length; t++) assert.ok(Math.abs(one![t]! - all[i]![t]!) <= 1e-5, `row ${i} token ${t}`);
+    }
+    const loss = parseLossConfig({ entropyCoef: 0.01 });
+    const opt = parseOptimizerConfig({ lr: 1e-3 });
+    auto.configureTraining(loss, opt);
+    whole.configureTraining(loss, opt);
+    const [a, b] = [await auto.trainStep(batch), await whole.trainStep(batch, false)];
+    assert.ok(keys(auto).some((k) => k.startsWith('grad:')) && keys(auto).includes('apply'), 'the step ran as micro-batches');
+    assert.equal(a.tokens, b.tokens);
+    for (const k of ['loss', 'pgLoss', 'entropy'] as const) assert.ok(Math.abs(a[k] - b[k]) <= 1e-5 * Math.max(1, Math.abs(b[k])), `${k}: ${a[k]} vs ${b[k]}`);
+    assert.ok(Math.abs(a.gradNorm - b.gradNorm) <= 1e-4 * b.gradNorm, `gradNorm ${a.gradNorm} vs ${b.gradNorm}`);
+  } finally {
+    await auto.close();
+    await whole.close();
   }
 });

@@ -3,7 +3,7 @@ import type { TensorData } from '../graph/types.ts';
 import { baseConfig, headDim, kvHeads, type ModelConfig } from '../model/config.ts';
 import { initialParams } from '../model/lora-base.ts';
 import { mergeLora } from '../model/lora-merge.ts';
-import { initParams, paramSpecs, trainableSpecs, type ParamSpec } from '../model/params.ts';
+import { countParams, initParams, paramSpecs, trainableSpecs, type ParamSpec } from '../model/params.ts';
 import { runSession, type RuntimeOptions } from '../runtime/session.ts';
 import type { LossConfig } from '../train/loss.ts';
 import type { OptimizerConfig } from '../train/optimizer.ts';
@@ -12,6 +12,15 @@ import { buildDecodeGraph, buildPrefillGraph, buildScoreGraph } from './graphs.t
 import { checkTokens, LENGTH_STEP, maskRow, packTrainBatch, type AllowedSets, type TrainSample } from './batch.ts';
 import { pow2Bucket, rowBucket, SessionCache, stepBucket } from './sessions.ts';
 import { batchTotals, partRows, splitByBudget, splitByLength } from './split.ts';
+
+/** Models from this many parameters run without ORT's CPU memory arena (RuntimeOptions.memArena). */
+export const ARENA_MAX_PARAMS = 20_000_000;
+/**
+ * Most logit cells (rows × padded length × vocabulary) one scoring run computes: a larger batch
+ * is scored in row chunks, so a large vocabulary's [B, T, V] log-softmax stays bounded (128 MiB
+ * per float32 tensor). Small models never split.
+ */
+export const SCORE_LOGIT_CELLS = 1 << 25;
 
 const scalarFeed = (x: number): TensorData => ({ dtype: 'float32', shape: [], data: Float32Array.of(x) });
 
@@ -64,7 +73,7 @@ export class EngineCore {
    */
   constructor(readonly config: ModelConfig, runtime: RuntimeOptions, params?: Map<string, Float32Array>) {
     if (!params && config.lora?.base) throw new Error('a LoRA model with a base folder is created by EngineCore.create (the base is read asynchronously)');
-    this.sessions = new SessionCache(runtime);
+    this.sessions = new SessionCache({ ...runtime, memArena: runtime.memArena ?? countParams(config) < ARENA_MAX_PARAMS });
     this.params = params ?? initParams(config);
     this.trained = trainableSpecs(config);
   }
@@ -137,9 +146,18 @@ export class EngineCore {
     if (sequences.length === 0) return [];
     sequences.forEach((s, i) => checkTokens(`sequences[${i}]`, s, this.config));
     if (allowed && allowed.length !== sequences.length) throw new ShapeError('allowed', `${allowed.length} rows for ${sequences.length} sequences`);
+    const T = stepBucket(Math.max(1, ...sequences.map((s) => s.length - 1)), LENGTH_STEP, this.config.context);
+    // Rows per run such that the bucketed rows' logits fit SCORE_LOGIT_CELLS (at least one row).
+    const maxRows = Math.max(1, Math.floor(SCORE_LOGIT_CELLS / (T * this.config.vocabSize)));
+    let chunk = maxRows;
+    while (chunk > 1 && rowBucket(chunk) > maxRows) chunk--;
+    if (sequences.length > chunk) {
+      const out: Float32Array[] = [];
+      for (let i = 0; i < sequences.length; i += chunk) out.push(...await this.score(sequences.slice(i, i + chunk), allowed?.slice(i, i + chunk), base));
+      return out;
+    }
     const masked = !!allowed?.some((a) => a && Array.prototype.some.call(a, (x) => !!x));
     const B = rowBucket(sequences.length);
-    const T = stepBucket(Math.max(1, ...sequences.map((s) => s.length - 1)), LENGTH_STEP, this.config.context);
     const c = base ? baseConfig(this.config) : this.config;
     const V = c.vocabSize;
     const session = await this.sessions.get(`score${c === this.config ? '' : '-base'}:${B}x${T}:${masked}`, () => buildScoreGraph(c, B, T, masked));
@@ -289,7 +307,8 @@ export class EngineCore {
       missing.forEach((i, k) => { (filled as TrainSample[])[i] = { ...samples[i]!, logprobs: scored[k]! }; });
     }
     const lengths = filled.map((x) => x.tokens.length - 1);
-    const parts = !split ? [] : opt.microBatchTokens ? splitByBudget(lengths, this.config.context, opt.microBatchTokens) : splitByLength(lengths, this.config.context);
+    const budget = opt.microBatchTokens ?? this.logitBudget(lengths);
+    const parts = !split ? [] : budget ? splitByBudget(lengths, this.config.context, budget) : splitByLength(lengths, this.config.context);
     if (parts.length > 1) return this.accumulatedStep(filled, parts, withRef);
     const packed = packTrainBatch(filled, this.config, withRef);
     const shape = { batch: packed.batch, length: packed.length, withRef, masked: packed.masked };
@@ -298,6 +317,17 @@ export class EngineCore {
     const metric = (k: string) => (out[k]!.data as Float32Array)[0]!;
     const metrics = Object.fromEntries(METRIC_OUTPUTS.map((k) => [k, metric(k)])) as Record<(typeof METRIC_OUTPUTS)[number], number>;
     return this.commit(out, metrics, packed.tokens);
+  }
+
+  /**
+   * Without `microBatchTokens`, the token budget that keeps a step's [B, T, V] logits within
+   * SCORE_LOGIT_CELLS, when the whole batch would exceed it (a large vocabulary); otherwise none.
+   */
+  private logitBudget(lengths: readonly number[]): number | undefined {
+    const V = this.config.vocabSize;
+    const T = stepBucket(Math.max(1, ...lengths), LENGTH_STEP, this.config.context);
+    if (rowBucket(lengths.length) * T * V <= SCORE_LOGIT_CELLS) return undefined;
+    return Math.max(1, Math.floor(SCORE_LOGIT_CELLS / V));
   }
 
   /**

@@ -17,6 +17,12 @@ export interface RuntimeOptions {
   readonly spinning?: boolean;
   /** CUDA device id. */
   readonly deviceId?: number;
+  /**
+   * ORT's CPU memory arena (default on): each session keeps the peak of its runs allocated. The
+   * engine turns it off for large models, whose one session per shape bucket would otherwise each
+   * hold gigabytes between runs.
+   */
+  readonly memArena?: boolean;
 }
 
 const CUDA_LIBS = ['libonnxruntime_providers_cuda.so', 'libonnxruntime_providers_shared.so'];
@@ -52,6 +58,7 @@ export async function createSession(model: Uint8Array, opts: RuntimeOptions = {}
     executionProviders: ep === 'cuda' ? [{ name: 'cuda', deviceId: opts.deviceId ?? 0 }] : ['cpu'],
     graphOptimizationLevel: 'all',
     executionMode: 'sequential',
+    ...(opts.memArena === false ? { enableCpuMemArena: false } : {}),
     ...(opts.threads ? { intraOpNumThreads: opts.threads, interOpNumThreads: 1 } : {}),
     extra: { session: { intra_op: { allow_spinning: opts.spinning === false ? '0' : '1' } } },
   };
