@@ -42,12 +42,14 @@ export interface Sampled {
 let exps = new Float64Array(0);
 let probs = new Float64Array(0);
 let scaled = new Float64Array(0);
+let idScratch = new Int32Array(0);
 
 function scratch(V: number): void {
   if (exps.length >= V) return;
   exps = new Float64Array(V);
   probs = new Float64Array(V);
   scaled = new Float64Array(V);
+  idScratch = new Int32Array(V);
 }
 
 /** max over the allowed entries (-Infinity when none is allowed), as the oracle's logSumExp finds it. */
@@ -129,7 +131,7 @@ export function sampleToken(logits: Float32Array, opts: SampleOptions, rand: () 
   }
   if (lse === -Infinity) return undefined;
   const p = probs.subarray(0, V);
-  let support: readonly number[];
+  let support: Ids;
   if (nucleusOnly) {
     // The candidates cover topP with a margin far above float64 rounding, so the prefix ends
     // inside them; should it not, the whole ranking is walked, as the full sort would.
@@ -180,6 +182,9 @@ function walkInOrder(logits: Float32Array, probs: Float64Array, rand: () => numb
   }
   return { token, logprob: logits[token]! - rawLse, samplingLogprob: Math.log(probs[token]! / total) };
 }
+
+/** Token ids in rank order: a JS array, or an Int32Array where cachedTop built it. */
+type Ids = readonly number[] | Int32Array;
 
 /** Histogram buckets per nat below the best scaled logit (the last bucket is open-ended). */
 const BUCKETS_PER_NAT = 8;
@@ -236,10 +241,12 @@ function rankedTop(probs: Float64Array, z: ArrayLike<number>, enough: (mass: num
  * caller computes every probability) when the mass wanted is not reached before the open-ended
  * last bucket.
  */
-function cachedTop(z: ArrayLike<number>, V: number, zmax: number, zsum: number, lse: number, massWanted: number): number[] | undefined {
+function cachedTop(z: ArrayLike<number>, V: number, zmax: number, zsum: number, lse: number, massWanted: number): Int32Array | undefined {
+  const E = exps; // locals: the hot loops and the sort's comparator read them without a module-binding load
+  const P = probs;
   const mass = new Float64Array(BUCKETS);
   for (let i = 0; i < V; i++) {
-    const e = exps[i]!;
+    const e = E[i]!;
     if (!(e > 0)) continue;
     const b = Math.min(BUCKETS - 1, Math.floor((zmax - z[i]!) * BUCKETS_PER_NAT));
     mass[b] = mass[b]! + e;
@@ -253,18 +260,22 @@ function cachedTop(z: ArrayLike<number>, V: number, zmax: number, zsum: number, 
   }
   if (last < 0) return undefined;
   const zcut = zmax - (last + 1) / BUCKETS_PER_NAT - 1;
-  const near: number[] = [];
+  // Ids go into an Int32Array: pushing ~10⁴ ids onto a fresh JS array cost more than their exps.
+  const ids = idScratch;
+  let n = 0;
   let floor = Infinity;
   for (let i = 0; i < V; i++) {
-    if (!(exps[i]! > 0) || !(z[i]! >= zcut)) continue;
+    if (!(E[i]! > 0) || !(z[i]! >= zcut)) continue;
     const p = Math.exp(z[i]! - lse);
-    probs[i] = p;
+    P[i] = p;
     if (!(p > 0)) continue;
-    near.push(i);
+    ids[n++] = i;
     if (Math.min(BUCKETS - 1, Math.floor((zmax - z[i]!) * BUCKETS_PER_NAT)) <= last && p < floor) floor = p;
   }
-  const ids = near.filter((i) => probs[i]! >= floor);
-  return ids.sort((x, y) => probs[y]! - probs[x]!);
+  let kept = 0;
+  for (let k = 0; k < n; k++) if (P[ids[k]!]! >= floor) ids[kept++] = ids[k]!;
+  // A copy (the scratch is reused by the next call), sorted stably: ties stay in id order.
+  return ids.slice(0, kept).sort((x, y) => P[y]! - P[x]!);
 }
 
 /**
@@ -306,11 +317,11 @@ function topKRanked(probs: Float64Array, k: number): number[] {
 }
 
 /** The shortest prefix of `ranked` whose mass reaches `target`, or undefined if all of it falls short. */
-function nucleus(probs: Float64Array, ranked: readonly number[], target: number): number[] | undefined {
+function nucleus<R extends Ids>(probs: Float64Array, ranked: R, target: number): R | undefined {
   let mass = 0;
   for (let k = 0; k < ranked.length; k++) {
     mass += probs[ranked[k]!]!;
-    if (mass >= target) return ranked.slice(0, k + 1);
+    if (mass >= target) return ranked.slice(0, k + 1) as R;
   }
   return undefined;
 }
