@@ -1,5 +1,7 @@
 // npm run bench:rollout — batched KV-cache generation vs recomputing the whole prefix every step,
-// same model, batch and run. Prints {"bench":"rollout","cachedTokensPerSec":N,"uncachedTokensPerSec":N,"ratio":N}.
+// same model, batch and run. Prints {"bench":"rollout","cachedTokensPerSec":N,"uncachedTokensPerSec":N,"ratio":N,
+// "samplerMsPerToken":N,"samplerShareOfCached":N}: the sampler's time per token (temperature 1, topP 1, timed in
+// the uncached loop, where it runs on the same logits as generate's) and the share of the cached run it makes up.
 // `--model <dir>` runs an imported Hugging Face model (src/hf) instead of a fresh spar model
 // (its context is set to prompt + new tokens; the model's own layer/width/vocab flags are ignored).
 import { parseArgs } from 'node:util';
@@ -34,13 +36,16 @@ const cachedTokens = cached.rows.reduce((s, r) => s + r.tokens.length, 0);
 // Uncached: every step re-runs the full forward over prompt + generated prefix (length bucketed by 16).
 const engine = policy.engine;
 const rand = uniform(1);
+let samplerMs = 0;
 const seqs = prompts.map((p) => [...p]);
 for (let len = P; len < P + N; len += 16) { const { handle } = await engine.prefill(seqs.map((s) => [...s, ...new Array(len - P).fill(0)])); await engine.release(handle); }
 t0 = performance.now();
 for (let step = 0; step < N; step++) {
   const { handle, logits } = await engine.prefill(seqs);
   await engine.release(handle);
+  const s0 = performance.now();
   for (let r = 0; r < B; r++) seqs[r]!.push(sampleToken(logits.subarray(r * config.vocabSize, (r + 1) * config.vocabSize), { temperature: 1, topP: 1 }, rand)!.token);
+  samplerMs += performance.now() - s0;
 }
 const uncachedSec = (performance.now() - t0) / 1000;
 await policy.close();
@@ -50,4 +55,6 @@ console.log(JSON.stringify({
   bench: 'rollout', ...(values.model ? { model: values.model } : {}), config: { ...config, batch: B, promptTokens: P, newTokens: N },
   cachedTokensPerSec: Math.round(cachedTokensPerSec), uncachedTokensPerSec: Math.round(uncachedTokensPerSec),
   ratio: +(cachedTokensPerSec / uncachedTokensPerSec).toFixed(2),
+  samplerMsPerToken: +(samplerMs / (B * N)).toFixed(3),
+  samplerShareOfCached: +((samplerMs / (B * N)) * cachedTokens / 1000 / cachedSec).toFixed(2),
 }));

@@ -100,6 +100,12 @@ test('worker engine gives the same numbers as the in-thread engine', async () =>
   const seqs = [[1, 2, 3, 4, 5], [6, 7, 8]];
   const [sa, sb] = [await a.score(seqs), await b.score(seqs)];
   assert.deepEqual(sa.map((x) => [...x]), sb.map((x) => [...x]));
+  // Generation too: the worker moves prefill's and decode's logits to the caller (two rows fill
+  // their batch bucket, so the buffer is onnxruntime's own output; three are padded to four).
+  for (const prompts of [seqs, [...seqs, [9, 10]]]) {
+    const [ga, gb] = [await a.generate(prompts, { maxNewTokens: 6, seed: 4 }), await b.generate(prompts, { maxNewTokens: 6, seed: 4 })];
+    assert.deepEqual(gb.rows, ga.rows);
+  }
   const la = await Learner.create(a, {}, { lr: 1e-2 });
   const lb = await Learner.create(b, {}, { lr: 1e-2 });
   const samples = [{ tokens: [1, 2, 3, 4], mask: [0, 0, 1, 1], advantage: 1 }, { tokens: [5, 6, 7], mask: [0, 1, 1], advantage: -0.5 }];

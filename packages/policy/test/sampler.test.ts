@@ -81,3 +81,41 @@ test('top-k keeps the k most probable allowed tokens (ties by id), then top-p ov
     }
   }
 });
+
+test('top-p matches the full-sort sampler where the nucleus needs the whole ranking or probabilities underflow', () => {
+  const r = rng(31);
+  for (const V of [50, 3000]) {
+    // Logits spread over 900 nats: the tail's probabilities (and the normaliser's terms) underflow to 0.
+    const wide = Float32Array.from({ length: V }, () => -r() * 900);
+    wide[Math.floor(r() * V)] = 0;
+    // One dominant token, the rest 20–40 nats below it: the nucleus reaches the open-ended bucket.
+    const far = Float32Array.from({ length: V }, () => -20 - r() * 20);
+    far[0] = 0;
+    for (const [name, logits] of [['wide', wide], ['far', far], ['spread', logitsOf('spread', V, r)]] as const) {
+      for (const [m, allowed] of masksOf(V, r).entries()) {
+        for (const temperature of [0.05, 1, 3]) {
+          for (const topP of [1 - 1e-12, 1 - 1e-15, 0.999999, 0.9, 1e-9]) {
+            const seed = Math.floor(r() * 1e9);
+            const [ra, rb] = [uniform(seed), uniform(seed)];
+            for (let draw = 0; draw < 3; draw++) {
+              same(sampleToken(logits, { temperature, topP }, ra, allowed), referenceSample(logits, { temperature, topP }, rb, allowed),
+                `V ${V} ${name} mask ${m} T ${temperature} topP ${topP} draw ${draw}`);
+            }
+          }
+        }
+      }
+    }
+  }
+});
+
+test('the sampler reuses its scratch rows across vocabulary sizes without carrying values over', () => {
+  const r = rng(41);
+  const [ra, rb] = [uniform(9), uniform(9)];
+  for (const V of [5000, 7, 300, 5000, 2, 151]) {
+    const logits = logitsOf('spread', V, r);
+    const allowed = V > 2 ? masksOf(V, r)[1] : undefined;
+    for (const opts of [{ temperature: 1, topP: 1 }, { temperature: 0.7, topP: 0.9 }, { temperature: 1, topP: 0.5, topK: 3 }, { temperature: 0, topP: 1 }]) {
+      same(sampleToken(logits, opts, ra, allowed), referenceSample(logits, opts, rb, allowed), `V ${V} ${JSON.stringify(opts)}`);
+    }
+  }
+});

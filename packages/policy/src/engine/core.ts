@@ -49,6 +49,15 @@ export interface EngineState {
 interface KvCache { batch: number; keys: Float32Array[]; values: Float32Array[]; ctx: number }
 
 /**
+ * The first `rows` rows of a [B, V] logits output: the output itself when no padding row follows
+ * (onnxruntime-node hands every run a fresh buffer, so it is ours to keep), else a copy.
+ */
+function rowsOf(logits: TensorData, rows: number, V: number): Float32Array {
+  const data = logits.data as Float32Array;
+  return data.length === rows * V ? data : data.slice(0, rows * V);
+}
+
+/**
  * The numeric engine: parameters, optimizer moments, ORT sessions and KV caches. It runs where
  * it is created — in-thread, or inside a worker_thread behind WorkerEngine — and speaks plain
  * data (typed arrays), so its methods can be proxied over postMessage unchanged.
@@ -228,7 +237,7 @@ export class EngineCore {
     }
     const handle = this.nextCache++;
     this.caches.set(handle, cache);
-    return { handle, logits: (out.logits!.data as Float32Array).slice(0, rows * c.vocabSize) };
+    return { handle, logits: rowsOf(out.logits!, rows, c.vocabSize) };
   }
 
   /** Append one token per row at `positions` (the row's current length); returns next-token logits. */
@@ -267,7 +276,7 @@ export class EngineCore {
         }
       }
     }
-    return (out.logits!.data as Float32Array).slice(0, rows * c.vocabSize);
+    return rowsOf(out.logits!, rows, c.vocabSize);
   }
 
   release(handle: number): void {

@@ -21,6 +21,15 @@ const methods: Record<string, (...args: never[]) => unknown> = {
   close: () => core.close(),
 };
 
+/**
+ * Buffers a reply moves to the caller instead of copying: the logits of prefill and decode are a
+ * fresh buffer per call (EngineCore keeps no reference to them), 4·rows·V bytes every token.
+ */
+const TRANSFER: Record<string, (result: never) => ArrayBuffer[]> = {
+  prefill: (r: { logits: Float32Array }) => [r.logits.buffer as ArrayBuffer],
+  decode: (r: Float32Array) => [r.buffer as ArrayBuffer],
+};
+
 let queue: Promise<unknown> = Promise.resolve();
 parentPort!.on('message', (msg: { id: number; method: string; args: never[] }) => {
   queue = queue.then(async () => {
@@ -28,7 +37,7 @@ parentPort!.on('message', (msg: { id: number; method: string; args: never[] }) =
       const fn = methods[msg.method];
       if (!fn) throw new Error(`unknown engine method ${msg.method}`);
       const result = await fn(...msg.args);
-      parentPort!.postMessage({ id: msg.id, result });
+      parentPort!.postMessage({ id: msg.id, result }, TRANSFER[msg.method]?.(result as never));
     } catch (err) {
       const e = err as Error & Record<string, unknown>;
       parentPort!.postMessage({ id: msg.id, error: { ...e, name: e.name, message: e.message, stack: e.stack } });

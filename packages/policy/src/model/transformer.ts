@@ -256,7 +256,8 @@ export function decodeStep(
     x = g.add(x, projection(g, c, params, `${p}wo`, mergeHeads(g, c, ungroupQueries(g, c, o))));
     x = g.add(x, mlp(g, c, params, l, rmsNorm(g, x, P(params, `${p}mlpNorm`), c.normEps)));
   }
-  return { logits: g.reshape(head(g, c, params, x), [b, c.vocabSize]), keys, values };
+  // The head runs on [B, d] so that the logits come out as [B, V] (a Reshape after it copied B·V).
+  return { logits: head(g, c, params, g.reshape(x, [b, c.dModel])), keys, values };
 }
 
 /** log p(targets) per position: logits [B,T,V], targets [B,T] int64 → [B,T]. */
