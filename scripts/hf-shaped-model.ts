@@ -33,17 +33,21 @@ const SHAPES: Record<string, { type: HfModelType; model: ModelConfigInput }> = {
 };
 
 const { values } = parseArgs({
-  options: { shape: { type: 'string' }, out: { type: 'string' }, tokenizer: { type: 'string', default: 'char' }, seed: { type: 'string', default: '1' }, dtype: { type: 'string', default: 'bfloat16' } },
+  options: {
+    shape: { type: 'string' }, out: { type: 'string' }, tokenizer: { type: 'string', default: 'char' }, seed: { type: 'string', default: '1' },
+    dtype: { type: 'string', default: 'bfloat16' }, layers: { type: 'string' },
+  },
 });
 const shape = SHAPES[values.shape ?? ''];
 if (!shape || !values.out) {
-  process.stderr.write(`usage: hf-shaped-model.ts --shape ${Object.keys(SHAPES).join('|')} --out DIR [--tokenizer char|qwen3] [--seed N] [--dtype bfloat16|float32]\n`);
+  process.stderr.write(`usage: hf-shaped-model.ts --shape ${Object.keys(SHAPES).join('|')} --out DIR [--tokenizer char|qwen3] [--seed N] [--dtype bfloat16|float32] [--layers N]\n`);
   process.exit(2);
 }
 if (values.tokenizer !== 'char' && values.tokenizer !== 'qwen3') throw new Error(`--tokenizer ${values.tokenizer}: char or qwen3`);
 if (values.dtype !== 'bfloat16' && values.dtype !== 'float32') throw new Error(`--dtype ${values.dtype}: bfloat16 or float32`);
 const out = resolve(values.out);
-const config = parseModelConfig({ ...shape.model, seed: Number(values.seed) });
+// --layers: the shape with fewer (or more) blocks, e.g. a quick benchmark of the same widths.
+const config = parseModelConfig({ ...shape.model, seed: Number(values.seed), ...(values.layers ? { layers: Number(values.layers) } : {}) });
 const t0 = Date.now();
 const params = Object.fromEntries(initParams(config));
 const common = { config, params, modelType: shape.type, dtype: values.dtype } as const;

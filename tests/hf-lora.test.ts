@@ -38,7 +38,8 @@ const experiment = (name: string, over: object = {}) => ({
   options: { textQuestionTokens: 16, textAnswerTokens: 12, informativeMin: 0, informativeMax: 1 },
   policy: { context: CONTEXT, lora: LORA },
   rollout: { groupSize: 4, concurrency: 2, maxQueuedTasks: 4 },
-  learner: { batchSize: 8, maxStaleness: 1000, checkpointEvery: 1000, loss: { klCoef: 0.05 }, optimizer: { lr: 0.05 } },
+  // The entropy bonus moves the adapters even when every group of a batch has one reward (A = 0).
+  learner: { batchSize: 8, maxStaleness: 1000, checkpointEvery: 1000, loss: { klCoef: 0.05, entropyCoef: 0.01 }, optimizer: { lr: 0.05 } },
   eval: { every: 0, episodes: 8 },
   budget: { maxSteps: 3, maxMinutes: 10 },
   warmStart: { from: 'hf', path: tiny.dir },
