@@ -4,8 +4,10 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { Redis } from 'ioredis';
 import { main } from '@spar/cli';
-import { decodeSafetensors, latestCheckpoint, loadCheckpoint, parseModelConfig, readHfModel, readSourceWeights, trainableSpecs } from '@spar/policy';
+import { keys } from '@spar/core';
+import { decodeSafetensors, latestCheckpoint, loadCheckpoint, loadHfTextModel, parseModelConfig, readHfModel, readSourceWeights, trainableSpecs } from '@spar/policy';
 import { startStack, type Stack } from '@spar/testing';
 import { writeTinyChatModel, type TinyChatModel } from '@spar/testing/tiny-chat-model';
 import { experimentsApi } from './experiments-api.ts';
@@ -124,6 +126,45 @@ test('LoRA on an imported model: adapters trained, checkpointed and published al
     }
     assert.ok(err < 1e-6, `${m}: W + (alpha/r)·B·A differs from the merged export by ${err}`);
     assert.ok(moved > 0, `${m}: the adapter moved`);
+  }
+});
+
+test('absolute-zero in text mode with LoRA through the five services: AZR chat prompts from the imported model, malformed replies penalised, adapters published', async () => {
+  // AZR prompts (system prompt, DSL guide, a reference task) run to about a thousand characters:
+  // this tiny model's tokenizer has one token per character, so it gets a 2048-position context.
+  const wide = await writeTinyChatModel(join(root, 'model-2048'), { context: 2048 });
+  const codec = (await loadHfTextModel(wide.dir, { context: 2048 })).codec;
+  const id = await api.submit({
+    name: 'hf lora azr', recipe: 'absolute-zero',
+    options: { taskTypes: ['deduction', 'induction'], references: 1, seedTasks: 8, textProposeTokens: 24, textAnswerTokens: 24 },
+    policy: { context: 2048, lora: { rank: 2, alpha: 4, targets: ['q_proj', 'v_proj'] } },
+    rollout: { groupSize: 2, concurrency: 2, maxQueuedTasks: 4 },
+    learner: { batchSize: 4, maxStaleness: 1000, checkpointEvery: 1000, loss: { klCoef: 0.05, entropyCoef: 0.01 }, optimizer: { lr: 0.05 } },
+    eval: { every: 0, episodes: 2 },
+    budget: { maxSteps: 2, maxMinutes: 10 },
+    warmStart: { from: 'hf', path: wide.dir },
+  });
+  const done = await api.finished(id);
+  assert.equal(done.state, 'completed', done.reason);
+  assert.equal(done.step, 2);
+  const ck = await loadCheckpoint((await latestCheckpoint(join(stack.dataDir, 'runs', id, 'checkpoints')))!.dir);
+  assert.deepEqual(Object.keys(ck.tensors).filter((k) => k.startsWith('param/')).sort(), ['layer0.wq.loraA', 'layer0.wq.loraB', 'layer0.wv.loraA', 'layer0.wv.loraB'].map((k) => `param/${k}`));
+  // What the learner trained on: AZR's chat prompts in the imported model's tokens; the tiny
+  // model writes no tags, so every proposal and answer is malformed: −1, formatOk false.
+  const redis = new Redis(stack.redis.url);
+  try {
+    const entries = await redis.xrange(keys.experience(id), '-', '+');
+    const trajectories = entries.flatMap(([, f]) => (JSON.parse(f[f.indexOf('d') + 1]!) as { trajectories: { segment: string; reward: number; formatOk?: boolean; sample: { tokens: number[]; promptLength: number } }[] }).trajectories);
+    assert.ok(trajectories.length >= 8, `two batches of 4 (got ${trajectories.length})`);
+    for (const t of trajectories) {
+      assert.match(t.segment, /^(deduction|induction)\/(proposer|solver)$/);
+      assert.ok(codec.decode(t.sample.tokens.slice(0, t.sample.promptLength)).startsWith('<|im_start|>system\nA conversation between User and Assistant.'), t.segment);
+      assert.equal(t.reward, -1, `${t.segment}: a malformed reply`);
+      assert.equal(t.formatOk, false);
+    }
+    assert.ok(trajectories.some((t) => t.segment.endsWith('/proposer')) && trajectories.some((t) => t.segment.endsWith('/solver')), 'both roles trained');
+  } finally {
+    redis.disconnect();
   }
 });
 
