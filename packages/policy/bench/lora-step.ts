@@ -14,9 +14,12 @@
 // Prints {"bench":"lora-step","model":dir,"config":{…},"cases":{case:{stepMs,peakRssMB,rounds}},"ratios":{fullOverLora:{stepMs,peakRssMB}}}.
 // `--cases lora` runs one case. A random model of a real shape: npx tsx scripts/hf-shaped-model.ts.
 import { spawnSync } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { TrainSample } from '../src/engine/batch.ts';
+import { modelConfigFromHf } from '../src/hf/config.ts';
 import { readHfModel } from '../src/hf/read.ts';
 import { Learner } from '../src/learner.ts';
 import { parseModelConfig } from '../src/model/config.ts';
@@ -39,16 +42,21 @@ const median = (xs: readonly number[]) => [...xs].sort((a, b) => a - b)[Math.flo
 
 async function child(kind: 'full' | 'lora'): Promise<{ stepMs: number; peakRssMB: number }> {
   const runtime = { threads: n('threads') || undefined, worker: false };
-  const hf = await readHfModel(values.model!, { context: n('length') + 1 });
-  const lora = kind === 'lora' ? { rank: n('rank'), alpha: n('alpha'), base: values.model! } : undefined;
-  const config = parseModelConfig({ ...hf.config, ...(lora ? { lora } : {}) });
-  const policy = await Policy.create(config, runtime);
+  const context = n('length') + 1;
+  let policy: Policy;
   let reference: Policy | undefined;
   if (kind === 'full') {
+    const hf = await readHfModel(values.model!, { context });
+    policy = await Policy.create(hf.config, runtime);
     await policy.setState({ params: hf.params, step: 0, version: 0 });
-    reference = await Policy.create(config, runtime);
+    reference = await Policy.create(hf.config, runtime);
     await reference.setState({ params: hf.params, step: 0, version: 0 });
+  } else {
+    // Only the shape here: the engine reads the base weights itself (as every service does).
+    const { config } = modelConfigFromHf(JSON.parse(await readFile(join(values.model!, 'config.json'), 'utf8')) as Record<string, unknown>, { context });
+    policy = await Policy.create(parseModelConfig({ ...config, lora: { rank: n('rank'), alpha: n('alpha'), base: values.model! } }), runtime);
   }
+  const config = policy.config;
   const learner = await Learner.create(policy, { klCoef: n('klCoef') }, { lr: 1e-5, ...(n('microBatchTokens') ? { microBatchTokens: n('microBatchTokens') } : {}) });
   let seed = 7;
   const rnd = () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32);
