@@ -65,8 +65,9 @@ test('clear errors: unknown experiment, no checkpoint yet, bad or missing --form
   await assert.rejects(main(['export', 'nope-123', '--format', 'hf', '--out', out, '--data-dir', dataDir]), /unknown experiment nope-123: no folder .*nope-123.*pass --data-dir/);
   await mkdir(join(dataDir, 'fresh-1', 'checkpoints'), { recursive: true });
   await assert.rejects(main(['export', 'fresh-1', '--format', 'hf', '--out', out, '--data-dir', dataDir]), /experiment fresh-1 .* has no checkpoint in .*checkpoints and no export in .*export yet/);
-  await assert.rejects(main(['export', ID, '--format', 'onnx', '--out', out, '--data-dir', dataDir]), /unknown --format 'onnx' \(supported: hf\)/);
-  await assert.rejects(main(['export', ID, '--out', out, '--data-dir', dataDir]), /--format is required \(supported: hf\)/);
+  await assert.rejects(main(['export', ID, '--format', 'onnx', '--out', out, '--data-dir', dataDir]), /unknown --format 'onnx' \(supported: hf, peft\)/);
+  await assert.rejects(main(['export', ID, '--out', out, '--data-dir', dataDir]), /--format is required \(supported: hf, peft\)/);
+  await assert.rejects(main(['export', ID, '--format', 'peft', '--out', out, '--data-dir', dataDir]), /not a LoRA policy \(its model has no policy\.lora adapters\)/);
   await assert.rejects(main(['export', ID, '--format', 'hf', '--data-dir', dataDir]), /--out DIR is required/);
   await assert.rejects(main(['export', ID, '--format', 'hf', '--out', out, '--data-dir', dataDir, '--dtype', 'float16']), /unknown --dtype 'float16'/);
   await assert.rejects(main(['export', ID, '--format', 'hf', '--out', out, '--data-dir', dataDir, '--model-type', 'gpt2']), /unknown --model-type 'gpt2' \(qwen2, llama, qwen3, arcee\)/);
