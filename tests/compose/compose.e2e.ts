@@ -238,6 +238,12 @@ async function scenario(): Promise<void> {
   assert.ok(restarts >= 1, 'restarted by the restart policy');
   const resumed = /"step":(\d+)[^\n]*resumed from checkpoint|resumed from checkpoint[^\n]*"step":(\d+)/.exec(engine.docker(['logs', learner!]).stdout);
   assert.ok(resumed && Number(resumed[1] ?? resumed[2]) >= 50, `resumed at step ≥ 50: ${resumed?.[0]}`);
+  // The kill lost the steps after the last checkpoint: until the resumed learner has trained past
+  // them, the record still holds the killed one's count ("recorded"), and the resumed learner's
+  // own, lower step replaces it on its next write. Compare across down/up only after that.
+  const lost = /"recorded":(\d+)[^\n]*steps after the last checkpoint were lost/.exec(engine.docker(['logs', learner!]).stdout);
+  const recorded = lost ? Number(lost[1]) : before.step;
+  await until('the resumed learner to pass the steps the kill lost', 180000, async () => ((await experiment(id)).step > recorded ? true : undefined));
 
   // --- down and up again: the record and the checkpoints survived in the volumes ---------------
   const beforeDown = await experiment(id);
