@@ -17,7 +17,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { EOS_ID, initParams, parseModelConfig, Vocabulary, writeHfModel, type HfModelType, type ModelConfigInput } from '@spar/policy';
-import { CHATML_TEMPLATE } from '@spar/testing/tiny-chat-model';
+import { CHATML_TEMPLATE, PRINTABLE } from '@spar/testing/tiny-chat-model';
 
 const SHAPES: Record<string, { type: HfModelType; model: ModelConfigInput }> = {
   // HuggingFaceTB/SmolLM2-135M-Instruct's config.json (LlamaForCausalLM).
@@ -63,8 +63,7 @@ if (values.tokenizer === 'qwen3') {
     await rm(tok, { recursive: true, force: true });
   }
 } else {
-  const printable = Array.from({ length: 0x7f - 0x20 }, (_, i) => String.fromCharCode(0x20 + i));
-  const vocab = Vocabulary.create([{ specials: ['<|im_start|>', '<|im_end|>'], symbols: [...printable, '\n'] }]);
+  const vocab = Vocabulary.create([{ specials: ['<|im_start|>', '<|im_end|>'], symbols: [...PRINTABLE, '\n'] }]);
   await writeHfModel(out, { ...common, vocabulary: vocab, generation: { eos: [EOS_ID, vocab.id('<|im_end|>')] } });
   await writeFile(join(out, 'chat_template.jinja'), CHATML_TEMPLATE);
 }

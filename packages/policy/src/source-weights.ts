@@ -27,15 +27,20 @@ export async function readSourceWeights(path: string): Promise<SourceWeights> {
   const s = await stat(path).catch(() => undefined);
   if (!s?.isDirectory()) throw new CheckpointError(`${path}: no such folder`);
   if (await stat(join(path, 'model.onnx')).catch(() => undefined)) return readExport(path);
-  if (await stat(join(path, 'checkpoint.json')).catch(() => undefined)) return readCheckpoint(path);
-  const latest = await latestCheckpoint(path);
-  if (latest) return readCheckpoint(latest.dir);
+  const dir = await checkpointIn(path);
+  if (dir) return readCheckpoint(dir);
   throw new CheckpointError(`${path}: neither a checkpoint, a checkpoints folder nor an export`);
+}
+
+/** `path` itself when it is a checkpoint, else the newest step of a checkpoints folder (undefined: neither). */
+async function checkpointIn(path: string): Promise<string | undefined> {
+  if (await stat(join(path, 'checkpoint.json')).catch(() => undefined)) return path;
+  return (await latestCheckpoint(path))?.dir;
 }
 
 /** A LoRA policy's adapters, unmerged, from a checkpoint folder or a checkpoints folder (its newest step). */
 export async function readLoraAdapters(path: string): Promise<SourceWeights> {
-  const dir = (await stat(join(path, 'checkpoint.json')).catch(() => undefined)) ? path : (await latestCheckpoint(path))?.dir;
+  const dir = await checkpointIn(path);
   if (!dir) throw new CheckpointError(`${path}: neither a checkpoint nor a checkpoints folder`);
   const { config, state } = await readPolicyCheckpoint(dir);
   if (!config.lora) throw new CheckpointError(`${dir}: not a LoRA policy (its model has no policy.lora adapters)`);

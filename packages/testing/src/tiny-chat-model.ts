@@ -28,7 +28,8 @@ import { EOS_ID, initParams, parseModelConfig, Vocabulary, writeHfModel, type Mo
 
 export const CHATML_TEMPLATE = "{% for message in messages %}{{ '<|im_start|>' + message['role'] + '\\n' + message['content'] + '<|im_end|>' + '\\n' }}{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}";
 
-const PRINTABLE = Array.from({ length: 0x7f - 0x20 }, (_, i) => String.fromCharCode(0x20 + i));
+/** Printable ASCII, one symbol each: with ChatML's markers, the character-level chat vocabularies of test and benchmark models. */
+export const PRINTABLE = Array.from({ length: 0x7f - 0x20 }, (_, i) => String.fromCharCode(0x20 + i));
 
 export interface TinyChatModel {
   readonly dir: string;

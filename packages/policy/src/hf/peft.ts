@@ -14,6 +14,7 @@ import { HfExportError } from '../errors.ts';
 import type { ModelConfig } from '../model/config.ts';
 import { loraA, loraB, loraTargets, targetParam } from '../model/lora.ts';
 import { f32ToBf16 } from './dtype.ts';
+import { transpose2d as transpose } from './weights.ts';
 
 export const PEFT_CONFIG_FILE = 'adapter_config.json';
 export const PEFT_WEIGHTS_FILE = 'adapter_model.safetensors';
@@ -29,12 +30,6 @@ export interface PeftExportOptions {
 }
 
 const ATTENTION = new Set(['q_proj', 'k_proj', 'v_proj', 'o_proj']);
-
-const transpose = (a: Float32Array, rows: number, cols: number) => {
-  const out = new Float32Array(a.length);
-  for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) out[c * rows + r] = a[r * cols + c]!;
-  return out;
-};
 
 /** Writes the adapter folder `dir` (all or nothing); returns the files written. */
 export async function writePeftAdapter(dir: string, o: PeftExportOptions): Promise<{ dir: string; files: string[] }> {

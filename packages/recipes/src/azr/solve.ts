@@ -169,38 +169,43 @@ export function judgeSolvers(task: Task, group: string, rollouts: readonly unkno
     }
   }
   const row = { kind: answerKind(task.type), maxTokens: budget };
-  let correct = 0;
-  let formatErrors = 0;
-  const trajectories = (rollouts as AnswerRecord[]).map((r, k) => {
-    const s = r?.sample;
+  return solverTrajectories(task, group, rollouts, o, (s, k) => {
     const symbols = responseSymbols(vocab, s, `answer ${k}`);
-    if (s.promptLength !== prompt.length || prompt.some((id, j) => s.tokens[j] !== id)) throw new TaskRejected(`answer ${k}: prompt is not the task's prompt`);
+    samePrompt(s, prompt, k);
     const allowed = dslAllowed(s, o.constrain ? grammarMask(vocab, [row]) : undefined, `answer ${k}`);
-    const j = judgeSymbols(task, symbols, o);
-    if (j.correct) correct++;
-    if (!j.formatOk) formatErrors++;
-    return {
-      sample: judgedSample(s, 'solver', allowed), reward: solverReward(j, o.rewardShaping), formatOk: j.formatOk, correct: j.correct,
-      group, segment: `${task.type}/solver`,
-    };
+    return { j: judgeSymbols(task, symbols, o), allowed };
   });
-  return { trajectories, solveRate: correct / rollouts.length, formatErrorRate: formatErrors / rollouts.length };
 }
 
 /** judgeSolvers in text mode: the same checks and rewards over the imported model's ids, nothing masked. */
 function judgeTextSolvers(task: Task, group: string, rollouts: readonly unknown[], o: SolverOptions, codec: TextCodec): SolverVerdicts {
   const prompt = textSolverPrompt(codec, task);
+  return solverTrajectories(task, group, rollouts, o, (s, k) => {
+    const response = textResponse(codec, s, `answer ${k}`, answerTokens(o));
+    samePrompt(s, prompt, k);
+    return { j: judgeText(task, codec, response, o) };
+  });
+}
+
+/** A recorded answer must carry the task's own prompt, id for id. */
+function samePrompt(s: Sample, prompt: readonly number[], k: number): void {
+  if (s.promptLength !== prompt.length || prompt.some((id, j) => s.tokens[j] !== id)) throw new TaskRejected(`answer ${k}: prompt is not the task's prompt`);
+}
+
+/** A solver group's trajectories, rewards and rates from one verdict per answer (`judgeRow` throws TaskRejected on a tampered record). */
+function solverTrajectories(
+  task: Task, group: string, rollouts: readonly unknown[], o: SolverOptions,
+  judgeRow: (s: Sample, k: number) => { j: Judgement; allowed?: number[][] },
+): SolverVerdicts {
   let correct = 0;
   let formatErrors = 0;
   const trajectories = (rollouts as AnswerRecord[]).map((r, k) => {
     const s = r?.sample;
-    const response = textResponse(codec, s, `answer ${k}`, answerTokens(o));
-    if (s.promptLength !== prompt.length || prompt.some((id, j) => s.tokens[j] !== id)) throw new TaskRejected(`answer ${k}: prompt is not the task's prompt`);
-    const j = judgeText(task, codec, response, o);
+    const { j, allowed } = judgeRow(s, k);
     if (j.correct) correct++;
     if (!j.formatOk) formatErrors++;
     return {
-      sample: judgedSample(s, 'solver', undefined), reward: solverReward(j, o.rewardShaping), formatOk: j.formatOk, correct: j.correct,
+      sample: judgedSample(s, 'solver', allowed), reward: solverReward(j, o.rewardShaping), formatOk: j.formatOk, correct: j.correct,
       group, segment: `${task.type}/solver`,
     };
   });
