@@ -228,9 +228,11 @@ async function scenario(): Promise<void> {
   // from outside. (`docker kill` counts as a manual stop, which restart policies respect.)
   const pid = Number(engine.must(['inspect', '-f', '{{.State.Pid}}', learner!]).trim());
   process.kill(pid, 'SIGKILL');
+  // "training from step" follows the resume once the record holds the resumed learner's step (the
+  // killed one may have published past `before`, so a newer version alone does not show a resume).
   await until('the learner to resume and publish a newer policy', 180000, async () => {
     const logs = engine.docker(['logs', learner!]).stdout;
-    if (!/resumed from checkpoint/.test(logs)) return undefined;
+    if (!/resumed from checkpoint[\s\S]*"msg":"training from step"/.test(logs)) return undefined;
     return (await experiment(id)).policyVersion > before.policyVersion ? true : undefined;
   });
   figures.learnerKillToResumeSeconds = Math.round((Date.now() - tKill) / 1000);
@@ -238,9 +240,9 @@ async function scenario(): Promise<void> {
   assert.ok(restarts >= 1, 'restarted by the restart policy');
   const resumed = /"step":(\d+)[^\n]*resumed from checkpoint|resumed from checkpoint[^\n]*"step":(\d+)/.exec(engine.docker(['logs', learner!]).stdout);
   assert.ok(resumed && Number(resumed[1] ?? resumed[2]) >= 50, `resumed at step ≥ 50: ${resumed?.[0]}`);
-  // The kill lost the steps after the last checkpoint: until the resumed learner has trained past
-  // them, the record still holds the killed one's count ("recorded"), and the resumed learner's
-  // own, lower step replaces it on its next write. Compare across down/up only after that.
+  // The kill lost the steps after the last checkpoint: the resumed learner set the record back from
+  // the killed one's count ("recorded") to its checkpoint's step. Compare across down/up once it
+  // has trained past that count, so every step the record shows is one the weights hold.
   const lost = /"recorded":(\d+)[^\n]*steps after the last checkpoint were lost/.exec(engine.docker(['logs', learner!]).stdout);
   const recorded = lost ? Number(lost[1]) : before.step;
   await until('the resumed learner to pass the steps the kill lost', 180000, async () => ((await experiment(id)).step > recorded ? true : undefined));

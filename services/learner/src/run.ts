@@ -165,6 +165,8 @@ class ExperimentRun {
     await this.publish();
     await this.league?.announce();
     await this.intake.mirror();
+    // After this line the record holds this learner's step (a resume has aligned it) and version.
+    this.log.info({ step: this.steps }, 'training from step');
     let end: RunEnd | undefined;
     while (!(end = await this.ended())) {
       this.d.idle.idle();
