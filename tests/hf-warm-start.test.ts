@@ -129,6 +129,40 @@ test('r-zero from an imported model: its weights start self-play, workers genera
   assert.equal(tok.applyChatTemplate([{ role: 'user', content: 'hi' }], { addGenerationPrompt: true }), '<|im_start|>user\nhi<|im_end|>\n<|im_start|>assistant\n');
 });
 
+test('spiral-games (TicTacToe) from an imported model: both seats play from SPIRAL\'s chat prompt, the judge replays the boxed moves, forfeits lose', async () => {
+  // The game prompts (the board in words) are about 520 characters: this model gets 1024 positions.
+  const model = await writeTinyChatModel(join(root, 'model-1k'), { context: 1024 });
+  const id = await api.submit({
+    name: 'hf spiral', recipe: 'spiral-games',
+    options: { games: ['tictactoe'], constrainActions: 'none', textActionTokens: 12 },
+    policy: { context: 1024 },
+    rollout: { groupSize: 4, concurrency: 2, maxQueuedTasks: 4 },
+    learner: { batchSize: 8, maxStaleness: 1000, checkpointEvery: 1000 },
+    eval: { every: 0, episodes: 4 },
+    budget: { maxSteps: 3, maxMinutes: 10 },
+    warmStart: { from: 'hf', path: model.dir },
+  });
+  const finished = api.finished(id);
+  const entries = collect(id, finished);
+  const done = await finished;
+  assert.equal(done.state, 'completed', done.reason);
+  assert.equal(done.step, 3);
+  const ws = done.warmStart!;
+  assert.equal(ws.eval?.['tictactoe-vs-random']?.games, 4, 'the imported model was evaluated against the random player');
+
+  const trajectories: Trajectory[] = (await entries).flatMap((e) => e.trajectories);
+  assert.ok(trajectories.length >= 24, `three batches of 8 (got ${trajectories.length})`);
+  assert.ok(trajectories.every((t) => t.segment === `tictactoe/${t.sample.role}`), 'RAE keyed by seat');
+  for (const t of trajectories) {
+    assert.ok(codec.decode(t.sample.tokens.slice(0, t.sample.promptLength)).startsWith('<|im_start|>user\nYou are playing a two-player zero-sum game. Make valid actions to win.\nObservation: Tic Tac Toe.'));
+    assert.ok(t.sample.tokens.length - t.sample.promptLength <= 12);
+    assert.equal(t.sample.allowed, undefined, 'nothing masked');
+  }
+  // The bigram model boxes a digit about half the time: legal moves and forfeits both reach the learner.
+  assert.ok(trajectories.some((t) => t.correct), 'some boxed moves were legal');
+  assert.ok(trajectories.some((t) => !t.formatOk && t.reward === -1), 'a malformed reply forfeits: −1');
+});
+
 test('refused at submit (400): a missing folder, a folder without tokenizer.json, policy shape fields', async () => {
   const post = async (body: object) => {
     const r = await fetch(`${stack.baseUrl}/v1/experiments`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });

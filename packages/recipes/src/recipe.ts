@@ -210,9 +210,12 @@ export interface Recipe<O = any> {
    */
   anchors?(options: O): readonly string[];
   match?(a: MatchSide, b: MatchSide, opts: MatchOptions, options: O): Promise<MatchScore>;
+  /**
+   * Cross-field rules of the options the schema cannot say (paths relative to /options); `text`:
+   * the experiment runs an imported text model (warmStart.from: hf).
+   */
+  optionsIssues?(options: O, text: boolean): FieldIssue[];
   /** Why `options` cannot run `league` (undefined: it can). */
-  /** Cross-field rules of the options the schema cannot say (paths relative to /options). */
-  optionsIssues?(options: O): FieldIssue[];
   leagueIssue?(options: O, league: NonNullable<ExperimentConfig['league']>): string | undefined;
   /**
    * The exact exploitability of the policy's behaviour strategy (lower is stronger): what

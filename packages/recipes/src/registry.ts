@@ -72,7 +72,7 @@ export class RecipeRegistry implements RecipeSchemas {
       const withExamples = this.names().filter((n) => this.byName.get(n)!.warmStartExamples);
       issues.push({ path: '/warmStart/from', message: `recipe ${r.name} supplies no warm-start examples, so from: sft is not available (recipes that do: ${withExamples.join(', ')}); use from: experiment, checkpoint or export` });
     }
-    for (const i of r.optionsIssues?.(config.options) ?? []) issues.push({ path: `/options${i.path}`, message: i.message });
+    for (const i of r.optionsIssues?.(config.options, config.warmStart?.from === 'hf') ?? []) issues.push({ path: `/options${i.path}`, message: i.message });
     issues.push(...policiesIssues(config, { proposesWithPolicy: r.proposesWithPolicy, labelsWithPolicy: r.labelsWithPolicy ?? false }));
     if (config.league && config.policies) issues.push({ path: '/league', message: 'a league trains the experiment\'s one policy; with named policies it is not available yet' });
     if (config.league) {

@@ -6,7 +6,7 @@ import { after, before, describe, test } from 'node:test';
 import { parseExperiment, ValidationError, type Sample } from '@spar/core';
 import { CheckpointError, EOS_ID, HfTokenizerError, hfTextCodec, loadHfPolicy, loadHfTextModel, loadHfTokenizer, type HfTextModel, type Policy, type TextCodec } from '@spar/policy';
 import { writeTinyChatModel, type TinyChatModel } from '@spar/testing/tiny-chat-model';
-import { builtinRecipes, policyHandle, TaskRejected, vocabularyFor, type PolicyHandle } from '../src/index.ts';
+import { builtinRecipes, policyHandle, RecipeRegistry, spiralGames, TaskRejected, vocabularyFor, type PolicyHandle } from '../src/index.ts';
 import {
   CHALLENGER_GROUP, judgeArith, parseBoxedAnswer, parseTaggedQuestion, rZero, SOLVER_SYSTEM, solverMessages, textChallengerPrompt, textSolverPrompt,
   type AnswerRecord, type ArithTask, type RZeroOptions,
@@ -95,9 +95,16 @@ describe('config with warmStart.from: hf', () => {
     const shape = refused({ name: 't', recipe: 'r-zero', policy: { dModel: 64, layers: 2, context: 256, seed: 1 }, warmStart: { from: 'hf', path: '/m' } });
     assert.deepEqual(shape.map((i) => i.path).sort(), ['/policy/dModel', '/policy/layers']);
     assert.match(shape[0]!.message, /shape comes from \/m\/config\.json/);
-    const games = refused({ name: 't', recipe: 'spiral-games', rollout: { maxNewTokens: 1 }, warmStart: { from: 'hf', path: '/m' } });
-    assert.deepEqual(games.map((i) => i.path), ['/warmStart/from']);
-    assert.match(games[0]!.message, /spiral-games has no text mode.*r-zero/);
+    // Every built-in recipe has a text mode; a recipe without one is refused, naming those with one.
+    const symbolsOnly = new RecipeRegistry([{ ...spiralGames, name: 'symbols-only', textMode: false }, rZero]);
+    let issues: readonly { path: string; message: string }[] = [];
+    try {
+      parseExperiment({ name: 't', recipe: 'symbols-only', options: { constrainActions: 'none' }, rollout: { maxNewTokens: 1 }, warmStart: { from: 'hf', path: '/m' } }, symbolsOnly);
+    } catch (e) {
+      issues = (e as ValidationError).issues;
+    }
+    assert.deepEqual(issues.map((i) => i.path), ['/warmStart/from']);
+    assert.match(issues[0]!.message, /symbols-only has no text mode.*recipes that can: r-zero\)/);
   });
 });
 

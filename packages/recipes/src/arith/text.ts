@@ -19,6 +19,8 @@ import type { ChatMessage, TextCodec } from '@spar/policy/schema';
 import { parseAnswer } from './expr.ts';
 import type { RZeroOptions } from './task.ts';
 
+export { replyText } from '../text-reply.ts';
+
 /** Reply budgets (eos included) when the options set none: textQuestionTokens, textAnswerTokens. */
 export const TEXT_QUESTION_TOKENS = 64;
 export const TEXT_ANSWER_TOKENS = 256;
@@ -75,9 +77,3 @@ export function parseBoxedAnswer(text: string, maxDigits: number): string | unde
   return parseAnswer(text.slice(start + BOXED.length, end).trim(), maxDigits);
 }
 
-/** A reply's ids: whether it ended with an eos id, and the decoded text before it (`\u0000` if an eos id came earlier). */
-export function replyText(codec: TextCodec, response: readonly number[]): { text: string; ended: boolean } {
-  const ended = response.length > 0 && codec.eos.includes(response.at(-1)!);
-  const body = ended ? response.slice(0, -1) : response;
-  return { text: body.some((id) => codec.eos.includes(id)) ? '\u0000' : codec.decode(body, { skipSpecialTokens: true }), ended };
-}

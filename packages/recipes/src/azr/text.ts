@@ -30,6 +30,8 @@ import { TaskRejected } from '../errors.ts';
 import type { AzrOptions, SolverOptions } from './options.ts';
 import { draftInputs } from './tasks.ts';
 
+export { replyText, textResponse } from '../text-reply.ts';
+
 /** Reply budgets (eos included) when the options set none: textProposeTokens, textAnswerTokens. */
 export const TEXT_PROPOSE_TOKENS = 256;
 export const TEXT_ANSWER_TOKENS = 256;
@@ -37,9 +39,6 @@ export const TEXT_ANSWER_TOKENS = 256;
 export const TEXT_CONTEXT = 1024;
 export const proposeTokens = (o: Partial<Pick<AzrOptions, 'textProposeTokens'>>): number => o.textProposeTokens ?? TEXT_PROPOSE_TOKENS;
 export const answerTokens = (o: Pick<SolverOptions, 'textAnswerTokens'>): number => o.textAnswerTokens ?? TEXT_ANSWER_TOKENS;
-
-const MAX_RESPONSE = 8192;
-const MAX_SEQUENCE = 65536;
 
 /** Absolute Zero's (DeepSeek-R1's) system prompt. */
 export const AZR_SYSTEM = 'A conversation between User and Assistant. The User asks a question, and the Assistant solves it. '
@@ -171,24 +170,4 @@ export function readTextPrompt(codec: TextCodec, proposal: Sample): { type: Task
   const end = text.indexOf('</program>', at);
   if (end < 0 || type !== 'induction') throw new TaskRejected(`proposal: a ${type} prompt gives no program`);
   return { type, given: text.slice(at + GIVEN_OPEN.length, end) };
-}
-
-/** A reply's ids: whether it ended with an eos id, and the decoded text before it (`\u0000` if an eos id came earlier). */
-export function replyText(codec: TextCodec, response: readonly number[]): { text: string; ended: boolean } {
-  const ended = response.length > 0 && codec.eos.includes(response.at(-1)!);
-  const body = ended ? response.slice(0, -1) : response;
-  return { text: body.some((id) => codec.eos.includes(id)) ? '\u0000' : codec.decode(body, { skipSpecialTokens: true }), ended };
-}
-
-/** Structural checks on a recorded text sample (ids within the model, budgets, log-probs); returns its response ids. */
-export function textResponse(codec: TextCodec, s: Sample, what: string, maxResponse = MAX_RESPONSE): number[] {
-  if (!s || typeof s !== 'object' || !Array.isArray(s.tokens) || !Array.isArray(s.logprobs)) throw new TaskRejected(`${what}: malformed sample`);
-  if (!Number.isInteger(s.promptLength) || s.promptLength < 1 || s.promptLength > s.tokens.length) throw new TaskRejected(`${what}: bad promptLength`);
-  const n = s.tokens.length - s.promptLength;
-  if (n > Math.min(maxResponse, MAX_RESPONSE)) throw new TaskRejected(`${what}: response length ${n} exceeds ${Math.min(maxResponse, MAX_RESPONSE)}`);
-  if (s.tokens.length > MAX_SEQUENCE) throw new TaskRejected(`${what}: longer than ${MAX_SEQUENCE} tokens`);
-  if (s.logprobs.length !== n || !s.logprobs.every((x) => typeof x === 'number' && !Number.isNaN(x))) throw new TaskRejected(`${what}: logprobs do not match the response`);
-  if (!Number.isInteger(s.policyVersion)) throw new TaskRejected(`${what}: bad policyVersion`);
-  if (!s.tokens.every((id) => Number.isInteger(id) && id >= 0 && id < codec.size)) throw new TaskRejected(`${what}: token id outside the vocabulary`);
-  return s.tokens.slice(s.promptLength);
 }

@@ -1,9 +1,12 @@
 import type { Sample } from '@spar/core';
+import type { TextCodec, Vocabulary } from '@spar/policy/schema';
 import { TaskRejected } from '../errors.ts';
-import type { Vocabulary } from '@spar/policy/schema';
-import { applyOrForfeit, type Player } from '../games/index.ts';
+import { type Player } from '../games/index.ts';
 import type { Opponent, PolicyHandle } from '../recipe.ts';
-import { GAMES, initialState, promptTokens, stateMask, type ActionConstraint, type GameName } from './games.ts';
+import { textResponse } from '../text-reply.ts';
+import { GAMES, initialState, stateMask, type ActionConstraint, type GameName } from './games.ts';
+import { applyMove, movePrompt, policyMoves } from './moves.ts';
+import { replyMove } from './text.ts';
 
 /** One turn of an episode as the solver recorded it. */
 export interface TurnRecord {
@@ -22,6 +25,8 @@ export interface PlayOptions {
   readonly temperature: number;
   readonly topP: number;
   readonly constrain: ActionConstraint;
+  /** Text mode's reply budget (options.textActionTokens). */
+  readonly textTokens: number;
   readonly seed?: number;
 }
 
@@ -34,7 +39,6 @@ const MAX_TURNS = 16;
  */
 export async function playSelf(policy: PolicyHandle, game: GameName, taskSeed: number, count: number, o: PlayOptions, opponent?: Opponent): Promise<EpisodeRecord[]> {
   const g = GAMES[game];
-  const vocab = policy.vocab;
   const states = Array.from({ length: count }, (_, i) => initialState(game, taskSeed, i));
   const turns: TurnRecord[][] = states.map(() => []);
   for (let step = 0; step < MAX_TURNS; step++) {
@@ -44,16 +48,15 @@ export async function playSelf(policy: PolicyHandle, game: GameName, taskSeed: n
     const byPolicy = opponent ? live.filter((i) => !byOpponent.includes(i)) : live;
     for (const [side, rows] of [[policy, byPolicy], [opponent?.policy, byOpponent]] as const) {
       if (!side || rows.length === 0) continue;
-      const prompts = rows.map((i) => promptTokens(vocab, game, states[i], g.currentPlayer(states[i])));
-      const masks = rows.map((i) => stateMask(vocab, game, states[i], o.constrain));
-      const res = await side.generate(prompts, { maxNewTokens: 1, temperature: o.temperature, topP: o.topP, mask: (row) => masks[row], seed: o.seed === undefined ? undefined : o.seed + step });
+      const positions = rows.map((i) => ({ state: states[i], player: g.currentPlayer(states[i]) }));
+      const res = await policyMoves(side, game, positions, { ...o, seed: o.seed === undefined ? undefined : o.seed + step });
       rows.forEach((i, k) => {
-        const row = res.rows[k]!;
-        const player = g.currentPlayer(states[i]);
-        states[i] = applyOrForfeit(g, states[i], vocab.decode(row.tokens), player).state;
+        const { prompt, row, move } = res.moves[k]!;
+        const player = positions[k]!.player;
+        states[i] = applyMove(game, states[i], move, player).state;
         turns[i]!.push({
           player,
-          sample: { tokens: [...prompts[k]!, ...row.tokens], promptLength: prompts[k]!.length, logprobs: [...row.logprobs], allowed: row.allowed.map((a) => a ?? null), policyVersion: res.version, role: `player${player}` },
+          sample: { tokens: [...prompt, ...row.tokens], promptLength: prompt.length, logprobs: [...row.logprobs], allowed: row.allowed.map((a) => a ?? null), policyVersion: res.version, role: `player${player}` },
         });
       });
     }
@@ -75,12 +78,19 @@ export interface ReplayedTurn {
   readonly legal: boolean;
 }
 
+/** Text mode on the judge side: the imported model's codec and the reply budget. */
+export interface ReplayText {
+  readonly codec: TextCodec;
+  readonly tokens: number;
+}
+
 /**
  * Judge side: replay a recorded episode through the engine. The prompt of every turn must be
- * the observation the engine produces for that seat, and the game must end; the outcome comes
- * from the engine, never from the solver.
+ * the observation the engine produces for that seat (text mode: its chat prompt), and the game
+ * must end; the move is re-read from the recorded ids, and the outcome comes from the engine,
+ * never from the solver.
  */
-export function replay(vocab: Vocabulary, game: GameName, taskSeed: number, ep: EpisodeRecord, constrain: ActionConstraint): { turns: ReplayedTurn[]; returns: [number, number] } {
+export function replay(vocab: Vocabulary, game: GameName, taskSeed: number, ep: EpisodeRecord, constrain: ActionConstraint, text?: ReplayText): { turns: ReplayedTurn[]; returns: [number, number] } {
   const g = GAMES[game];
   if (!Number.isInteger(ep.index) || ep.index < 0 || ep.index > 10000) throw new TaskRejected(`bad episode index ${ep.index}`);
   if (!Array.isArray(ep.turns) || ep.turns.length > MAX_TURNS) throw new TaskRejected('bad turn list');
@@ -90,20 +100,28 @@ export function replay(vocab: Vocabulary, game: GameName, taskSeed: number, ep: 
     if (g.isTerminal(state)) throw new TaskRejected(`turn ${k} after the game ended`);
     const player = g.currentPlayer(state);
     if (t.player !== player) throw new TaskRejected(`turn ${k}: recorded seat ${t.player}, engine says ${player}`);
-    const prompt = promptTokens(vocab, game, state, player);
+    const prompt = movePrompt({ vocab, text: text?.codec }, game, { state, player });
     const s = t.sample;
     if (!s || !Array.isArray(s.tokens) || s.promptLength !== prompt.length || prompt.some((id, j) => s.tokens[j] !== id)) {
       throw new TaskRejected(`turn ${k}: prompt does not match the engine's observation`);
     }
-    if (s.logprobs.length !== s.tokens.length - s.promptLength) throw new TaskRejected(`turn ${k}: logprobs do not match the response`);
-    const text = vocab.decode(s.tokens.slice(s.promptLength));
-    const formatOk = g.parseAction(text) !== undefined;
-    // The allowed set comes from the engine under the experiment's constraint, not from the record.
-    const mask = stateMask(vocab, game, state, constrain);
-    const allowed = mask ? [[...mask.keys()].filter((id) => mask[id])] : [null];
-    if (allowed[0] && !allowed[0].includes(s.tokens[s.promptLength]!)) throw new TaskRejected(`turn ${k}: the move was outside the allowed set`);
+    let move: string | undefined;
+    let formatOk: boolean;
+    let allowed: (number[] | null)[] | undefined;
+    if (text) {
+      // Nothing was masked: the reply is read as the solver read it.
+      ({ move, formatOk } = replyMove(text.codec, game, state, textResponse(text.codec, s, `turn ${k}`, text.tokens)));
+    } else {
+      if (s.logprobs.length !== s.tokens.length - s.promptLength) throw new TaskRejected(`turn ${k}: logprobs do not match the response`);
+      move = vocab.decode(s.tokens.slice(s.promptLength));
+      formatOk = g.parseAction(move) !== undefined;
+      // The allowed set comes from the engine under the experiment's constraint, not from the record.
+      const mask = stateMask(vocab, game, state, constrain);
+      allowed = mask ? [[...mask.keys()].filter((id) => mask[id])] : [null];
+      if (allowed[0] && !allowed[0].includes(s.tokens[s.promptLength]!)) throw new TaskRejected(`turn ${k}: the move was outside the allowed set`);
+    }
     const infoSet = g.infoSet(state, player);
-    const moved = applyOrForfeit(g, state, text, player);
+    const moved = applyMove(game, state, move, player);
     state = moved.state;
     out.push({ player, infoSet, sample: { tokens: [...s.tokens], promptLength: s.promptLength, logprobs: [...s.logprobs], allowed, policyVersion: s.policyVersion, role: `player${player}` }, formatOk, legal: !moved.illegal });
   }

@@ -1,6 +1,8 @@
-import { applyOrForfeit, minimaxPlayer, nashStrategy, randomPlayer, seededRng, strategyPlayer, uniformStrategy, type Player, type Rng } from '../games/index.ts';
+import { minimaxPlayer, nashStrategy, randomPlayer, seededRng, strategyPlayer, uniformStrategy, type Player, type Rng } from '../games/index.ts';
 import type { MatchOptions, MatchScore, MatchSide, PolicyHandle } from '../recipe.ts';
-import { GAMES, initialState, promptTokens, stateMask, type ActionConstraint, type GameName } from './games.ts';
+import type { PlayMode } from './eval.ts';
+import { GAMES, initialState, type GameName } from './games.ts';
+import { applyMove, policyMoves } from './moves.ts';
 
 /** The fixed reference players of each game; the first is rated 0. */
 export const ANCHORS: Readonly<Record<GameName, readonly string[]>> = { tictactoe: ['random', 'minimax'], kuhn: ['random', 'nash'] };
@@ -45,7 +47,7 @@ function pairStart(game: GameName, seed: number, pair: number): unknown {
  * with the seats swapped; every policy move of a turn is one batched generation per side. An
  * illegal or unparseable move forfeits, as in training. The score is `a`'s.
  */
-export async function playRatedMatch(game: GameName, a: MatchSide, b: MatchSide, o: MatchOptions, constrain: ActionConstraint): Promise<MatchScore> {
+export async function playRatedMatch(game: GameName, a: MatchSide, b: MatchSide, o: MatchOptions, mode: PlayMode): Promise<MatchScore> {
   const g = GAMES[game];
   const n = o.games;
   const states = Array.from({ length: n }, (_, i) => pairStart(game, o.seed, i >> 1));
@@ -64,7 +66,7 @@ export async function playRatedMatch(game: GameName, a: MatchSide, b: MatchSide,
       if (typeof side === 'string') {
         const move = anchors.get(side)!;
         for (const i of rows) states[i] = g.apply(states[i], move(states[i]));
-      } else await policyMoves(game, side, rows, states, constrain);
+      } else await movePolicy(game, side, rows, states, mode);
     }
   }
   let wins = 0, draws = 0, losses = 0;
@@ -76,13 +78,11 @@ export async function playRatedMatch(game: GameName, a: MatchSide, b: MatchSide,
   return { wins, draws, losses, games: wins + draws + losses };
 }
 
-async function policyMoves(game: GameName, policy: PolicyHandle, rows: readonly number[], states: unknown[], constrain: ActionConstraint): Promise<void> {
+async function movePolicy(game: GameName, policy: PolicyHandle, rows: readonly number[], states: unknown[], mode: PlayMode): Promise<void> {
   const g = GAMES[game];
-  const vocab = policy.vocab;
-  const prompts = rows.map((i) => promptTokens(vocab, game, states[i], g.currentPlayer(states[i])));
-  const masks = rows.map((i) => stateMask(vocab, game, states[i], constrain));
-  const res = await policy.generate(prompts, { maxNewTokens: 1, temperature: PLAY[game].temperature, mask: (row) => masks[row] });
+  const positions = rows.map((i) => ({ state: states[i], player: g.currentPlayer(states[i]) }));
+  const res = await policyMoves(policy, game, positions, { ...mode, temperature: PLAY[game].temperature });
   rows.forEach((i, k) => {
-    states[i] = applyOrForfeit(g, states[i], vocab.decode(res.rows[k]!.tokens), g.currentPlayer(states[i])).state;
+    states[i] = applyMove(game, states[i], res.moves[k]!.move, positions[k]!.player).state;
   });
 }

@@ -3,11 +3,12 @@ import type { Sample, Trajectory } from '@spar/core';
 import type { Vocabulary } from '@spar/policy/schema';
 import { exploitability, gamesVocabularySpec } from '../games/index.ts';
 import type { JudgedGroup, Recipe } from '../recipe.ts';
-import { evaluateSpiral, kuhnStrategy, SPIRAL_SUITES } from './eval.ts';
+import { evaluateSpiral, kuhnStrategy, SPIRAL_SUITES, type PlayMode } from './eval.ts';
 import { TaskRejected } from '../errors.ts';
 import { playSelf, replay, type EpisodeRecord } from './episodes.ts';
 import { infoSetKeys, segmentName, type GameName } from './games.ts';
 import { ANCHORS, playRatedMatch } from './match.ts';
+import { actionTokens } from './text.ts';
 
 export const SpiralOptionsSchema = Type.Object({
   games: Type.Array(Type.Union([Type.Literal('tictactoe'), Type.Literal('kuhn')]), { minItems: 1, uniqueItems: true, default: ['tictactoe'] }),
@@ -19,6 +20,7 @@ export const SpiralOptionsSchema = Type.Object({
     default: 'seat',
     description: "RAE key: 'seat' = one EMA baseline per (game, seat) as in SPIRAL; 'state' = one per (game, information set), i.e. a tabular Monte-Carlo value baseline (lower variance where it matters)",
   }),
+  textActionTokens: Type.Optional(Type.Integer({ minimum: 1, maximum: 8192, description: 'text mode (warmStart.from: hf): the reply budget of each move (reasoning and \\boxed{move}) in the model\'s tokens, eos included (default 256); also the evaluation\'s and rated matches\'' })),
 }, { additionalProperties: false });
 export type SpiralOptions = Static<typeof SpiralOptionsSchema>;
 
@@ -28,6 +30,8 @@ export interface GameTask {
 }
 
 const CHECKER = { checker: 'spiral-game-engine', version: '1' };
+
+const playMode = (o: SpiralOptions): PlayMode => ({ constrain: o.constrainActions, textTokens: actionTokens(o) });
 
 /** The snapshot a group played against: one for every episode, or none at all. */
 function groupOpponent(episodes: readonly EpisodeRecord[]): number | undefined {
@@ -49,12 +53,17 @@ function asTask(t: unknown, o: SpiralOptions): GameTask {
   return { game: x.game as GameName, seed: x.seed as number };
 }
 
-/** SPIRAL: zero-sum games where both seats are the current policy; RAE keyed by (game, seat). */
+/**
+ * SPIRAL: zero-sum games where both seats are the current policy; RAE keyed by (game, seat).
+ * Text mode (textMode; PolicyHandle.text present, warmStart.from: hf): an imported chat model plays
+ * from SPIRAL's prompt and boxes its move (text.ts); nothing is masked.
+ */
 export const spiralGames: Recipe<SpiralOptions> = {
   name: 'spiral-games',
   description: 'Self-play on zero-sum games (TicTacToe, Kuhn Poker); both seats are the policy; role-conditioned advantages (RAE)',
   optionsSchema: SpiralOptionsSchema,
   proposesWithPolicy: false,
+  textMode: true,
   defaultEstimator: { kind: 'rae', decay: 0.95 },
   vocabulary: () => [{ symbols: [...gamesVocabularySpec().symbols] }],
   segments: (o) => o.games.flatMap((g) => (o.baseline === 'state' ? infoSetKeys(g).map((k) => `${g}/${k}`) : [segmentName(g, 0), segmentName(g, 1)])),
@@ -79,10 +88,13 @@ export const spiralGames: Recipe<SpiralOptions> = {
   async rollout(ctx, task, groupSize) {
     const t = asTask(task, ctx.config.options);
     const { temperature, topP } = ctx.config.rollout;
-    return playSelf(ctx.policy, t.game, t.seed, groupSize, { temperature, topP, constrain: ctx.config.options.constrainActions }, ctx.opponent);
+    return playSelf(ctx.policy, t.game, t.seed, groupSize, { temperature, topP, ...playMode(ctx.config.options) }, ctx.opponent);
   },
 
-  judge(task, rollouts, _proposal: Sample | undefined, o, vocab: Vocabulary): JudgedGroup {
+  optionsIssues: (o, text) => (text && o.constrainActions !== 'none'
+    ? [{ path: '/constrainActions', message: `text mode (warmStart.from: hf) masks nothing: set it to none (an illegal or unparseable move loses either way), not ${o.constrainActions}` }] : []),
+
+  judge(task, rollouts, _proposal: Sample | undefined, o, vocab: Vocabulary, _config, _copy, text): JudgedGroup {
     const t = asTask(task, o);
     const trajectories: Omit<Trajectory, 'trajectoryId'>[] = [];
     let illegal = 0;
@@ -92,7 +104,7 @@ export const spiralGames: Recipe<SpiralOptions> = {
     const opponent = groupOpponent(episodes);
     let score = 0;
     for (const ep of episodes) {
-      const r = replay(vocab, t.game, t.seed, ep, o.constrainActions);
+      const r = replay(vocab, t.game, t.seed, ep, o.constrainActions, text ? { codec: text, tokens: actionTokens(o) } : undefined);
       p0 += r.returns[0];
       const learnerSeat = ep.opponent ? (1 - ep.opponent.seat) as 0 | 1 : undefined;
       if (learnerSeat !== undefined) score += r.returns[learnerSeat] > 0 ? 1 : r.returns[learnerSeat] < 0 ? 0 : 0.5;
@@ -116,15 +128,15 @@ export const spiralGames: Recipe<SpiralOptions> = {
   },
 
   anchors: (o) => ANCHORS[o.games[0]!],
-  match: (a, b, opts, o) => playRatedMatch(o.games[0]!, a, b, opts, o.constrainActions),
+  match: (a, b, opts, o) => playRatedMatch(o.games[0]!, a, b, opts, playMode(o)),
   leagueIssue: (o, league) => (o.games.length !== 1 ? `a league rates one game; options.games lists ${o.games.length}`
     : league.gating.by === 'exploitability' && o.games[0] !== 'kuhn' ? `gating.by: exploitability is computed exactly for kuhn only; ${o.games[0]} gates by match` : undefined),
   exploitability: async (policy, o) => {
     if (o.games.length !== 1 || o.games[0] !== 'kuhn') throw new Error(`exploitability is computed for kuhn only, not ${o.games.join(', ')}`);
-    return exploitability(await kuhnStrategy(policy));
+    return exploitability((await kuhnStrategy(policy, playMode(o))).strategy);
   },
 
   evalSuites: (o) => SPIRAL_SUITES.filter((s) => (s === 'kuhn' ? o.games.includes('kuhn') : o.games.includes('tictactoe'))),
-  evaluate: (policy, suites, opts, o) => evaluateSpiral(policy, suites, opts, o.constrainActions),
+  evaluate: (policy, suites, opts, o) => evaluateSpiral(policy, suites, opts, playMode(o)),
 };
 

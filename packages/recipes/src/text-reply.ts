@@ -1,0 +1,31 @@
+/**
+ * Reading an imported chat model's replies (text mode, warmStart.from: hf), shared by every recipe
+ * with a text mode: a reply's decoded text and whether it ended, and the structural checks a
+ * judge runs on a recorded text sample before reading it.
+ */
+import type { Sample } from '@spar/core';
+import type { TextCodec } from '@spar/policy/schema';
+import { TaskRejected } from './errors.ts';
+
+const MAX_RESPONSE = 8192;
+const MAX_SEQUENCE = 65536;
+
+/** A reply's ids: whether it ended with an eos id, and the decoded text before it (`\u0000` if an eos id came earlier). */
+export function replyText(codec: TextCodec, response: readonly number[]): { text: string; ended: boolean } {
+  const ended = response.length > 0 && codec.eos.includes(response.at(-1)!);
+  const body = ended ? response.slice(0, -1) : response;
+  return { text: body.some((id) => codec.eos.includes(id)) ? '\u0000' : codec.decode(body, { skipSpecialTokens: true }), ended };
+}
+
+/** Structural checks on a recorded text sample (ids within the model, budgets, log-probs); returns its response ids. */
+export function textResponse(codec: TextCodec, s: Sample, what: string, maxResponse = MAX_RESPONSE): number[] {
+  if (!s || typeof s !== 'object' || !Array.isArray(s.tokens) || !Array.isArray(s.logprobs)) throw new TaskRejected(`${what}: malformed sample`);
+  if (!Number.isInteger(s.promptLength) || s.promptLength < 1 || s.promptLength > s.tokens.length) throw new TaskRejected(`${what}: bad promptLength`);
+  const n = s.tokens.length - s.promptLength;
+  if (n > Math.min(maxResponse, MAX_RESPONSE)) throw new TaskRejected(`${what}: response length ${n} exceeds ${Math.min(maxResponse, MAX_RESPONSE)}`);
+  if (s.tokens.length > MAX_SEQUENCE) throw new TaskRejected(`${what}: longer than ${MAX_SEQUENCE} tokens`);
+  if (s.logprobs.length !== n || !s.logprobs.every((x) => typeof x === 'number' && !Number.isNaN(x))) throw new TaskRejected(`${what}: logprobs do not match the response`);
+  if (!Number.isInteger(s.policyVersion)) throw new TaskRejected(`${what}: bad policyVersion`);
+  if (!s.tokens.every((id) => Number.isInteger(id) && id >= 0 && id < codec.size)) throw new TaskRejected(`${what}: token id outside the vocabulary`);
+  return s.tokens.slice(s.promptLength);
+}
