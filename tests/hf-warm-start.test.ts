@@ -163,7 +163,7 @@ test('spiral-games (TicTacToe) from an imported model: both seats play from SPIR
   assert.ok(trajectories.some((t) => !t.formatOk && t.reward === -1), 'a malformed reply forfeits: −1');
 });
 
-test('refused at submit (400): a missing folder, a folder without tokenizer.json, policy shape fields', async () => {
+test('refused at submit (400): a missing folder, a folder without tokenizer.json, policy shape fields, prompts that leave no room for their replies', async () => {
   const post = async (body: object) => {
     const r = await fetch(`${stack.baseUrl}/v1/experiments`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
     assert.equal(r.status, 400);
@@ -180,4 +180,12 @@ test('refused at submit (400): a missing folder, a folder without tokenizer.json
   const shaped = await post(experiment('hf shaped', { policy: { context: CONTEXT, dModel: 64, heads: 4 } }));
   assert.deepEqual(shaped.map((e) => e.path).sort(), ['/policy/dModel', '/policy/heads']);
   assert.match(shaped[0]!.message, /shape comes from .*config\.json/);
+  // The board in words is about 520 characters: in this character-level model's 512 positions a
+  // TicTacToe move prompt does not fit at all, and r-zero's solver needs its answer budget too.
+  const games = await post({ ...experiment('hf games'), recipe: 'spiral-games', options: { games: ['tictactoe'], constrainActions: 'none' } });
+  assert.deepEqual(games.map((e) => e.path), ['/policy/context']);
+  assert.match(games[0]!.message, /the longest tictactoe move prompt is \d+ tokens with this model's tokenizer; with options\.textActionTokens 256 it needs a context of ≥ \d+, and the experiment runs 512/);
+  const answers = await post(experiment('hf long answers', { options: { textQuestionTokens: 16, textAnswerTokens: 500 } }));
+  assert.deepEqual(answers.map((e) => e.path), ['/policy/context']);
+  assert.match(answers[0]!.message, /the longest solver prompt is \d+ tokens .* options\.textAnswerTokens 500/);
 });

@@ -159,6 +159,12 @@ export interface Recipe<O = any> {
    * judge's `text`, no grammar masks. Without it `from: hf` is refused at submit.
    */
   readonly textMode?: boolean;
+  /**
+   * Text mode, at submit: the recipe's longest prompts, encoded with the imported model's
+   * tokenizer, must leave their reply budgets within `context` (the context the experiment runs
+   * the model with); each that does not is an issue (paths from the config's root).
+   */
+  textPromptIssues?(config: ExperimentConfig<O>, codec: TextCodec, context: number): FieldIssue[];
   /** Whether the solver's answers may be labelled by another policy's answers (config.roles.labeler); default false. */
   readonly labelsWithPolicy?: boolean;
   propose(ctx: ProposeContext<O>): Promise<ProposedTask[]>;

@@ -3,7 +3,7 @@
  * with a text mode: a reply's decoded text and whether it ended, and the structural checks a
  * judge runs on a recorded text sample before reading it.
  */
-import type { Sample } from '@spar/core';
+import type { FieldIssue, Sample } from '@spar/core';
 import type { TextCodec } from '@spar/policy/schema';
 import { TaskRejected } from './errors.ts';
 
@@ -28,4 +28,20 @@ export function textResponse(codec: TextCodec, s: Sample, what: string, maxRespo
   if (!Number.isInteger(s.policyVersion)) throw new TaskRejected(`${what}: bad policyVersion`);
   if (!s.tokens.every((id) => Number.isInteger(id) && id >= 0 && id < codec.size)) throw new TaskRejected(`${what}: token id outside the vocabulary`);
   return s.tokens.slice(s.promptLength);
+}
+
+/** One prompt family to fit: its longest prompt's length in tokens, the reply budget, and the option that sets it. */
+export interface PromptFit {
+  readonly what: string;
+  readonly promptTokens: number;
+  readonly replyTokens: number;
+  readonly budgetOption: string;
+}
+
+/** The issue (at /policy/context) for each prompt family whose longest prompt and reply budget exceed `context`. */
+export function promptFitIssues(fits: readonly PromptFit[], context: number): FieldIssue[] {
+  return fits.filter((f) => f.promptTokens + f.replyTokens > context).map((f) => ({
+    path: '/policy/context',
+    message: `the longest ${f.what} prompt is ${f.promptTokens} tokens with this model's tokenizer; with ${f.budgetOption} ${f.replyTokens} it needs a context of ≥ ${f.promptTokens + f.replyTokens}, and the experiment runs ${context}: raise policy.context (up to the model's) or lower ${f.budgetOption}`,
+  }));
 }

@@ -11,7 +11,8 @@ import {
   absoluteZero, AZR_SYSTEM, checkTask, lexDsl, parseTaggedAnswer, parseTaggedDraft, readTextPrompt, rlvrFixed, textPlan, textSolverPrompt, valueDisplay,
   type AzrOptions, type RlvrOptions, type WireTask,
 } from '../src/azr/index.ts';
-import { parseProgram, type Task } from '../src/dsl/index.ts';
+import { heldOutSet, parseProgram, programText, type Task } from '../src/dsl/index.ts';
+import { draftInputs } from '../src/azr/tasks.ts';
 
 // absolute-zero's (and rlvr-fixed's) text mode on an imported chat model (warmStart.from: hf):
 // AZR-style chat prompts, tagged programs / inputs / answers read back into DSL symbols, the
@@ -234,5 +235,46 @@ describe('absolute-zero text mode with a real model', () => {
     assert.equal(report['dsl-deduction']!.count, 3);
     assert.equal(report['dsl-deduction']!.formatRate, 0);
     assert.equal(report['dsl-induction']!.accuracy, 0);
+  });
+});
+
+describe('absolute-zero text mode: decontamination', () => {
+  test('a text proposal that writes a held-out task is read into that task, and the held-out check (the judge sandbox\'s) flags it', () => {
+    const config = configFor();
+    const o = config.options;
+    const heldOut = absoluteZero.heldOut!(config);
+    const set = heldOutSet(config.eval.seed, Math.max(1, Math.ceil(config.eval.episodes / 3)));
+    let flagged = 0;
+    let written = 0;
+    for (const t of set) {
+      // As a model would write it: reasoning, then the program and its inputs in tags.
+      const n = draftInputs(t.type, o);
+      if (t.inputs.length < n) continue;
+      const reply = `<think>a task</think> <program>${programText(t.program)}</program> ${t.inputs.slice(0, n).map((x) => `<input>${valueDisplay(x)}</input>`).join(' ')}`;
+      const draft = { type: t.type, draft: parseTaggedDraft(reply) };
+      const v = absoluteZero.validateTask(draft, o);
+      if (!v.valid) continue;
+      written++;
+      if (heldOut.has(v.task)) flagged++;
+      // The same program on an input outside the set poses another question (deduction): not flagged.
+      if (t.type === 'deduction') {
+        const other = { type: t.type, draft: parseTaggedDraft(`<program>${programText(t.program)}</program><input>${valueDisplay([9, 9, 9, 9, 9, 9, 9, 9])}</input>`) };
+        const w = absoluteZero.validateTask(other, o);
+        if (w.valid && !set.some((h) => h.type === 'deduction' && programText(h.program) === programText(t.program) && JSON.stringify(h.inputs[0]) === '[9,9,9,9,9,9,9,9]')) assert.equal(heldOut.has(w.task), false);
+      }
+    }
+    assert.ok(written >= set.length / 2, `only ${written} of ${set.length} held-out tasks could be written as text proposals`);
+    assert.equal(flagged, written, 'every held-out task written in text is flagged');
+  });
+});
+
+describe('absolute-zero text mode: prompts must leave their budgets within the context (checked at submit)', () => {
+  test('the solver\'s longest held-out prompt and the proposer\'s reference-free prompts, each with its budget', () => {
+    const config = configFor('absolute-zero', { textAnswerTokens: 40, textProposeTokens: 200 });
+    assert.deepEqual(absoluteZero.textPromptIssues!(config, codec, CONTEXT), []);
+    const issues = absoluteZero.textPromptIssues!(config, codec, 600);
+    assert.deepEqual(issues.map((i) => i.message.match(/longest (.*) prompt/)![1]), ['solver', 'proposer (before references)']);
+    const rlvr = rlvrFixed.textPromptIssues!(configFor('rlvr-fixed'), codec, 600);
+    assert.deepEqual(rlvr.map((i) => i.message.match(/longest (.*) prompt/)![1]), ['solver'], 'rlvr-fixed has no proposer prompt');
   });
 });

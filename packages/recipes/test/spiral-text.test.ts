@@ -200,3 +200,16 @@ describe('spiral-games text mode with a real model', () => {
     }
   });
 });
+
+describe('spiral-games text mode: prompts must leave the move budget within the context (checked at submit)', () => {
+  test('the longest TicTacToe prompt is the empty board\'s; too small a context is an issue naming both figures', () => {
+    const config = configFor({ textActionTokens: 100 });
+    const longest = textGamePrompt(codec, 'tictactoe', initialState('tictactoe', 1, 0), 0).length;
+    assert.deepEqual(spiralGames.textPromptIssues!(config, codec, longest + 100), []);
+    const issues = spiralGames.textPromptIssues!(config, codec, longest + 99);
+    assert.deepEqual(issues.map((i) => i.path), ['/policy/context']);
+    assert.match(issues[0]!.message, new RegExp(`longest tictactoe move prompt is ${longest} tokens .*textActionTokens 100 it needs a context of ≥ ${longest + 100}, and the experiment runs ${longest + 99}`));
+    const both = spiralGames.textPromptIssues!(configFor({ games: ['tictactoe', 'kuhn'] }), codec, 300);
+    assert.equal(both.length, 2, 'one issue per game');
+  });
+});

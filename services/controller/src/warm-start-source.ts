@@ -26,9 +26,11 @@ async function modelAt(path: string): Promise<unknown | undefined> {
 /**
  * An imported model (from: hf): the folder must be readable here — the controller sees it at the
  * path every service will open — with config.json of a supported model, weights and tokenizer.json;
- * then the resource limits, with the imported shape and the context the experiment runs it with.
+ * the recipe's longest prompts, in this tokenizer's tokens, must leave their reply budgets within
+ * the context the experiment runs the model with (Recipe.textPromptIssues); then the resource
+ * limits, with the imported shape and that context.
  */
-async function hfSourceIssues(config: ExperimentConfig, limits: ResourceLimits | undefined): Promise<FieldIssue[]> {
+async function hfSourceIssues(config: ExperimentConfig, recipes: RecipeRegistry, limits: ResourceLimits | undefined): Promise<FieldIssue[]> {
   let model: HfTextModel;
   try {
     model = await importedTextModel(config);
@@ -42,6 +44,8 @@ async function hfSourceIssues(config: ExperimentConfig, limits: ResourceLimits |
       return ((err as { issues?: FieldIssue[] }).issues ?? [{ path: '', message: (err as Error).message }]).map((i) => ({ path: `/policy${i.path}`, message: i.message }));
     }
   }
+  const fit = recipes.get(config.recipe).textPromptIssues?.(config, model.codec, model.config.context) ?? [];
+  if (fit.length) return fit;
   if (!limits) return [];
   const params = countParams(model.config) * Math.max(1, policyNames(config).length);
   return checkLimits({ ...config, policy: { ...config.policy, context: model.config.context } }, params, limits);
@@ -55,7 +59,7 @@ async function hfSourceIssues(config: ExperimentConfig, limits: ResourceLimits |
 export async function warmStartSourceIssues(config: ExperimentConfig, store: ExperimentStore, recipes: RecipeRegistry, limits?: ResourceLimits): Promise<FieldIssue[]> {
   const ws = config.warmStart;
   if (!ws || ws.from === 'sft') return [];
-  if (ws.from === 'hf') return hfSourceIssues(config, limits);
+  if (ws.from === 'hf') return hfSourceIssues(config, recipes, limits);
   const target = modelOf(config, recipes);
   let source: ModelConfig | undefined;
   let where: string;

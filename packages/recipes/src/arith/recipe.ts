@@ -11,7 +11,8 @@ import {
   validateArithTask, type ArithTask, type RZeroOptions,
 } from './task.ts';
 import { arithWarmStart } from './warm-start.ts';
-import { answerTokens, parseTaggedQuestion, questionTokens, replyText, textChallengerPrompt, textSolverPrompt } from './text.ts';
+import { promptFitIssues } from '../text-reply.ts';
+import { answerTokens, arithPromptFits, parseTaggedQuestion, questionTokens, replyText, textChallengerPrompt, textSolverPrompt } from './text.ts';
 import { arithHeldOut } from './held-out.ts';
 
 export const SEGMENTS = ['challenger', 'solver'] as const;
@@ -139,4 +140,5 @@ export const rZero: Recipe<RZeroOptions> = {
   evaluate: (policy, suites, opts, o) => evaluateArith(policy, suites, opts, o),
   warmStartExamples: (config, vocab, seed, excluded) => arithWarmStart(config, vocab, seed, excluded),
   heldOut: (config) => arithHeldOut(config),
+  textPromptIssues: (config, codec, context) => promptFitIssues(arithPromptFits(config.options, codec), context),
 };

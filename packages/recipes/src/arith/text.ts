@@ -19,6 +19,8 @@ import type { ChatMessage, TextCodec } from '@spar/policy/schema';
 import { parseAnswer } from './expr.ts';
 import type { RZeroOptions } from './task.ts';
 
+import type { PromptFit } from '../text-reply.ts';
+
 export { replyText } from '../text-reply.ts';
 
 /** Reply budgets (eos included) when the options set none: textQuestionTokens, textAnswerTokens. */
@@ -77,3 +79,16 @@ export function parseBoxedAnswer(text: string, maxDigits: number): string | unde
   return parseAnswer(text.slice(start + BOXED.length, end).trim(), maxDigits);
 }
 
+
+/**
+ * Submit-time fits (Recipe.textPromptIssues): the challenger's prompt with textQuestionTokens, and
+ * the solver's for a question of maxQuestionTokens characters (`9+9+…`, digits and operators
+ * alternating, as many symbols as a question can have) with textAnswerTokens.
+ */
+export function arithPromptFits(o: RZeroOptions, codec: TextCodec): PromptFit[] {
+  const longest = '9+'.repeat(o.maxQuestionTokens).slice(0, o.maxQuestionTokens).replace(/\+$/, '');
+  return [
+    { what: 'challenger', promptTokens: textChallengerPrompt(codec, o).length, replyTokens: questionTokens(o), budgetOption: 'options.textQuestionTokens' },
+    { what: 'solver', promptTokens: textSolverPrompt(codec, longest).length, replyTokens: answerTokens(o), budgetOption: 'options.textAnswerTokens' },
+  ];
+}

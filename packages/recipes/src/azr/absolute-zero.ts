@@ -17,6 +17,8 @@
  * `<answer>…</answer>`, budgets textProposeTokens and textAnswerTokens.
  */
 import type { Recipe } from '../recipe.ts';
+import { promptFitIssues } from '../text-reply.ts';
+import { dslPromptFits } from './text.ts';
 import { AZR_VOCABULARY, dslRollout, dslValidity } from './common.ts';
 import { dslSuites, evaluateDsl } from './eval.ts';
 import { judgeDslGroup } from './judge.ts';
@@ -44,6 +46,7 @@ export const absoluteZero: Recipe<AzrOptions> = {
   trainsCopies: true,
   novelty: (task, o) => dslNovelty(task, o),
   heldOut: (config) => dslHeldOut(config),
+  textPromptIssues: (config, codec, context) => promptFitIssues(dslPromptFits(config, codec, true), context),
   seedTasks: (config, seed, excluded) => dslSeedTasks(config, seed, excluded),
   replayShare: (o) => o.replayShare,
   replayTask: (task) => replayLabel(task),

@@ -15,6 +15,8 @@
  */
 import { createRng, GeneratorExhaustedError, generateTask, type Difficulty } from '../dsl/index.ts';
 import type { ProposedTask, Recipe } from '../recipe.ts';
+import { promptFitIssues } from '../text-reply.ts';
+import { dslPromptFits } from './text.ts';
 import { AZR_VOCABULARY, dslRollout, dslValidity } from './common.ts';
 import { dslSuites, evaluateDsl } from './eval.ts';
 import { judgeDslGroup } from './judge.ts';
@@ -69,4 +71,5 @@ export const rlvrFixed: Recipe<RlvrOptions> = {
   evaluate: (policy, suites, opts, o) => evaluateDsl(policy, suites, opts, o),
   warmStartExamples: (config, vocab, seed, excluded) => dslWarmStart(config, vocab, seed, excluded),
   heldOut: (config) => dslHeldOut(config),
+  textPromptIssues: (config, codec, context) => promptFitIssues(dslPromptFits(config, codec, false), context),
 };

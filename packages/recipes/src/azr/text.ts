@@ -23,12 +23,14 @@
  * validation is the symbol mode's (checkTask); a reply without them is an empty draft: an invalid
  * proposal with a format reason (AZR's −1, formatOk false), never an error.
  */
-import type { Sample } from '@spar/core';
+import type { ExperimentConfig, Sample } from '@spar/core';
 import type { ChatMessage, TextCodec } from '@spar/policy/schema';
-import { MARK, programText, type Program, type Task, type TaskType, type Value } from '../dsl/index.ts';
+import { heldOutSet, MARK, programText, type Program, type Task, type TaskType, type Value } from '../dsl/index.ts';
 import { TaskRejected } from '../errors.ts';
 import type { AzrOptions, SolverOptions } from './options.ts';
 import { draftInputs } from './tasks.ts';
+
+import type { PromptFit } from '../text-reply.ts';
 
 export { replyText, textResponse } from '../text-reply.ts';
 
@@ -170,4 +172,25 @@ export function readTextPrompt(codec: TextCodec, proposal: Sample): { type: Task
   const end = text.indexOf('</program>', at);
   if (end < 0 || type !== 'induction') throw new TaskRejected(`proposal: a ${type} prompt gives no program`);
   return { type, given: text.slice(at + GIVEN_OPEN.length, end) };
+}
+
+/**
+ * Submit-time fits (Recipe.textPromptIssues): the longest solver prompt over the held-out
+ * evaluation's tasks of `taskTypes` with textAnswerTokens, and with `proposer`, each type's
+ * proposer prompt before references (the fewest it can have) with textProposeTokens.
+ */
+export function dslPromptFits(config: ExperimentConfig<SolverOptions & Partial<Pick<AzrOptions, 'textProposeTokens'>>>, codec: TextCodec, proposer: boolean): PromptFit[] {
+  const o = config.options;
+  const types = new Set(o.taskTypes);
+  const tasks = heldOutSet(config.eval.seed, Math.max(1, Math.ceil(config.eval.episodes / 3))).filter((t) => types.has(t.type));
+  const fits: PromptFit[] = [{
+    what: 'solver', promptTokens: Math.max(0, ...tasks.map((t) => textSolverPrompt(codec, t).length)), replyTokens: answerTokens(o), budgetOption: 'options.textAnswerTokens',
+  }];
+  if (proposer) {
+    fits.push({
+      what: 'proposer (before references)', budgetOption: 'options.textProposeTokens', replyTokens: proposeTokens(o),
+      promptTokens: Math.max(...o.taskTypes.map((type) => codec.encodeChat(proposerMessages(type, [], o)).length)),
+    });
+  }
+  return fits;
 }

@@ -8,7 +8,8 @@ import { TaskRejected } from '../errors.ts';
 import { playSelf, replay, type EpisodeRecord } from './episodes.ts';
 import { infoSetKeys, segmentName, type GameName } from './games.ts';
 import { ANCHORS, playRatedMatch } from './match.ts';
-import { actionTokens } from './text.ts';
+import { promptFitIssues } from '../text-reply.ts';
+import { actionTokens, movePromptFits } from './text.ts';
 
 export const SpiralOptionsSchema = Type.Object({
   games: Type.Array(Type.Union([Type.Literal('tictactoe'), Type.Literal('kuhn')]), { minItems: 1, uniqueItems: true, default: ['tictactoe'] }),
@@ -91,6 +92,7 @@ export const spiralGames: Recipe<SpiralOptions> = {
     return playSelf(ctx.policy, t.game, t.seed, groupSize, { temperature, topP, ...playMode(ctx.config.options) }, ctx.opponent);
   },
 
+  textPromptIssues: (config, codec, context) => promptFitIssues(movePromptFits(config.options.games, codec, config.options), context),
   optionsIssues: (o, text) => (text && o.constrainActions !== 'none'
     ? [{ path: '/constrainActions', message: `text mode (warmStart.from: hf) masks nothing: set it to none (an illegal or unparseable move loses either way), not ${o.constrainActions}` }] : []),
 

@@ -17,8 +17,8 @@
  * `options.constrainActions` must be `none`.
  */
 import type { ChatMessage, TextCodec } from '@spar/policy/schema';
-import { CARD_NAMES, ticTacToe, type KuhnState, type Player, type TicTacToeState } from '../games/index.ts';
-import { replyText } from '../text-reply.ts';
+import { CARD_NAMES, DEALS, kuhnDeal, kuhnPoker, ticTacToe, type KuhnState, type Player, type TicTacToeState } from '../games/index.ts';
+import { replyText, type PromptFit } from '../text-reply.ts';
 import type { GameName } from './games.ts';
 
 /** The reply budget (eos included) when options.textActionTokens is unset. */
@@ -105,4 +105,32 @@ export function readMove(game: GameName, state: unknown, text: string, ended: bo
 export function replyMove(codec: TextCodec, game: GameName, state: unknown, response: readonly number[]): { move?: string; formatOk: boolean } {
   const { text, ended } = replyText(codec, response);
   return readMove(game, state, text, ended);
+}
+
+/** Every position whose prompt can be the longest: TicTacToe's first two plies (the list of empty cells only shrinks), every Kuhn decision. */
+function longestCandidates(game: GameName): { state: unknown; player: Player }[] {
+  if (game === 'kuhn') {
+    return DEALS.flatMap((d) => ['', 'p', 'b', 'pb'].map((h) => {
+      let s = kuhnDeal(d);
+      for (const a of h) s = kuhnPoker.apply(s, a as 'p' | 'b');
+      return { state: s, player: kuhnPoker.currentPlayer(s) };
+    }));
+  }
+  const out: { state: unknown; player: Player }[] = [];
+  const walk = (s: TicTacToeState, plies: number): void => {
+    out.push({ state: s, player: ticTacToe.currentPlayer(s) });
+    if (plies > 0) for (const a of ticTacToe.legalActions(s)) walk(ticTacToe.apply(s, a), plies - 1);
+  };
+  walk(ticTacToe.initial(), 2);
+  return out;
+}
+
+/** Each game's longest move prompt with the move budget (submit-time check, Recipe.textPromptIssues). */
+export function movePromptFits(games: readonly GameName[], codec: TextCodec, o: { readonly textActionTokens?: number }): PromptFit[] {
+  return games.map((game) => ({
+    what: `${game} move`,
+    promptTokens: Math.max(...longestCandidates(game).map((p) => textGamePrompt(codec, game, p.state, p.player).length)),
+    replyTokens: actionTokens(o),
+    budgetOption: 'options.textActionTokens',
+  }));
 }
