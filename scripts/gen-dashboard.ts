@@ -22,6 +22,7 @@ export const PANELS: { title: string; exprs: string[]; unit?: string }[] = [
   { title: 'Solve-rate band', exprs: ['sum by (le) (rate(spar_solve_rate_bucket[5m]))'] },
   { title: 'Idle ratio', exprs: ['spar_idle_ratio'], unit: 'percentunit' },
   { title: 'Admission wait p95 / proposer pauses', exprs: ['histogram_quantile(0.95, sum by (le) (rate(spar_admission_wait_seconds_bucket[5m])))', 'sum by (reason) (rate(spar_proposer_paused_total[1m]))'] },
+  { title: 'Generated tokens / s', exprs: ['sum by (service) (rate(spar_generated_tokens_total[1m]))'] },
   { title: 'Weight sync p95', exprs: ['histogram_quantile(0.95, sum by (le, service) (rate(spar_weight_sync_seconds_bucket[5m])))'], unit: 's' },
   { title: 'Bad input', exprs: ['sum by (service, kind) (rate(spar_bad_input_total[5m]))'] },
   { title: 'Weights refused (not the learner\'s recorded sha256)', exprs: ['sum by (service, reason) (rate(spar_weights_rejected_total[5m]))'] },

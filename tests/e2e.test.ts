@@ -227,6 +227,10 @@ test('e2e: every service exposes its metrics', async () => {
     assert.match(text, new RegExp(`^${metric}`, 'm'), `${svc} /metrics lacks ${metric}`);
     assert.equal((await fetch(`http://127.0.0.1:${port}/healthz`)).status, 200);
   }
+  // The solver's generation throughput: every token its copies generated, counted.
+  const solver = await (await fetch(`http://127.0.0.1:${stack.ports.metrics.solver}/metrics`)).text();
+  const tokens = [...solver.matchAll(/^spar_generated_tokens_total\{[^}]*\} (\d+)/gm)].reduce((n, m) => n + Number(m[1]), 0);
+  assert.ok(tokens > 0, 'spar_generated_tokens_total counts the solver\'s tokens');
 });
 
 test('e2e: a real Prometheus scrapes every service and answers queries', async () => {

@@ -274,7 +274,7 @@ describe('absolute-zero text mode: prompts must leave their budgets within the c
     assert.deepEqual(absoluteZero.textPromptIssues!(config, codec, CONTEXT), []);
     const issues = absoluteZero.textPromptIssues!(config, codec, 600);
     assert.deepEqual(issues.map((i) => i.message.match(/longest (.*) prompt/)![1]), ['solver', 'proposer (before references)']);
-    const rlvr = rlvrFixed.textPromptIssues!(configFor('rlvr-fixed'), codec, 600);
+    const rlvr = rlvrFixed.textPromptIssues!(configFor('rlvr-fixed') as unknown as ExperimentConfig<RlvrOptions>, codec, 600);
     assert.deepEqual(rlvr.map((i) => i.message.match(/longest (.*) prompt/)![1]), ['solver'], 'rlvr-fixed has no proposer prompt');
   });
 });

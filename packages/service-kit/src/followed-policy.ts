@@ -40,12 +40,14 @@ export class FollowedPolicy {
   private idleWaiters: (() => void)[] = [];
   private applying?: Promise<void>;
   private versionWaiters: { version: number; resolve: () => void }[] = [];
+  private readonly countTokens: (n: number) => void;
 
   private constructor(readonly experimentId: string, private readonly policy: Policy, readonly vocab: Vocabulary, d: FollowedPolicyDeps, readonly policyName?: string) {
     this.firstWeights = new Promise((r) => { this.resolveFirst = r; });
     const { redis, logger, metrics } = d;
     const service = metrics.service;
     const labels = { service, experiment: experimentId, ...(policyName ? { policy: policyName } : {}) };
+    this.countTokens = (n) => metrics.counter('spar_generated_tokens_total').inc({ service, experiment: experimentId }, n);
     this.follower = new PolicyFollower({
       experimentId,
       ...(policyName ? { policy: policyName } : {}),
@@ -126,8 +128,11 @@ export class FollowedPolicy {
     }
   }
 
-  generate(prompts: readonly ArrayLike<number>[], opts: GenerateOptions): Promise<GenerateResult> {
-    return this.use(() => this.policy.generate(prompts, opts));
+  /** Generate under the current weights (never during a swap); the tokens count towards spar_generated_tokens_total. */
+  async generate(prompts: readonly ArrayLike<number>[], opts: GenerateOptions): Promise<GenerateResult> {
+    const res = await this.use(() => this.policy.generate(prompts, opts));
+    this.countTokens(res.rows.reduce((n, r) => n + r.tokens.length, 0));
+    return res;
   }
 
   /** Score sequences under the current weights, guarded like generate (never during a swap). */
