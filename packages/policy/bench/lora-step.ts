@@ -12,7 +12,8 @@
 // Memory bounds are the engine's own (score row chunks, automatic micro-batches for a large
 // vocabulary; --microBatchTokens to set one).
 // Prints {"bench":"lora-step","model":dir,"config":{…},"cases":{case:{stepMs,peakRssMB,rounds}},"ratios":{fullOverLora:{stepMs,peakRssMB}}}.
-// `--cases lora` runs one case. A random model of a real shape: npx tsx scripts/hf-shaped-model.ts.
+// `--cases lora` runs one case; `--worker` runs the engine in a worker thread, as the learner does.
+// A random model of a real shape: npx tsx scripts/hf-shaped-model.ts.
 import { spawnSync } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -31,6 +32,7 @@ const { values } = parseArgs({
     rank: { type: 'string', default: '8' }, alpha: { type: 'string', default: '16' }, klCoef: { type: 'string', default: '0.01' },
     microBatchTokens: { type: 'string', default: '0' }, steps: { type: 'string', default: '2' }, rounds: { type: 'string', default: '1' },
     threads: { type: 'string', default: '0' }, cases: { type: 'string', default: 'full,lora' }, child: { type: 'string' },
+    worker: { type: 'boolean', default: false },
   },
 });
 if (!values.model) {
@@ -41,7 +43,8 @@ const n = (k: keyof typeof values) => Number(values[k]);
 const median = (xs: readonly number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 async function child(kind: 'full' | 'lora'): Promise<{ stepMs: number; peakRssMB: number }> {
-  const runtime = { threads: n('threads') || undefined, worker: false };
+  // --worker: the engine in a worker thread, as the learner service runs it.
+  const runtime = { threads: n('threads') || undefined, worker: values.worker === true };
   const context = n('length') + 1;
   let policy: Policy;
   let reference: Policy | undefined;
