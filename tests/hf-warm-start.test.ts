@@ -6,7 +6,7 @@ import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import { main } from '@spar/cli';
-import { keys, type ExperienceEntry, type Trajectory } from '@spar/core';
+import { keys, type ExperienceEntry } from '@spar/core';
 import { loadHfPolicy, loadHfTextModel, loadHfTokenizer, readHfModel, readSourceWeights, type TextCodec } from '@spar/policy';
 import { startStack, type Stack } from '@spar/testing';
 import { writeTinyChatModel, type TinyChatModel } from '@spar/testing/tiny-chat-model';
@@ -75,13 +75,19 @@ async function collect(id: string, done: Promise<unknown>): Promise<ExperienceEn
   return out;
 }
 
-test('r-zero from an imported model: its weights start self-play, workers generate chat text with them, the judge reads it, the export loads back', async () => {
-  const id = await api.submit(experiment('hf r-zero'));
+/** Submit `body`, run it to completion (3 steps), and return its record and every trajectory it appended. */
+async function runToCompletion(body: object) {
+  const id = await api.submit(body);
   const finished = api.finished(id);
   const entries = collect(id, finished);
   const done = await finished;
   assert.equal(done.state, 'completed', done.reason);
   assert.equal(done.step, 3);
+  return { id, done, trajectories: (await entries).flatMap((e) => e.trajectories) };
+}
+
+test('r-zero from an imported model: its weights start self-play, workers generate chat text with them, the judge reads it, the export loads back', async () => {
+  const { id, done, trajectories } = await runToCompletion(experiment('hf r-zero'));
 
   // The warm start loaded the imported weights (no evaluation of the random initialisation before).
   const ws = done.warmStart!;
@@ -92,7 +98,6 @@ test('r-zero from an imported model: its weights start self-play, workers genera
   for (const [name, p] of Object.entries(tiny.params)) assert.deepEqual(warm.params[name], p, `${name}: the imported weights, bit for bit`);
 
   // What the workers generated with: the first published version is the imported model.
-  const trajectories: Trajectory[] = (await entries).flatMap((e) => e.trajectories);
   assert.ok(trajectories.length >= 24, `three batches of 8 (got ${trajectories.length})`);
   const first = Math.min(...trajectories.map((t) => t.sample.policyVersion));
   const solver = trajectories.find((t) => t.segment === 'solver' && t.sample.policyVersion === first)!;
@@ -132,25 +137,16 @@ test('r-zero from an imported model: its weights start self-play, workers genera
 test('spiral-games (TicTacToe) from an imported model: both seats play from SPIRAL\'s chat prompt, the judge replays the boxed moves, forfeits lose', async () => {
   // The game prompts (the board in words) are about 520 characters: this model gets 1024 positions.
   const model = await writeTinyChatModel(join(root, 'model-1k'), { context: 1024 });
-  const id = await api.submit({
-    name: 'hf spiral', recipe: 'spiral-games',
+  const { done, trajectories } = await runToCompletion(experiment('hf spiral', {
+    recipe: 'spiral-games',
     options: { games: ['tictactoe'], constrainActions: 'none', textActionTokens: 12 },
     policy: { context: 1024 },
-    rollout: { groupSize: 4, concurrency: 2, maxQueuedTasks: 4 },
-    learner: { batchSize: 8, maxStaleness: 1000, checkpointEvery: 1000 },
     eval: { every: 0, episodes: 4 },
-    budget: { maxSteps: 3, maxMinutes: 10 },
     warmStart: { from: 'hf', path: model.dir },
-  });
-  const finished = api.finished(id);
-  const entries = collect(id, finished);
-  const done = await finished;
-  assert.equal(done.state, 'completed', done.reason);
-  assert.equal(done.step, 3);
+  }));
   const ws = done.warmStart!;
   assert.equal(ws.eval?.['tictactoe-vs-random']?.games, 4, 'the imported model was evaluated against the random player');
 
-  const trajectories: Trajectory[] = (await entries).flatMap((e) => e.trajectories);
   assert.ok(trajectories.length >= 24, `three batches of 8 (got ${trajectories.length})`);
   assert.ok(trajectories.every((t) => t.segment === `tictactoe/${t.sample.role}`), 'RAE keyed by seat');
   for (const t of trajectories) {

@@ -8,6 +8,10 @@ import type { TextCodec } from '@spar/policy/schema';
 import { TaskRejected } from './errors.ts';
 
 const MAX_RESPONSE = 8192;
+/** Where a boxed final answer starts (`\boxed{…}`, the Qwen-Math / R1 convention). */
+export const BOXED = '\\boxed{';
+/** The instruction that asks for it (R-Zero's solver system prompt, SPIRAL's move rule). */
+export const REASON_AND_BOX = 'Please reason step by step, and put your final answer within \\boxed{}.';
 const MAX_SEQUENCE = 65536;
 
 /** A reply's ids: whether it ended with an eos id, and the decoded text before it (`\u0000` if an eos id came earlier). */
@@ -15,6 +19,14 @@ export function replyText(codec: TextCodec, response: readonly number[]): { text
   const ended = response.length > 0 && codec.eos.includes(response.at(-1)!);
   const body = ended ? response.slice(0, -1) : response;
   return { text: body.some((id) => codec.eos.includes(id)) ? '\u0000' : codec.decode(body, { skipSpecialTokens: true }), ended };
+}
+
+/** The content of the last `\boxed{…}`, trimmed; undefined when there is none (or it is not closed). */
+export function lastBoxed(text: string): string | undefined {
+  const start = text.lastIndexOf(BOXED);
+  if (start < 0) return undefined;
+  const end = text.indexOf('}', start + BOXED.length);
+  return end < 0 ? undefined : text.slice(start + BOXED.length, end).trim();
 }
 
 /** Structural checks on a recorded text sample (ids within the model, budgets, log-probs); returns its response ids. */

@@ -1,11 +1,10 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, unlink } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { parseExperiment, ValidationError, type Sample } from '@spar/core';
-import { CheckpointError, EOS_ID, HfTokenizerError, hfTextCodec, loadHfPolicy, loadHfTextModel, loadHfTokenizer, type HfTextModel, type Policy, type TextCodec } from '@spar/policy';
-import { writeTinyChatModel, type TinyChatModel } from '@spar/testing/tiny-chat-model';
+import { CheckpointError, EOS_ID, HfTokenizerError, hfTextCodec, loadHfPolicy, loadHfTextModel, loadHfTokenizer, type HfTextModel, type TextCodec } from '@spar/policy';
+import { tinyChatFixture, writeTinyChatModel, type TinyChatFixture, type TinyChatModel } from '@spar/testing/tiny-chat-model';
 import { builtinRecipes, policyHandle, RecipeRegistry, spiralGames, TaskRejected, vocabularyFor, type PolicyHandle } from '../src/index.ts';
 import {
   CHALLENGER_GROUP, judgeArith, parseBoxedAnswer, parseTaggedQuestion, rZero, SOLVER_SYSTEM, solverMessages, textChallengerPrompt, textSolverPrompt,
@@ -16,22 +15,17 @@ import {
 // Hugging Face tokenizer, the chat prompts, answers and questions read from decoded text, the
 // judge re-reading every sample from its ids, and a real generation with a tiny model.
 const registry = builtinRecipes();
+let fx: TinyChatFixture;
 let root: string;
 let tiny: TinyChatModel;
 let model: HfTextModel;
 let codec: TextCodec;
-const policies: Policy[] = [];
 
 before(async () => {
-  root = await mkdtemp(join(tmpdir(), 'spar-arith-text-'));
-  tiny = await writeTinyChatModel(join(root, 'model'));
-  model = await loadHfTextModel(tiny.dir);
-  codec = model.codec;
+  fx = await tinyChatFixture('spar-arith-text-');
+  ({ root, tiny, model, codec } = fx);
 });
-after(async () => {
-  await Promise.all(policies.map((p) => p.close()));
-  await rm(root, { recursive: true, force: true });
-});
+after(() => fx?.close());
 
 const configFor = (dir: string, options: object = {}) => parseExperiment({
   name: 't', recipe: 'r-zero', policy: { context: 512 }, rollout: { groupSize: 4 },
@@ -171,7 +165,7 @@ describe('r-zero text mode with a real model', () => {
   test('propose, roll out, judge and evaluate through the chat prompts; samples decode to chat text', async () => {
     const config = configFor(tiny.dir);
     const { policy } = await loadHfPolicy(tiny.dir, { context: 512, worker: false });
-    policies.push(policy);
+    fx.policies.push(policy);
     const handle: PolicyHandle = policyHandle(vocabularyFor(rZero, config), policy, codec);
     let s = 1;
     const rng = () => ((s = (s * 48271) % 2147483647) / 2147483647);

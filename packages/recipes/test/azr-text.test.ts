@@ -1,11 +1,8 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { parseExperiment, type ExperimentConfig, type Sample } from '@spar/core';
-import { loadHfPolicy, loadHfTextModel, type Policy, type TextCodec } from '@spar/policy';
-import { writeTinyChatModel, type TinyChatModel } from '@spar/testing/tiny-chat-model';
+import { loadHfPolicy, type TextCodec } from '@spar/policy';
+import { tinyChatFixture, type TinyChatFixture, type TinyChatModel } from '@spar/testing/tiny-chat-model';
 import { builtinRecipes, policyHandle, TaskRejected, vocabularyFor, type PolicyHandle } from '../src/index.ts';
 import {
   absoluteZero, AZR_SYSTEM, checkTask, lexDsl, parseTaggedAnswer, parseTaggedDraft, readTextPrompt, rlvrFixed, textPlan, textSolverPrompt, valueDisplay,
@@ -20,20 +17,15 @@ import { draftInputs } from '../src/azr/tasks.ts';
 const registry = builtinRecipes();
 // The tiny model's tokenizer is character-level: the prompts (with the DSL guide) need a long context.
 const CONTEXT = 2048;
-let root: string;
+let fx: TinyChatFixture;
 let tiny: TinyChatModel;
 let codec: TextCodec;
-const policies: Policy[] = [];
 
 before(async () => {
-  root = await mkdtemp(join(tmpdir(), 'spar-azr-text-'));
-  tiny = await writeTinyChatModel(join(root, 'model'), { context: CONTEXT });
-  codec = (await loadHfTextModel(tiny.dir, { context: CONTEXT })).codec;
+  fx = await tinyChatFixture('spar-azr-text-', { context: CONTEXT });
+  ({ tiny, codec } = fx);
 });
-after(async () => {
-  await Promise.all(policies.map((p) => p.close()));
-  await rm(root, { recursive: true, force: true });
-});
+after(() => fx?.close());
 
 const configFor = (recipe = 'absolute-zero', options: object = {}) => parseExperiment({
   name: 't', recipe, policy: { context: CONTEXT }, rollout: { groupSize: 4 },
@@ -208,7 +200,7 @@ describe('absolute-zero text mode with a real model', () => {
   test('propose, validate, roll out, judge and evaluate through the chat prompts, never an error', async () => {
     const config = configFor('absolute-zero', { textAnswerTokens: 24, textProposeTokens: 48 });
     const { policy } = await loadHfPolicy(tiny.dir, { context: CONTEXT, worker: false });
-    policies.push(policy);
+    fx.policies.push(policy);
     const handle: PolicyHandle = policyHandle(vocabularyFor(absoluteZero, config), policy, codec);
     let s = 1;
     const rng = () => ((s = (s * 48271) % 2147483647) / 2147483647);

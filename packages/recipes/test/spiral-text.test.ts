@@ -1,11 +1,8 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { parseExperiment, type ExperimentConfig, type Sample } from '@spar/core';
-import { loadHfPolicy, loadHfTextModel, type Policy, type TextCodec } from '@spar/policy';
-import { writeTinyChatModel, type TinyChatModel } from '@spar/testing/tiny-chat-model';
+import { loadHfPolicy, type TextCodec } from '@spar/policy';
+import { tinyChatFixture, type TinyChatFixture, type TinyChatModel } from '@spar/testing/tiny-chat-model';
 import { exploitability, strategyFrom, type Player } from '../src/games/index.ts';
 import { builtinRecipes, policyHandle, spiralGames, TaskRejected, vocabularyFor, type GameTask, type PolicyHandle, type SpiralOptions } from '../src/index.ts';
 import type { EpisodeRecord } from '../src/spiral/episodes.ts';
@@ -18,20 +15,15 @@ import { GAME_INTRO, MOVE_RULE, observationText, readMove, textGamePrompt } from
 // turn from its ids, and real games, evaluations and rated matches with a tiny model.
 const registry = builtinRecipes();
 const CONTEXT = 2048;
-let root: string;
+let fx: TinyChatFixture;
 let tiny: TinyChatModel;
 let codec: TextCodec;
-const policies: Policy[] = [];
 
 before(async () => {
-  root = await mkdtemp(join(tmpdir(), 'spar-spiral-text-'));
-  tiny = await writeTinyChatModel(join(root, 'model'), { context: CONTEXT });
-  codec = (await loadHfTextModel(tiny.dir, { context: CONTEXT })).codec;
+  fx = await tinyChatFixture('spar-spiral-text-', { context: CONTEXT });
+  ({ tiny, codec } = fx);
 });
-after(async () => {
-  await Promise.all(policies.map((p) => p.close()));
-  await rm(root, { recursive: true, force: true });
-});
+after(() => fx?.close());
 
 const configFor = (options: object = {}) => parseExperiment({
   name: 't', recipe: 'spiral-games', policy: { context: CONTEXT }, rollout: { groupSize: 4 },
@@ -164,7 +156,7 @@ describe('spiral-games text mode: the judge replays every turn from its ids', ()
 describe('spiral-games text mode with a real model', () => {
   test('self-play, judging, evaluation and a rated match through the chat prompts, never an error', async () => {
     const { policy } = await loadHfPolicy(tiny.dir, { context: CONTEXT, worker: false });
-    policies.push(policy);
+    fx.policies.push(policy);
     for (const game of ['tictactoe', 'kuhn'] as const) {
       const config = configFor({ games: [game] });
       const handle: PolicyHandle = policyHandle(vocabularyFor(spiralGames, config), policy, codec);

@@ -22,9 +22,10 @@
  * So about 1 challenger reply in 10 is a valid question (`<question>3+5</question>`), and about
  * 1 solver reply in 7 a well-formed answer (`\boxed{7}`).
  */
-import { writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { EOS_ID, initParams, parseModelConfig, Vocabulary, writeHfModel, type ModelConfig } from '@spar/policy';
+import { EOS_ID, initParams, loadHfTextModel, parseModelConfig, Vocabulary, writeHfModel, type HfTextModel, type ModelConfig, type Policy, type TextCodec } from '@spar/policy';
 
 export const CHATML_TEMPLATE = "{% for message in messages %}{{ '<|im_start|>' + message['role'] + '\\n' + message['content'] + '<|im_end|>' + '\\n' }}{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}";
 
@@ -72,4 +73,31 @@ export async function writeTinyChatModel(dir: string, opts: { seed?: number; con
   await writeHfModel(dir, { config, params, vocabulary: vocab, generation: { eos: [EOS_ID, id('<|im_end|>')] } });
   await writeFile(join(dir, 'chat_template.jinja'), CHATML_TEMPLATE);
   return { dir, vocab, config, params };
+}
+
+/** A tiny chat model in a temporary folder of its own, read as a text model, for a test file's lifetime. */
+export interface TinyChatFixture {
+  /** The temporary folder (the model is `root/model`). */
+  readonly root: string;
+  readonly tiny: TinyChatModel;
+  readonly model: HfTextModel;
+  readonly codec: TextCodec;
+  /** Policies the tests open on it; close() closes them. */
+  readonly policies: Policy[];
+  /** Closes the policies and removes the folder. */
+  close(): Promise<void>;
+}
+
+export async function tinyChatFixture(prefix: string, opts: { context?: number } = {}): Promise<TinyChatFixture> {
+  const root = await mkdtemp(join(tmpdir(), prefix));
+  const tiny = await writeTinyChatModel(join(root, 'model'), opts);
+  const model = await loadHfTextModel(tiny.dir, opts.context !== undefined ? { context: opts.context } : {});
+  const policies: Policy[] = [];
+  return {
+    root, tiny, model, codec: model.codec, policies,
+    async close() {
+      await Promise.all(policies.splice(0).map((p) => p.close()));
+      await rm(root, { recursive: true, force: true });
+    },
+  };
 }

@@ -19,9 +19,9 @@ import type { ChatMessage, TextCodec } from '@spar/policy/schema';
 import { parseAnswer } from './expr.ts';
 import type { RZeroOptions } from './task.ts';
 
-import type { PromptFit } from '../text-reply.ts';
+import { lastBoxed, REASON_AND_BOX, type PromptFit } from '../text-reply.ts';
 
-export { replyText } from '../text-reply.ts';
+export { BOXED, replyText } from '../text-reply.ts';
 
 /** Reply budgets (eos included) when the options set none: textQuestionTokens, textAnswerTokens. */
 export const TEXT_QUESTION_TOKENS = 64;
@@ -31,11 +31,10 @@ export const answerTokens = (o: RZeroOptions): number => o.textAnswerTokens ?? T
 
 export const QUESTION_OPEN = '<question>';
 export const QUESTION_CLOSE = '</question>';
-export const BOXED = '\\boxed{';
 
 export const CHALLENGER_SYSTEM = 'You write arithmetic questions for a student. Reply with exactly one question inside <question></question> tags, and nothing else.';
 /** R-Zero's solver system prompt. */
-export const SOLVER_SYSTEM = 'Please reason step by step, and put your final answer within \\boxed{}.';
+export const SOLVER_SYSTEM = REASON_AND_BOX;
 
 /** The challenger's request, with the question space of the options. */
 export function challengerRequest(o: RZeroOptions): string {
@@ -72,13 +71,9 @@ export function parseTaggedQuestion(text: string): string | undefined {
 
 /** The canonical integer in the last `\boxed{…}` (at most `maxDigits` digits); undefined when malformed. */
 export function parseBoxedAnswer(text: string, maxDigits: number): string | undefined {
-  const start = text.lastIndexOf(BOXED);
-  if (start < 0) return undefined;
-  const end = text.indexOf('}', start + BOXED.length);
-  if (end < 0) return undefined;
-  return parseAnswer(text.slice(start + BOXED.length, end).trim(), maxDigits);
+  const boxed = lastBoxed(text);
+  return boxed === undefined ? undefined : parseAnswer(boxed, maxDigits);
 }
-
 
 /**
  * Submit-time fits (Recipe.textPromptIssues): the challenger's prompt with textQuestionTokens, and

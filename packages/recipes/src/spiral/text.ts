@@ -18,7 +18,7 @@
  */
 import type { ChatMessage, TextCodec } from '@spar/policy/schema';
 import { CARD_NAMES, DEALS, kuhnDeal, kuhnPoker, ticTacToe, type KuhnState, type Player, type TicTacToeState } from '../games/index.ts';
-import { replyText, type PromptFit } from '../text-reply.ts';
+import { lastBoxed, REASON_AND_BOX, replyText, type PromptFit } from '../text-reply.ts';
 import type { GameName } from './games.ts';
 
 /** The reply budget (eos included) when options.textActionTokens is unset. */
@@ -26,8 +26,7 @@ export const TEXT_ACTION_TOKENS = 256;
 export const actionTokens = (o: { readonly textActionTokens?: number }): number => o.textActionTokens ?? TEXT_ACTION_TOKENS;
 
 export const GAME_INTRO = 'You are playing a two-player zero-sum game. Make valid actions to win.';
-export const MOVE_RULE = 'Please reason step by step, and put your final answer within \\boxed{}.';
-const BOXED = '\\boxed{';
+export const MOVE_RULE = REASON_AND_BOX;
 
 const MARK_NAMES = ['X', 'O'] as const;
 
@@ -74,14 +73,6 @@ export function textGamePrompt(codec: TextCodec, game: GameName, state: unknown,
   return [...codec.encodeChat(gameMessages(game, state, player))];
 }
 
-/** The content of the last `\boxed{…}`, trimmed, brackets around it dropped; undefined when there is none. */
-export function lastBoxed(text: string): string | undefined {
-  const start = text.lastIndexOf(BOXED);
-  if (start < 0) return undefined;
-  const end = text.indexOf('}', start + BOXED.length);
-  if (end < 0) return undefined;
-  return text.slice(start + BOXED.length, end).trim().replace(/^\[\s*(.*?)\s*\]$/, '$1');
-}
 
 const KUHN_WORDS: Readonly<Record<string, { readonly action: 'p' | 'b'; readonly facing: boolean }>> = {
   check: { action: 'p', facing: false }, bet: { action: 'b', facing: false },
@@ -94,7 +85,8 @@ const KUHN_WORDS: Readonly<Record<string, { readonly action: 'p' | 'b'; readonly
  * ended and held a boxed answer at all.
  */
 export function readMove(game: GameName, state: unknown, text: string, ended: boolean): { move?: string; formatOk: boolean } {
-  const boxed = ended ? lastBoxed(text) : undefined;
+  // Brackets around the move (`[4]`, `[call]`, TextArena's form) are read too.
+  const boxed = ended ? lastBoxed(text)?.replace(/^\[\s*(.*?)\s*\]$/, '$1') : undefined;
   if (boxed === undefined) return { formatOk: false };
   if (game === 'tictactoe') return /^[0-8]$/.test(boxed) ? { move: boxed, formatOk: true } : { formatOk: true };
   const w = KUHN_WORDS[boxed.toLowerCase()];
